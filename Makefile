@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is for CI.
+SHELL := /bin/bash
+PYTHON ?= python3.13
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production \
+	SECRET_KEY=check-deploy-only-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH \
+	FIELD_ENCRYPTION_KEYS=Y2hlY2stZGVwbG95LW9ubHktMzItYnl0ZS1rZXktLS0= \
+	ALLOWED_HOSTS=example.herokuapp.com
+
+.PHONY: install run test lint format check clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.13 is required (pyenv install 3.13, or set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python requirements/base.txt requirements/development.txt requirements/production.txt
+	$(BIN)/pip install -q -r requirements/development.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## set up everything and serve the app with demo data on http://127.0.0.1:8000
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py demo
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install  ## every test; SQLite unless DATABASE_URL is set
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(PROD_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

@@ -1,0 +1,9 @@
+"""Local development: DEBUG on, a throwaway secret and encryption key when none is set."""
+
+from .base import *  # noqa: F403
+from .base import env, read
+
+DEBUG = read("DEBUG", env.bool, default=True)
+SECRET_KEY = SECRET_KEY or "django-insecure-development-only-key-never-use-in-production"  # noqa: F405
+# A fixed development key so `make run` works out of the box; production requires its own.
+FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or ["ZGV2ZWxvcG1lbnQtb25seS1rZXktMzItYnl0ZXMtLS0="]  # noqa: F405

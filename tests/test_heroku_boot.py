@@ -1,0 +1,84 @@
+"""The Heroku shape: collectstatic, then the Procfile's web command serving /healthz and hashed static files."""
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def web_command(port: int) -> list[str]:
+    line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
+    command = line.removeprefix("web:").strip().replace("$PORT", str(port))
+    command = re.sub(r"\$\{WEB_CONCURRENCY:-\d+\}", "2", command)
+    argv = shlex.split(command.replace("0.0.0.0", "127.0.0.1"))
+    # Run the venv's gunicorn, as Heroku runs the one on its PATH.
+    argv[0] = str(Path(sys.executable).with_name(argv[0]))
+    return argv
+
+
+@pytest.fixture(scope="module")
+def production_server(tmp_path_factory):
+    static_root = tmp_path_factory.mktemp("staticfiles")
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'boot.sqlite3'}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "boot-test-" + "x" * 60,
+        "FIELD_ENCRYPTION_KEYS": "Ym9vdC10ZXN0LW9ubHktMzItYnl0ZS1rZXktLS0tLS0=",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": database_url,
+        "STATIC_ROOT": str(static_root),
+    }
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    port = free_port()
+    process = subprocess.Popen(web_command(port), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None:
+                raise AssertionError(process.stdout.read().decode()) from None
+            time.sleep(0.2)
+    yield base, static_root
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_gunicorn_from_the_procfile_answers_healthz(production_server):
+    base, _ = production_server
+    with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+        assert response.status == 200
+
+
+def test_hashed_static_files_are_served_with_a_long_cache_header(production_server):
+    base, static_root = production_server
+    hashed = next(static_root.glob("vendor/bootstrap/bootstrap.min.*.css"))
+    request = urllib.request.Request(
+        f"{base}/static/vendor/bootstrap/{hashed.name}", headers={"X-Forwarded-Proto": "https"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+        assert "max-age=315360000" in response.headers["Cache-Control"]
+
+
+def test_procfile_runs_migrations_on_release():
+    assert "release: python manage.py migrate" in (ROOT / "Procfile").read_text()
