@@ -1,0 +1,108 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from apps.core.models import TimestampedModel
+
+from . import crypto
+
+
+class Connection(TimestampedModel):
+    """One set of TastyTrade OAuth credentials belonging to a user; it discovers broker accounts."""
+
+    class Environment(models.TextChoices):
+        PRODUCTION = "production", "TastyTrade (live)"
+        SANDBOX = "sandbox", "TastyTrade sandbox (cert)"
+        SIMULATOR = "simulator", "Local simulator"
+
+    class Method(models.TextChoices):
+        PERSONAL_GRANT = "personal", "Personal OAuth grant"
+        AUTHORIZATION_CODE = "oauth", "Connect with TastyTrade"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Connected"
+        NEEDS_RECONNECT = "reconnect", "Needs reconnecting"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connections")
+    # Associated data for the encrypted fields: binds each ciphertext to this row.
+    secret_context = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    label = models.CharField(max_length=100, blank=True)
+    environment = models.CharField(max_length=16, choices=Environment.choices, default=Environment.PRODUCTION)
+    method = models.CharField(max_length=16, choices=Method.choices, default=Method.PERSONAL_GRANT)
+    encrypted_client_secret = models.TextField(blank=True, editable=False)
+    encrypted_refresh_token = models.TextField(blank=True, editable=False)
+    secret_hint = models.CharField(max_length=16, blank=True, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    status_detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.label or f"{self.get_environment_display()} connection"
+
+    def _context(self, field: str) -> str:
+        return f"tastytrade_sync.connection:{self.secret_context}:{field}"
+
+    def set_credentials(self, *, client_secret: str, refresh_token: str) -> None:
+        self.encrypted_client_secret = crypto.encrypt(client_secret, context=self._context("client_secret"))
+        self.encrypted_refresh_token = crypto.encrypt(refresh_token, context=self._context("refresh_token"))
+        self.secret_hint = crypto.hint(refresh_token)
+
+    @property
+    def client_secret(self) -> str:
+        return crypto.decrypt(self.encrypted_client_secret, context=self._context("client_secret"))
+
+    @property
+    def refresh_token(self) -> str:
+        return crypto.decrypt(self.encrypted_refresh_token, context=self._context("refresh_token"))
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.encrypted_refresh_token)
+
+
+class SyncRun(models.Model):
+    """One sync of one connection: what triggered it, how it ended, what it wrote."""
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Sync now"
+        LOGIN = "login", "Sign-in"
+        SCHEDULE = "schedule", "Scheduled"
+        CONNECT = "connect", "New connection"
+        CONTINUE = "continue", "Continued"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Paused (continues)"
+        INCOMPLETE = "incomplete", "Incomplete"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Already syncing"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    accounts_total = models.PositiveIntegerField(default=0)
+    accounts_done = models.PositiveIntegerField(default=0)
+    fetched = models.PositiveIntegerField(default=0)
+    inserted = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["connection", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_trigger_display()} sync at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at else None
