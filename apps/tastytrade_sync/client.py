@@ -1,31 +1,408 @@
 """The only code that speaks to TastyTrade.
 
-It wraps the `tastytrade` SDK (async, httpx2) behind plain synchronous functions. The one seam
-for tests and the demo is the base URL: `TASTYTRADE_API_URL` (or a connection's environment)
-points the real SDK at the loopback simulator through an httpx2 transport, the SDK's public
-`**client_kwargs`, with no patching of its internals.
+It wraps the `tastytrade` SDK (async, httpx2) behind plain synchronous methods on `Client`,
+sends a product/version User-Agent, sets timeouts, retries what is worth retrying (429, 5xx,
+timeouts, resets) with capped, jittered exponential backoff, and turns every failure into our
+own small exception family. The one seam for tests and the demo is the base URL: the
+simulator's URL reaches the real SDK through an httpx2 transport (the SDK's public
+`**client_kwargs`), with no patching of its internals.
+
+Transactions are read page by page (`GET /accounts/{n}/transactions`, sort=Asc, a date window)
+and returned as the raw JSON items plus the pagination totals: we keep the raw row, normalise
+it ourselves, and check completeness against `total-items`, none of which the SDK's parsed
+models expose.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
 import httpx2
+import pydantic
+import tastytrade
+from django.conf import settings
+from tastytrade import Account, Session
+from tastytrade.utils import TastytradeError as SDKError
+
+logger = logging.getLogger(__name__)
 
 USER_AGENT = "tastytrade-tracker/1.0"  # TastyTrade answers 401 without a product/version agent
+T = TypeVar("T")
+
+
+class TastytradeError(Exception):
+    """Something went wrong talking to TastyTrade. `user_message` is safe to show."""
+
+    user_message = "TastyTrade could not be reached. Try again in a few minutes."
+    code = "error"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.user_message)
+
+
+class AuthError(TastytradeError):
+    user_message = "TastyTrade refused the refresh token: reconnect this connection."
+    code = "auth"
+
+
+class RateLimited(TastytradeError):
+    user_message = "TastyTrade asked us to slow down. The sync will continue shortly."
+    code = "rate_limited"
+
+
+class Unavailable(TastytradeError):
+    user_message = "TastyTrade is not answering right now. Try again in a few minutes."
+    code = "unavailable"
+
+
+class BadResponse(TastytradeError):
+    user_message = "TastyTrade sent an answer we could not read. We will retry on the next sync."
+    code = "bad_response"
+
+
+class MalformedResponse(BadResponse):
+    """Unreadable JSON: worth one more try, unlike a 4xx."""
+
+    code = "malformed"
+
+
+class NotPermitted(TastytradeError):
+    user_message = "TastyTrade does not allow this connection to read that account."
+    code = "not_permitted"
+
+
+class _Unauthorized(Exception):
+    """A 401 on a read: the access token may have expired early; refresh once and retry."""
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    account_number: str
+    nickname: str
+    account_type_name: str
+    margin_or_cash: str
+    is_closed: bool
+    opened_at: datetime | None
+    authority_level: str
+
+
+@dataclass(frozen=True)
+class TransactionPage:
+    items: list[dict[str, Any]]
+    page_offset: int
+    total_items: int | None  # None when the response had no pagination object
+    total_pages: int | None
+
+
+@dataclass
+class _Recorder:
+    """What our transport saw of the last response: its decoded JSON body."""
+
+    body: Any = None
+    bodies: list[Any] = field(default_factory=list)
+
+
+def base_url_for(environment: str) -> str:
+    if environment == "sandbox":
+        return tastytrade.CERT_URL
+    if environment == "simulator":
+        if not settings.TASTYTRADE_SIMULATOR_URL:
+            raise TastytradeError("The simulator is not configured on this server.")
+        return settings.TASTYTRADE_SIMULATOR_URL
+    return tastytrade.API_URL
 
 
 class BaseUrlTransport(httpx2.AsyncBaseTransport):
-    """Sends every request to `base_url` (scheme, host, port) and with our User-Agent."""
+    """Sends every request to `base_url` with our User-Agent and maps HTTP failures to our errors."""
 
-    def __init__(self, base_url: str | None = None, inner: httpx2.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        inner: httpx2.AsyncBaseTransport | None = None,
+        recorder: _Recorder | None = None,
+    ) -> None:
         self.base = httpx2.URL(base_url) if base_url else None
         self.inner = inner or httpx2.AsyncHTTPTransport()
+        self.recorder = recorder
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if self.base is not None:
             request.url = request.url.copy_with(scheme=self.base.scheme, host=self.base.host, port=self.base.port)
             request.headers["Host"] = request.url.netloc.decode()
         request.headers["User-Agent"] = USER_AGENT
-        return await self.inner.handle_async_request(request)
+        try:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+        except httpx2.TimeoutException as exc:
+            raise Unavailable(f"timed out: {request.method} {request.url.path}") from exc
+        except httpx2.TransportError as exc:
+            raise Unavailable(f"connection failed: {request.method} {request.url.path}") from exc
+        _raise_for_status(request, response)
+        if self.recorder is not None and request.url.path != "/oauth/token":
+            try:
+                self.recorder.body = json.loads(response.content)
+            except ValueError:
+                raise MalformedResponse(f"malformed JSON from {request.url.path}") from None
+        return response
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def _error_code(response: httpx2.Response) -> str:
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    error = body.get("error")
+    if isinstance(error, dict):
+        return str(error.get("code", ""))
+    return str(body.get("error_code") or error or "")
+
+
+def _raise_for_status(request: httpx2.Request, response: httpx2.Response) -> None:
+    status = response.status_code
+    where = f"{request.method} {request.url.path}"
+    if status < 400:
+        return
+    if request.url.path == "/oauth/token" and status in (400, 401, 403):
+        # invalid_grant: a revoked or mistyped refresh token, or the wrong environment.
+        raise AuthError(f"token exchange refused ({status} {_error_code(response)})")
+    if status == 401:
+        raise _Unauthorized(where)
+    if status == 403:
+        raise NotPermitted(f"{where}: 403 {_error_code(response)}")
+    if status == 429:
+        raise RateLimited(f"{where}: 429")
+    if status >= 500:
+        raise Unavailable(f"{where}: {status}")
+    raise BadResponse(f"{where}: {status} {_error_code(response)}")
+
+
+class Client:
+    """A synchronous TastyTrade client for one connection, used as a context manager.
+
+    with Client(client_secret=..., refresh_token=..., environment="production") as client:
+        client.accounts()
+    """
+
+    def __init__(
+        self,
+        *,
+        client_secret: str,
+        refresh_token: str,
+        environment: str = "production",
+        base_url: str | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.recorder = _Recorder()
+        url = base_url or (None if environment in ("production", "sandbox") else base_url_for(environment))
+        self._transport = BaseUrlTransport(url, inner=transport, recorder=self.recorder)
+        self._secret = client_secret
+        self._refresh_token = refresh_token
+        self._is_test = environment == "sandbox"
+        self._sleep = sleep or time.sleep
+        self._runner: asyncio.Runner | None = None
+        self._session: Session | None = None
+
+    def __enter__(self) -> Client:
+        self._runner = asyncio.Runner()
+        self._session = Session(
+            self._secret,
+            self._refresh_token,
+            is_test=self._is_test,
+            transport=self._transport,
+            timeout=httpx2.Timeout(settings.TASTYTRADE_TIMEOUT_SECONDS),
+        )
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._runner is not None:
+            if self._session is not None:
+                self._runner.run(self._session._client.aclose())  # the SDK exposes no public close
+            self._runner.close()
+        self._runner = self._session = None
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _call(self, make: Callable[[], Any]) -> Any:
+        """Run one SDK coroutine with retries; `make` builds a fresh coroutine per attempt."""
+        assert self._runner is not None and self._session is not None, "use Client as a context manager"
+        attempts = settings.TASTYTRADE_RETRY_ATTEMPTS
+        deadline = time.monotonic() + settings.TASTYTRADE_RETRY_MAX_TOTAL_SECONDS
+        refreshed = False
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._runner.run(make())
+            except _Unauthorized:
+                if refreshed:
+                    raise AuthError("TastyTrade answered 401 after a fresh token") from None
+                refreshed = True
+                self._runner.run(self._session.refresh(force=True))
+                continue
+            except (RateLimited, Unavailable, MalformedResponse) as exc:
+                if attempt == attempts or time.monotonic() >= deadline:
+                    raise
+                delay = min(
+                    settings.TASTYTRADE_RETRY_MAX_DELAY,
+                    settings.TASTYTRADE_RETRY_BASE_DELAY * 2 ** (attempt - 1),
+                )
+                logger.info("TastyTrade %s; retry %d of %d", exc.code, attempt, attempts - 1)
+                self._sleep(random.uniform(delay / 2, delay))
+            except SDKError as exc:
+                raise BadResponse(str(exc)[:200]) from None
+            except pydantic.ValidationError as exc:
+                raise BadResponse(f"unexpected shape: {exc.error_count()} field errors") from None
+        raise Unavailable("retries exhausted")  # pragma: no cover - the loop returns or raises
+
+    def _account(self, account_number: str) -> Account:
+        # The SDK's methods hang off an Account; only its number is used to build the URL.
+        return Account.model_construct(account_number=account_number)
+
+    # -- API calls -----------------------------------------------------------------------
+
+    def check(self) -> None:
+        """POST /oauth/token: exchange the refresh token now (connect form: fail before storing)."""
+        self._call(lambda: self._session.refresh(force=True))
+
+    def accounts(self) -> list[AccountInfo]:
+        """GET /customers/me/accounts (closed accounts included; the user decides)."""
+        self._call(lambda: Account.get(self._session, include_closed=True))
+        items = (self.recorder.body or {}).get("data", {}).get("items", [])
+        return [_account_info(item) for item in items]
+
+    def transactions_page(
+        self, account_number: str, *, start: date, end: date, page_offset: int, per_page: int
+    ) -> TransactionPage:
+        """GET /accounts/{n}/transactions?sort=Asc&start-date&end-date&page-offset&per-page."""
+
+        async def fetch() -> list:
+            return await self._account(account_number).get_history(
+                self._session, per_page=per_page, page_offset=page_offset, sort="Asc", start_date=start, end_date=end
+            )
+
+        try:
+            self._call(fetch)
+        except BadResponse:
+            # The SDK's strict models may refuse a value TastyTrade added later (a new action or
+            # instrument type). Our own parser is tolerant, so use the raw body when we have it.
+            if not _is_transactions_body(self.recorder.body):
+                raise
+        return _transaction_page(self.recorder.body, page_offset)
+
+    def positions(self, account_number: str) -> list[dict[str, Any]]:
+        """GET /accounts/{n}/positions (not paginated)."""
+        self._call(lambda: self._account(account_number).get_positions(self._session))
+        return _items(self.recorder.body)
+
+    def balance(self, account_number: str) -> dict[str, Any]:
+        """GET /accounts/{n}/balances/USD."""
+        self._call(lambda: self._account(account_number).get_balances(self._session))
+        data = (self.recorder.body or {}).get("data")
+        if not isinstance(data, dict):
+            raise BadResponse("balances without data")
+        return data
+
+    def balance_snapshots(self, account_number: str, *, start: date, end: date) -> list[dict[str, Any]]:
+        """GET /accounts/{n}/balance-snapshots?time-of-day=EOD, every page."""
+        rows: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            offset = page
+            self._call(
+                lambda offset=offset: self._account(account_number).get_balance_snapshots(
+                    self._session, per_page=2000, page_offset=offset, start_date=start, end_date=end
+                )
+            )
+            rows.extend(_items(self.recorder.body))
+            pagination = (self.recorder.body or {}).get("pagination") or {}
+            if not pagination or page >= int(pagination.get("total-pages") or 0) - 1:
+                return rows
+            page += 1
+
+    def net_liq_history(self, account_number: str, *, start: datetime) -> list[dict[str, Any]]:
+        """GET /accounts/{n}/net-liq/history?start-time=... (production only; sandbox has none)."""
+        self._call(
+            lambda: self._account(account_number).get_net_liquidating_value_history(self._session, start_time=start)
+        )
+        return _items(self.recorder.body)
+
+
+# -- parsing helpers ---------------------------------------------------------------------
+
+
+def _items(body: Any) -> list[dict[str, Any]]:
+    try:
+        items = body["data"]["items"]
+    except (TypeError, KeyError):
+        raise BadResponse("list response without data.items") from None
+    if not isinstance(items, list):
+        raise BadResponse("data.items is not a list")
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _is_transactions_body(body: Any) -> bool:
+    try:
+        return isinstance(body["data"]["items"], list)
+    except (TypeError, KeyError):
+        return False
+
+
+def _transaction_page(body: Any, page_offset: int) -> TransactionPage:
+    items = _items(body)
+    pagination = body.get("pagination") if isinstance(body, dict) else None
+    if not isinstance(pagination, dict):
+        # TastyTrade sometimes leaves pagination out: treat it as the only page.
+        return TransactionPage(items=items, page_offset=page_offset, total_items=None, total_pages=None)
+    try:
+        return TransactionPage(
+            items=items,
+            page_offset=page_offset,
+            total_items=int(pagination["total-items"]),
+            total_pages=int(pagination["total-pages"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise BadResponse("pagination without totals") from None
+
+
+def _account_info(item: dict[str, Any]) -> AccountInfo:
+    account = item.get("account", item)
+    opened = account.get("opened-at")
+    return AccountInfo(
+        account_number=str(account["account-number"]),
+        nickname=str(account.get("nickname") or ""),
+        account_type_name=str(account.get("account-type-name") or ""),
+        margin_or_cash=str(account.get("margin-or-cash") or ""),
+        is_closed=bool(account.get("is-closed", False)),
+        opened_at=parse_datetime(opened) if opened else None,
+        authority_level=str(item.get("authority-level") or ""),
+    )
+
+
+def parse_datetime(text: str) -> datetime:
+    """TastyTrade writes UTC as `...Z`, `...+00:00` or (net-liq) `2023-06-08 13:30:00+00`."""
+    value = text.strip().replace("Z", "+00:00")
+    if value.endswith(("+00", "-00")) or (len(value) > 3 and value[-3] in "+-" and value[-2:].isdigit()):
+        value += ":00"
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise BadResponse(f"timestamp without a zone: {text!r}")
+    return parsed
+
+
+def decimal_or_none(value: Any) -> Decimal | None:
+    from apps.core.money import to_decimal
+
+    return None if value is None else to_decimal(value)

@@ -36,6 +36,9 @@ class Connection(TimestampedModel):
     secret_hint = models.CharField(max_length=16, blank=True, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     status_detail = models.CharField(max_length=300, blank=True)
+    # One sync per connection (and so per account) at a time: an expiring lease, renewed per page.
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at"]
@@ -75,6 +78,7 @@ class SyncRun(models.Model):
         CONTINUE = "continue", "Continued"
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Starting"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Paused (continues)"
@@ -106,3 +110,24 @@ class SyncRun(models.Model):
     @property
     def duration(self):
         return (self.finished_at - self.started_at) if self.finished_at else None
+
+    @property
+    def is_active(self) -> bool:
+        """Still has work to do: the page keeps asking it to continue."""
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING, self.Status.PARTIAL}
+
+
+class AccountSync(models.Model):
+    """Where the sync of one broker account stands: its checkpoint and its last outcome."""
+
+    account = models.OneToOneField("trades.BrokerAccount", on_delete=models.CASCADE, related_name="sync_state")
+    # Transactions dated before this day are committed; the next run re-reads from here minus the overlap.
+    checkpoint = models.DateField(null=True, blank=True)
+    completed_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_code = models.CharField(max_length=32, blank=True)
+    last_error_message = models.CharField(max_length=500, blank=True)
+    incomplete_detail = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"sync state of {self.account}"

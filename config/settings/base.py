@@ -208,7 +208,31 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx2": {"level": "WARNING"}},
 }
 
 SITE_NAME = "TastyTrade Tracker"
+
+# TastyTrade. Connections pick production or sandbox; the simulator (development and tests) is
+# offered only when its URL is set. The OAuth app settings enable "Connect with TastyTrade".
+TASTYTRADE_SIMULATOR_URL = read("TASTYTRADE_SIMULATOR_URL", env.str, default="")
+TASTYTRADE_CLIENT_ID = read("TASTYTRADE_CLIENT_ID", env.str, default="")
+TASTYTRADE_CLIENT_SECRET = read("TASTYTRADE_CLIENT_SECRET", env.str, default="")
+TASTYTRADE_REDIRECT_URI = read("TASTYTRADE_REDIRECT_URI", env.str, default="")
+TASTYTRADE_AUTHORIZE_URL = read("TASTYTRADE_AUTHORIZE_URL", env.str, default="https://my.tastytrade.com/auth.html")
+TASTYTRADE_TIMEOUT_SECONDS = read("TASTYTRADE_TIMEOUT_SECONDS", env.float, default=10.0)
+TASTYTRADE_RETRY_ATTEMPTS = read("TASTYTRADE_RETRY_ATTEMPTS", env.int, default=5)
+TASTYTRADE_RETRY_BASE_DELAY = read("TASTYTRADE_RETRY_BASE_DELAY", env.float, default=0.5)
+TASTYTRADE_RETRY_MAX_DELAY = read("TASTYTRADE_RETRY_MAX_DELAY", env.float, default=8.0)
+TASTYTRADE_RETRY_MAX_TOTAL_SECONDS = read("TASTYTRADE_RETRY_MAX_TOTAL_SECONDS", env.float, default=30.0)
+# A sync started by a web request stops cleanly before Heroku's 30 s router limit and continues.
+SYNC_REQUEST_BUDGET_SECONDS = read("SYNC_REQUEST_BUDGET_SECONDS", env.float, default=20.0)
+SYNC_ON_LOGIN_AFTER_MINUTES = read("SYNC_ON_LOGIN_AFTER_MINUTES", env.int, default=60)
+SYNC_NOW_MIN_INTERVAL_SECONDS = read("SYNC_NOW_MIN_INTERVAL_SECONDS", env.int, default=30)
+SYNC_WINDOW_DAYS = read("SYNC_WINDOW_DAYS", env.int, default=90)
+SYNC_OVERLAP_DAYS = read("SYNC_OVERLAP_DAYS", env.int, default=10)
+SYNC_PAGE_SIZE = read("SYNC_PAGE_SIZE", env.int, default=1000)
+if not 1 <= SYNC_PAGE_SIZE <= 2000:
+    raise ImproperlyConfigured("Environment variable SYNC_PAGE_SIZE is invalid: TastyTrade allows 1 to 2000")
+if SYNC_OVERLAP_DAYS < 7:
+    raise ImproperlyConfigured("Environment variable SYNC_OVERLAP_DAYS is invalid: late fixes need at least 7 days")

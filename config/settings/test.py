@@ -8,3 +8,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Retries happen without real sleeping; the tests count attempts instead.
+TASTYTRADE_RETRY_BASE_DELAY = 0.0
+TASTYTRADE_RETRY_MAX_DELAY = 0.0
+TASTYTRADE_TIMEOUT_SECONDS = 2.0

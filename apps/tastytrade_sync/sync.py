@@ -1,0 +1,545 @@
+"""The sync: TastyTrade's accounts, transactions, positions and balances into our ledger.
+
+A reader follows "Sync now" from the view straight into `sync_connection`. The rules that make
+it lossless and idempotent:
+- transactions are read oldest first (sort=Asc) in date windows, starting at the account's
+  checkpoint minus an overlap (late fee adjustments and reversals are posted days later), or
+  at the account's opening date on a first sync;
+- each page is written in one database transaction together with the checkpoint, so a crash
+  or a timeout loses nothing and the next run resumes where it stopped;
+- rows are upserted by (account, TastyTrade id), which a database constraint makes unique;
+  new rows are inserted, changed rows updated, unchanged rows left alone;
+- each window's unique ids must add up to the total TastyTrade reports, else the window is
+  read once more and then the run is marked incomplete where the user sees it;
+- one sync per connection at a time (an expiring lease row that works on SQLite too);
+- a sync started by a request stops cleanly at its time budget and is continued later.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.core.money import signed, to_decimal
+from apps.trades import lots
+from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, PositionSnapshot, Transaction
+
+from .client import AuthError, Client, TastytradeError, Unavailable, parse_datetime
+from .models import AccountSync, Connection, SyncRun
+from .symbols import parse_option_symbol
+
+logger = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120
+FIRST_SYNC_FALLBACK_DAYS = 5 * 366
+MONEY_FIELDS = {
+    "value": "value",
+    "net_value": "net-value",
+    "commission": "commission",
+    "clearing_fees": "clearing-fees",
+    "regulatory_fees": "regulatory-fees",
+    "proprietary_index_option_fees": "proprietary-index-option-fees",
+    "currency_conversion_fees": "currency-conversion-fees",
+    "other_charge": "other-charge",
+}
+COMPARED_FIELDS = [
+    "transaction_type",
+    "transaction_sub_type",
+    "action",
+    "description",
+    "symbol",
+    "underlying_symbol",
+    "instrument_type",
+    "expires_on",
+    "strike",
+    "option_type",
+    "multiplier",
+    "quantity",
+    "price",
+    *MONEY_FIELDS,
+    "is_estimated_fee",
+    "currency",
+    "executed_at",
+    "transaction_date",
+    "order_id",
+    "leg_count",
+    "reverses_tastytrade_id",
+    "raw",
+]
+
+
+class Budget:
+    """Wall-clock allowance for one slice of a sync (None: no limit)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def exceeded(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+
+class _BudgetExceeded(Exception):
+    pass
+
+
+@dataclass
+class Counts:
+    fetched: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_accounts: set[int] = field(default_factory=set)
+
+
+# -- entry points ------------------------------------------------------------------------
+
+
+def sync_connection(
+    *,
+    connection: Connection,
+    trigger: str,
+    client: Client | None = None,
+    budget_seconds: float | None = None,
+    run: SyncRun | None = None,
+) -> SyncRun:
+    """Sync every included account of `connection`; continue `run` if it was paused.
+
+    Returns the run. If another sync of this connection holds the lease, returns at once with
+    an unsaved run whose status is SKIPPED ("already syncing").
+    """
+    token = _acquire_lease(connection)
+    if token is None:
+        return SyncRun(connection=connection, trigger=trigger, status=SyncRun.Status.SKIPPED)
+    if run is None:
+        run = SyncRun.objects.create(connection=connection, trigger=trigger, status=SyncRun.Status.RUNNING)
+    else:
+        SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING)
+        run.status = SyncRun.Status.RUNNING
+    counts = Counts()
+    budget = Budget(budget_seconds)
+    try:
+        api = client or client_for(connection)
+        with api:
+            _sync_accounts(connection=connection, api=api, run=run, counts=counts, budget=budget, token=token)
+        incomplete = AccountSync.objects.filter(account__connection=connection, account__is_included=True).exclude(
+            incomplete_detail=""
+        )
+        run.status = SyncRun.Status.INCOMPLETE if incomplete.exists() else SyncRun.Status.SUCCEEDED
+        if connection.status != Connection.Status.ACTIVE:
+            Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.ACTIVE, status_detail="")
+            connection.status = Connection.Status.ACTIVE
+    except _BudgetExceeded:
+        run.status = SyncRun.Status.PARTIAL
+    except AuthError as exc:
+        _fail(run, exc)
+        detail = exc.user_message
+        Connection.objects.filter(pk=connection.pk).update(
+            status=Connection.Status.NEEDS_RECONNECT, status_detail=detail
+        )
+        connection.status = Connection.Status.NEEDS_RECONNECT
+    except TastytradeError as exc:
+        _fail(run, exc)
+    except Exception:
+        # Never a stack trace for the user: log it, show plain words, keep what was committed.
+        logger.exception("sync of connection %s failed unexpectedly", connection.pk)
+        run.status = SyncRun.Status.FAILED
+        run.error_code = "internal"
+        run.error_message = "Something went wrong on our side during the sync. It has been logged; try again later."
+    finally:
+        run.fetched += counts.fetched
+        run.inserted += counts.inserted
+        run.updated += counts.updated
+        run.unchanged += counts.unchanged
+        if run.status != SyncRun.Status.PARTIAL:
+            run.finished_at = timezone.now()
+        run.save()
+        _release_lease(connection, token)
+    for account in BrokerAccount.objects.filter(pk__in=counts.changed_accounts):
+        # Explicit, not a signal: a reader sees the P&L recompute follow the sync.
+        lots.recompute_account(account=account)
+    return run
+
+
+def client_for(connection: Connection) -> Client:
+    return Client(
+        client_secret=connection.client_secret,
+        refresh_token=connection.refresh_token,
+        environment=connection.environment,
+    )
+
+
+def discover_accounts(*, connection: Connection, api: Client) -> list[BrokerAccount]:
+    """Create or update the connection's broker accounts from GET /customers/me/accounts."""
+    found = []
+    for info in api.accounts():
+        account, _ = BrokerAccount.objects.update_or_create(
+            user=connection.user,
+            account_number=info.account_number,
+            defaults={
+                "connection": connection,
+                "nickname": info.nickname,
+                "account_type_name": info.account_type_name,
+                "margin_or_cash": info.margin_or_cash,
+                "is_closed": info.is_closed,
+                "opened_at": info.opened_at,
+                "authority_level": info.authority_level,
+            },
+        )
+        found.append(account)
+    return found
+
+
+# -- the work ----------------------------------------------------------------------------
+
+
+def _sync_accounts(
+    *, connection: Connection, api: Client, run: SyncRun, counts: Counts, budget: Budget, token: str
+) -> None:
+    accounts = [a for a in discover_accounts(connection=connection, api=api) if a.is_included]
+    run.accounts_total = len(accounts)
+    done = AccountSync.objects.filter(account__in=accounts, completed_run=run).count()
+    run.accounts_done = done
+    run.save(update_fields=["accounts_total", "accounts_done"])
+    for account in accounts:
+        state, _ = AccountSync.objects.get_or_create(account=account)
+        if state.completed_run_id == run.pk:
+            continue  # finished in an earlier slice of this run
+        _sync_transactions(account=account, state=state, api=api, run=run, counts=counts, budget=budget, token=token)
+        _sync_positions_and_balances(account=account, api=api)
+        state.completed_run = run
+        state.last_success_at = timezone.now()
+        state.last_error_code = state.last_error_message = ""
+        state.save()
+        run.accounts_done += 1
+        SyncRun.objects.filter(pk=run.pk).update(accounts_done=run.accounts_done)
+        if budget.exceeded() and run.accounts_done < run.accounts_total:
+            raise _BudgetExceeded
+
+
+def _first_day(account: BrokerAccount, state: AccountSync, today: date) -> date:
+    if state.checkpoint:
+        return state.checkpoint - timedelta(days=settings.SYNC_OVERLAP_DAYS)
+    if account.opened_at:
+        return account.opened_at.astimezone(timezone.get_default_timezone()).date() - timedelta(days=1)
+    return today - timedelta(days=FIRST_SYNC_FALLBACK_DAYS)
+
+
+def _sync_transactions(
+    *,
+    account: BrokerAccount,
+    state: AccountSync,
+    api: Client,
+    run: SyncRun,
+    counts: Counts,
+    budget: Budget,
+    token: str,
+) -> None:
+    today = timezone.now().date() + timedelta(days=1)  # TastyTrade dates in New York; never stop short
+    start = _first_day(account, state, today)
+    problems = []
+    while start <= today:
+        end = min(start + timedelta(days=settings.SYNC_WINDOW_DAYS - 1), today)
+        complete = _sync_window(account, state, api, start, end, counts, budget, token, run)
+        if not complete:
+            logger.warning("account %s window %s..%s incomplete; reading it again", account.pk, start, end)
+            complete = _sync_window(account, state, api, start, end, counts, budget, token, run)
+        if not complete:
+            problems.append(f"{start:%Y-%m-%d} to {end:%Y-%m-%d}")
+        _save_checkpoint(state, end + timedelta(days=1))
+        start = end + timedelta(days=1)
+        if budget.exceeded() and start <= today:
+            raise _BudgetExceeded
+    state.incomplete_detail = (
+        ("TastyTrade reported more transactions than it sent for " + ", ".join(problems))[:500] if problems else ""
+    )
+    state.save(update_fields=["incomplete_detail"])
+
+
+def _sync_window(
+    account: BrokerAccount,
+    state: AccountSync,
+    api: Client,
+    start: date,
+    end: date,
+    counts: Counts,
+    budget: Budget,
+    token: str,
+    run: SyncRun,
+) -> bool:
+    """Read one date window page by page; True when every id TastyTrade counted arrived."""
+    seen: set[int] = set()
+    total: int | None = None
+    page_offset = 0
+    per_page = settings.SYNC_PAGE_SIZE
+    while True:
+        page = api.transactions_page(
+            account.account_number, start=start, end=end, page_offset=page_offset, per_page=per_page
+        )
+        rows = [normalize_transaction(item) for item in page.items]
+        with transaction.atomic():
+            _upsert(account, rows, counts)
+            last_day = max((r["transaction_date"] for r in rows), default=None)
+            if last_day and (state.checkpoint is None or last_day > state.checkpoint):
+                # Everything dated before the last row's day is in: resume from there at worst.
+                _save_checkpoint(state, last_day)
+            _renew_lease(account.connection_id, token)
+        seen.update(r["tastytrade_id"] for r in rows)
+        counts.fetched += len(rows)
+        SyncRun.objects.filter(pk=run.pk).update(fetched=run.fetched + counts.fetched)  # progress for the page
+        if page.total_pages is None:
+            # No pagination object: TastyTrade sometimes omits it. A full page may have more behind it.
+            if len(rows) < per_page:
+                return True
+        else:
+            total = page.total_items
+            if page_offset >= page.total_pages - 1 or not rows:
+                return total is None or len(seen) >= total
+        page_offset += 1
+        if budget.exceeded():
+            raise _BudgetExceeded
+
+
+def _save_checkpoint(state: AccountSync, day: date) -> None:
+    state.checkpoint = day
+    AccountSync.objects.filter(pk=state.pk).update(checkpoint=day)
+
+
+def _upsert(account: BrokerAccount, rows: list[dict[str, Any]], counts: Counts) -> None:
+    """Insert new rows, update changed ones, leave unchanged ones alone; collapse in-batch duplicates."""
+    by_id = {row["tastytrade_id"]: row for row in rows}  # the same id twice in one batch: keep the last
+    existing = {
+        item["tastytrade_id"]: item
+        for item in Transaction.objects.filter(account=account, tastytrade_id__in=by_id).values(
+            "id", *COMPARED_FIELDS, "tastytrade_id"
+        )
+    }
+    new, changed = [], []
+    for tastytrade_id, row in by_id.items():
+        current = existing.get(tastytrade_id)
+        if current is None:
+            new.append(Transaction(account=account, source=Transaction.Source.API, **row))
+        elif any(current[name] != row[name] for name in COMPARED_FIELDS):
+            changed.append(Transaction(id=current["id"], account=account, **row))
+        else:
+            counts.unchanged += 1
+    if new:
+        Transaction.objects.bulk_create(new, batch_size=500)
+    if changed:
+        Transaction.objects.bulk_update(changed, COMPARED_FIELDS, batch_size=500)
+    reversing = [row for row in by_id.values() if row["reverses_tastytrade_id"]]
+    if reversing:
+        _link_reversals(account, reversing)
+    counts.inserted += len(new)
+    counts.updated += len(changed)
+    if new or changed:
+        counts.changed_accounts.add(account.pk)
+
+
+def _link_reversals(account: BrokerAccount, rows: list[dict[str, Any]]) -> None:
+    targets = dict(
+        Transaction.objects.filter(
+            account=account, tastytrade_id__in=[r["reverses_tastytrade_id"] for r in rows]
+        ).values_list("tastytrade_id", "id")
+    )
+    for row in rows:
+        target = targets.get(row["reverses_tastytrade_id"])
+        if target:
+            Transaction.objects.filter(account=account, tastytrade_id=row["tastytrade_id"]).exclude(
+                reverses_id=target
+            ).update(reverses_id=target)
+
+
+def _sync_positions_and_balances(*, account: BrokerAccount, api: Client) -> None:
+    now = timezone.now()
+    positions = [position_fields(item) for item in api.positions(account.account_number)]
+    balance = api.balance(account.account_number)
+    last_snapshot = (
+        BalanceSnapshot.objects.filter(account=account, time_of_day="EOD").order_by("-snapshot_date").first()
+    )
+    since = (
+        last_snapshot.snapshot_date - timedelta(days=7)
+        if last_snapshot
+        else (account.opened_at.date() if account.opened_at else now.date() - timedelta(days=365))
+    )
+    snapshots = api.balance_snapshots(account.account_number, start=since, end=now.date())
+    last_point = NetLiqPoint.objects.filter(account=account).order_by("-time").first()
+    history_start = (
+        last_point.time - timedelta(days=1) if last_point else (account.opened_at or now - timedelta(days=365))
+    )
+    try:
+        history = api.net_liq_history(account.account_number, start=history_start)
+    except Unavailable:
+        history = []  # the sandbox serves no net-liq history (502); the sync goes on without it
+    with transaction.atomic():
+        PositionSnapshot.objects.filter(account=account).delete()
+        PositionSnapshot.objects.bulk_create(
+            [PositionSnapshot(account=account, as_of=now, **p) for p in _merge_positions(positions)]
+        )
+        _upsert_balance(account, {**balance, "snapshot-date": now.date().isoformat()}, time_of_day="NOW")
+        for item in snapshots:
+            _upsert_balance(account, item, time_of_day=str(item.get("time-of-day") or "EOD"))
+        for item in history:
+            point = net_liq_fields(item)
+            NetLiqPoint.objects.update_or_create(account=account, time=point.pop("time"), defaults=point)
+
+
+def _merge_positions(positions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for position in positions:
+        if position["symbol"] in merged:
+            merged[position["symbol"]]["quantity"] += position["quantity"]
+        else:
+            merged[position["symbol"]] = position
+    return list(merged.values())
+
+
+def _upsert_balance(account: BrokerAccount, item: dict[str, Any], *, time_of_day: str) -> None:
+    day = item.get("snapshot-date")
+    if not day:
+        return
+    BalanceSnapshot.objects.update_or_create(
+        account=account,
+        snapshot_date=date.fromisoformat(str(day)[:10]),
+        time_of_day=time_of_day,
+        defaults={
+            "cash_balance": to_decimal(item.get("cash-balance")),
+            "net_liquidating_value": to_decimal(item.get("net-liquidating-value")),
+            "long_equity_value": to_decimal(item.get("long-equity-value")),
+            "short_equity_value": to_decimal(item.get("short-equity-value")),
+            "long_derivative_value": to_decimal(item.get("long-derivative-value")),
+            "short_derivative_value": to_decimal(item.get("short-derivative-value")),
+            "pending_cash": signed(item.get("pending-cash"), item.get("pending-cash-effect")),
+            "raw": item,
+        },
+    )
+
+
+# -- normalising TastyTrade rows --------------------------------------------------------
+
+
+def normalize_transaction(item: dict[str, Any]) -> dict[str, Any]:
+    """One raw transaction item → Transaction field values (signed Decimals, aware UTC)."""
+    symbol = str(item.get("symbol") or "")
+    instrument_type = str(item.get("instrument-type") or "")
+    option = parse_option_symbol(symbol) if instrument_type.endswith("Option") else None
+    quantity = abs(to_decimal(item.get("quantity")))
+    price = to_decimal(item["price"]) if item.get("price") not in (None, "") else None
+    row: dict[str, Any] = {
+        "tastytrade_id": int(item["id"]),
+        "transaction_type": str(item.get("transaction-type") or ""),
+        "transaction_sub_type": str(item.get("transaction-sub-type") or ""),
+        "action": str(item.get("action") or ""),
+        "description": str(item.get("description") or ""),
+        "symbol": symbol,
+        "underlying_symbol": str(item.get("underlying-symbol") or ""),
+        "instrument_type": instrument_type,
+        "expires_on": option.expires_on if option else None,
+        "strike": option.strike if option else None,
+        "option_type": option.option_type if option else "",
+        "multiplier": None,
+        "quantity": quantity,
+        "price": abs(price) if price is not None else None,
+        "is_estimated_fee": bool(item.get("is-estimated-fee", False)),
+        "currency": str(item.get("currency") or "USD"),
+        "executed_at": parse_datetime(str(item["executed-at"])),
+        "transaction_date": date.fromisoformat(str(item["transaction-date"])[:10]),
+        "order_id": _int_or_none(item.get("order-id")),
+        "leg_count": _int_or_none(item.get("leg-count")),
+        "reverses_tastytrade_id": _int_or_none(item.get("reverses-id")),
+        "raw": item,
+    }
+    for name, key in MONEY_FIELDS.items():
+        row[name] = signed(item.get(key), item.get(f"{key}-effect"))
+    if option and price and quantity and row["value"]:
+        # Transactions carry no multiplier; an option fill's value = price x quantity x multiplier.
+        row["multiplier"] = (abs(row["value"]) / (price * quantity)).quantize(to_decimal("1"))
+    return row
+
+
+def position_fields(item: dict[str, Any]) -> dict[str, Any]:
+    quantity = abs(to_decimal(item.get("quantity")))
+    if str(item.get("quantity-direction", "")).lower() == "short":
+        quantity = -quantity
+    expires = item.get("expires-at")
+    mark = item.get("mark") if item.get("mark") is not None else item.get("mark-price")
+    return {
+        "symbol": str(item.get("symbol") or ""),
+        "instrument_type": str(item.get("instrument-type") or ""),
+        "underlying_symbol": str(item.get("underlying-symbol") or ""),
+        "quantity": quantity,
+        "multiplier": to_decimal(item.get("multiplier") or 1),
+        "average_open_price": to_decimal(item.get("average-open-price")),
+        "close_price": to_decimal(item.get("close-price")),
+        "mark": to_decimal(mark) if mark is not None else None,
+        "expires_at": parse_datetime(str(expires)) if expires else None,
+        "raw": item,
+    }
+
+
+def net_liq_fields(item: dict[str, Any]) -> dict[str, Any]:
+    def pick(kebab: str, camel: str) -> Any:
+        # The OpenAPI document says camelCase; production answers kebab-case. Accept both.
+        return item.get(kebab, item.get(camel))
+
+    return {
+        "time": parse_datetime(str(item["time"])),
+        "open": to_decimal(pick("open", "open")),
+        "high": to_decimal(pick("high", "high")),
+        "low": to_decimal(pick("low", "low")),
+        "close": to_decimal(pick("close", "close")),
+        "total_close": to_decimal(pick("total-close", "totalClose")),
+        "pending_cash_close": to_decimal(pick("pending-cash-close", "pendingCashClose")),
+    }
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+# -- the lease ---------------------------------------------------------------------------
+
+
+def _acquire_lease(connection: Connection) -> str | None:
+    token = secrets.token_hex(8)
+    now = timezone.now()
+    try:
+        taken = Connection.objects.filter(
+            Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now), pk=connection.pk
+        ).update(lease_token=token, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS))
+    except OperationalError:
+        # SQLite reports a concurrent writer as "database is locked": that writer is the other sync.
+        return None
+    return token if taken == 1 else None
+
+
+def _renew_lease(connection_id: int | None, token: str) -> None:
+    Connection.objects.filter(pk=connection_id, lease_token=token).update(
+        lease_expires_at=timezone.now() + timedelta(seconds=LEASE_SECONDS)
+    )
+
+
+def _release_lease(connection: Connection, token: str) -> None:
+    Connection.objects.filter(pk=connection.pk, lease_token=token).update(lease_token="", lease_expires_at=None)
+
+
+def _fail(run: SyncRun, exc: TastytradeError) -> None:
+    logger.warning("sync run %s failed: %s: %s", run.pk, exc.code, exc)
+    run.status = SyncRun.Status.FAILED
+    run.error_code = exc.code
+    run.error_message = exc.user_message
+
+
+def is_syncing(connection: Connection, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return bool(connection.lease_expires_at and connection.lease_expires_at > now)
