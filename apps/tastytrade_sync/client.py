@@ -111,6 +111,52 @@ class _Recorder:
     bodies: list[Any] = field(default_factory=list)
 
 
+SANDBOX_AUTHORIZE_URL = "https://cert-my.staging-tasty.works/auth.html"
+
+
+def authorize_url(environment: str) -> str:
+    """The page where a user approves our OAuth app (authorization-code flow)."""
+    if environment == "sandbox":
+        return SANDBOX_AUTHORIZE_URL
+    if environment == "simulator":
+        return base_url_for(environment).rstrip("/") + "/auth.html"
+    return settings.TASTYTRADE_AUTHORIZE_URL
+
+
+def exchange_authorization_code(
+    *, environment: str, code: str, redirect_uri: str, transport: httpx2.AsyncBaseTransport | None = None
+) -> str:
+    """POST /oauth/token with grant_type=authorization_code; returns the refresh token.
+
+    The SDK dropped its code-flow helper, so this one call is made with httpx2 directly.
+    """
+    base = base_url_for(environment)
+    body = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": settings.TASTYTRADE_CLIENT_ID,
+        "client_secret": settings.TASTYTRADE_CLIENT_SECRET,
+        "redirect_uri": redirect_uri,
+    }
+
+    async def post() -> httpx2.Response:
+        async with httpx2.AsyncClient(
+            base_url=base,
+            transport=BaseUrlTransport(None, inner=transport),
+            timeout=httpx2.Timeout(settings.TASTYTRADE_TIMEOUT_SECONDS),
+        ) as http:
+            return await http.post("/oauth/token", json=body)
+
+    response = asyncio.run(post())
+    try:
+        refresh_token = response.json()["refresh_token"]
+    except (ValueError, KeyError, TypeError):
+        raise BadResponse("token response without a refresh token") from None
+    if not isinstance(refresh_token, str) or not refresh_token:
+        raise BadResponse("token response without a refresh token")
+    return refresh_token
+
+
 def base_url_for(environment: str) -> str:
     if environment == "sandbox":
         return tastytrade.CERT_URL

@@ -33,6 +33,7 @@ from apps.core.money import signed, to_decimal
 from apps.trades import lots
 from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, PositionSnapshot, Transaction
 
+from . import crypto
 from .client import AuthError, Client, TastytradeError, Unavailable, parse_datetime
 from .models import AccountSync, Connection, SyncRun
 from .symbols import parse_option_symbol
@@ -139,11 +140,14 @@ def sync_connection(
             connection.status = Connection.Status.ACTIVE
     except _BudgetExceeded:
         run.status = SyncRun.Status.PARTIAL
-    except AuthError as exc:
+    except (AuthError, crypto.DecryptionError) as exc:
+        if isinstance(exc, crypto.DecryptionError):
+            # The key that sealed these credentials is gone: only reconnecting can help.
+            exc = AuthError("stored credentials cannot be decrypted")
+            exc.user_message = "Stored TastyTrade credentials can no longer be read: reconnect this connection."
         _fail(run, exc)
-        detail = exc.user_message
         Connection.objects.filter(pk=connection.pk).update(
-            status=Connection.Status.NEEDS_RECONNECT, status_detail=detail
+            status=Connection.Status.NEEDS_RECONNECT, status_detail=exc.user_message
         )
         connection.status = Connection.Status.NEEDS_RECONNECT
     except TastytradeError as exc:
@@ -167,6 +171,54 @@ def sync_connection(
         # Explicit, not a signal: a reader sees the P&L recompute follow the sync.
         lots.recompute_account(account=account)
     return run
+
+
+def create_connection(
+    *,
+    user,
+    environment: str,
+    client_secret: str,
+    refresh_token: str,
+    label: str = "",
+    method: str = Connection.Method.PERSONAL_GRANT,
+    client: Client | None = None,
+) -> Connection:
+    """Check the grant with a token exchange, then store it encrypted and discover the accounts.
+
+    Raises AuthError (nothing stored) when TastyTrade refuses the grant.
+    """
+    api = client or Client(client_secret=client_secret, refresh_token=refresh_token, environment=environment)
+    with api:
+        api.check()
+        with transaction.atomic():
+            connection = Connection(user=user, environment=environment, method=method, label=label)
+            connection.set_credentials(client_secret=client_secret, refresh_token=refresh_token)
+            connection.save()
+            discover_accounts(connection=connection, api=api)
+    return connection
+
+
+def queue_sync(*, connection: Connection, trigger: str) -> SyncRun:
+    """A run the sync page (or the scheduler) will carry out; returns the active one if any."""
+    active = connection.runs.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.PARTIAL]).first()
+    return active or SyncRun.objects.create(connection=connection, trigger=trigger, status=SyncRun.Status.QUEUED)
+
+
+def sync_on_login(sender, request, user, **kwargs) -> None:
+    """allauth's user_logged_in: queue a sync when the last good one is old and the profile allows it.
+
+    Queuing costs one query per connection; the dashboard carries the sync out in slices, so
+    signing in never waits on TastyTrade.
+    """
+    if not user.sync_on_login:
+        return
+    stale_before = timezone.now() - timedelta(minutes=settings.SYNC_ON_LOGIN_AFTER_MINUTES)
+    for connection in Connection.objects.filter(user=user, status=Connection.Status.ACTIVE):
+        last_good = (
+            connection.runs.filter(status=SyncRun.Status.SUCCEEDED).values_list("finished_at", flat=True).first()
+        )
+        if last_good is None or last_good < stale_before:
+            queue_sync(connection=connection, trigger=SyncRun.Trigger.LOGIN)
 
 
 def client_for(connection: Connection) -> Client:
