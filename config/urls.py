@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("sync/", include("apps.tastytrade_sync.urls")),
+    path("reports/", include("apps.reports.urls")),
     path("admin/", admin.site.urls),
     path("", include("apps.dashboard.urls")),
 ]

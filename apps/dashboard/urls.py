@@ -7,4 +7,6 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("dashboard/", views.home, name="home"),
+    path("dashboard/positions/", views.positions, name="positions"),
+    path("dashboard/transactions/", views.transactions, name="transactions"),
 ]

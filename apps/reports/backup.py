@@ -1,0 +1,202 @@
+"""A full JSON backup of one user's data, and the restore that reproduces it.
+
+The file is one JSON object:
+
+    {"format": "tastytrade-tracker-backup", "version": 1, "created_at": "...",
+     "user": {"email": "...", "time_zone": "America/New_York"},
+     "broker_accounts": [{"id": 7, "account_number": "5WT00001", ...}],
+     "transactions": [{"id": 91, "account": 7, "reverses": null, "raw": {...}, ...}],
+     "position_snapshots": [...], "balance_snapshots": [...], "net_liq_points": [...]}
+
+Each table lists every column of its model except the database's own bookkeeping (the creation and
+update timestamps, which a restore stamps anew). "id" is the row's id in the backup; "account" and
+same-table links (a transaction's "reverses") refer to those ids, and a restore maps them to the new
+rows. Decimals are strings, times ISO 8601 with their offset. Tables a restore does not know are
+skipped, so later versions can add tables (tags, notes, ...) by appending to ACCOUNT_TABLES.
+
+Never in a backup: connections and their credentials (TastyTrade client secrets and refresh
+tokens), sync runs and checkpoints. A restored account keeps the connection it already had, if any.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, models, transaction
+from django.utils import timezone
+
+from apps.trades import lots
+from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, PositionSnapshot, Transaction
+
+FORMAT = "tastytrade-tracker-backup"
+VERSION = 1
+BATCH = 1000
+
+
+class BackupError(Exception):
+    """The file is not a backup this version can restore; the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    model: type[models.Model]
+
+    def fields(self) -> list[models.Field]:
+        """The columns a backup carries: all but the id, the owner links and the automatic timestamps."""
+        skipped = {"id", "user", "connection", "account"}
+        return [
+            field
+            for field in self.model._meta.concrete_fields
+            if field.name not in skipped and not getattr(field, "auto_now", False)
+            if not getattr(field, "auto_now_add", False)
+        ]
+
+    def self_links(self) -> list[models.ForeignKey]:
+        """Links between rows of this table (a transaction "reverses" another), mapped to new ids on restore.
+
+        Links to other tables would need their own mapping; a test checks that there are none.
+        """
+        return [field for field in self.fields() if field.is_relation and field.related_model is self.model]
+
+
+ACCOUNTS = Table("broker_accounts", BrokerAccount)
+# Rows that belong to a broker account, restored in this order.
+ACCOUNT_TABLES = [
+    Table("transactions", Transaction),
+    Table("position_snapshots", PositionSnapshot),
+    Table("balance_snapshots", BalanceSnapshot),
+    Table("net_liq_points", NetLiqPoint),
+]
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_json_value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _table_json(table: Table, rows: models.QuerySet) -> Iterator[str]:
+    owner = [] if table is ACCOUNTS else [("account", "account_id")]
+    names, columns = zip(*[("id", "id"), *owner, *((f.name, f.attname) for f in table.fields())], strict=True)
+    yield f',\n"{table.name}":['
+    separator = "\n"
+    for values in rows.order_by("pk").values_list(*columns).iterator(chunk_size=BATCH):
+        yield separator + _dumps(dict(zip(names, values, strict=True)))
+        separator = ",\n"
+    yield "]"
+
+
+def iter_backup(user) -> Iterator[str]:
+    """The backup as chunks of JSON text, written as the rows are read (a big ledger never sits in memory)."""
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "created_at": timezone.now(),
+        "user": {"email": user.email, "time_zone": user.time_zone},
+    }
+    yield _dumps(header)[:-1]  # the object stays open for the tables
+    yield from _table_json(ACCOUNTS, BrokerAccount.objects.filter(user=user))
+    for table in ACCOUNT_TABLES:
+        yield from _table_json(table, table.model.objects.filter(account__user=user))
+    yield "}\n"
+
+
+def read_backup(stream: IO) -> dict:
+    """Parse and check a backup file's envelope."""
+    try:
+        backup = json.load(stream)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BackupError("This file is not JSON, so it is not a backup made here.") from exc
+    if not isinstance(backup, dict) or backup.get("format") != FORMAT:
+        raise BackupError("This JSON file is not a TastyTrade Tracker backup.")
+    if not isinstance(backup.get("version"), int) or backup["version"] > VERSION:
+        raise BackupError(f"This backup is version {backup.get('version')!r}; this site reads up to {VERSION}.")
+    for table in [ACCOUNTS, *ACCOUNT_TABLES]:
+        rows = backup.get(table.name, [])
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise BackupError(f"The backup's {table.name} is not a list of rows.")
+    return backup
+
+
+@dataclass(frozen=True)
+class RestoreSummary:
+    accounts: int
+    rows: dict[str, int]
+
+
+@transaction.atomic
+def restore_backup(*, user, backup: dict) -> RestoreSummary:
+    """Make the user's copy of every account in the backup what the backup says, all or nothing.
+
+    An account the user already has (same account number) keeps its row and connection; its ledger
+    rows are replaced by the backup's. Accounts that are not in the backup are left alone.
+    """
+    accounts: dict[Any, BrokerAccount] = {}
+    for row in backup.get(ACCOUNTS.name, []):
+        values = _field_values(ACCOUNTS, row)
+        number = values.pop("account_number", None)
+        if not number:
+            raise BackupError("An account in the backup has no account number.")
+        account, created = BrokerAccount.objects.get_or_create(user=user, account_number=number, defaults=values)
+        if not created:
+            for table in reversed(ACCOUNT_TABLES):
+                table.model.objects.filter(account=account).delete()
+            BrokerAccount.objects.filter(pk=account.pk).update(**values)
+        accounts[row.get("id")] = account
+    counts = {table.name: _restore_table(table, backup.get(table.name, []), accounts) for table in ACCOUNT_TABLES}
+    for account in accounts.values():
+        lots.recompute_account(account=account)
+    return RestoreSummary(accounts=len(accounts), rows=counts)
+
+
+def _restore_table(table: Table, rows: list[dict], accounts: dict[Any, BrokerAccount]) -> int:
+    self_links = table.self_links()
+    objects, links = [], []  # links: per row, the backup ids its same-table links point at
+    for row in rows:
+        if row.get("account") not in accounts:
+            raise BackupError(f"A row of {table.name} belongs to an account the backup does not list.")
+        values = _field_values(table, row)
+        links.append({field.attname: values.pop(field.name, None) for field in self_links})
+        objects.append(table.model(account=accounts[row["account"]], **values))
+    try:
+        created = table.model.objects.bulk_create(objects, batch_size=BATCH)
+    except DatabaseError as exc:
+        raise BackupError(f"The backup's {table.name} do not fit this database: {exc}") from exc
+    new_ids = {row.get("id"): obj.pk for row, obj in zip(rows, created, strict=True)}
+    linked = []
+    for obj, targets in zip(created, links, strict=True):
+        if any(target is not None for target in targets.values()):
+            for attname, target in targets.items():
+                setattr(obj, attname, new_ids.get(target))
+            linked.append(obj)
+    if linked:
+        table.model.objects.bulk_update(linked, [field.attname for field in self_links], batch_size=BATCH)
+    return len(created)
+
+
+def _field_values(table: Table, row: dict) -> dict[str, Any]:
+    """The row's known columns, parsed the way the model field parses form input."""
+    values = {}
+    for field in table.fields():
+        if field.name not in row:
+            continue
+        raw = row[field.name]
+        if field.is_relation:
+            values[field.name] = raw  # an id within the backup, mapped after insert
+            continue
+        try:
+            values[field.name] = raw if raw is None or isinstance(field, models.JSONField) else field.to_python(raw)
+        except (ValidationError, TypeError, ValueError) as exc:
+            raise BackupError(f"{table.name}: {field.name} has a value this site cannot read: {raw!r}") from exc
+    return values

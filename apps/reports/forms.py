@@ -1,0 +1,89 @@
+from django import forms
+
+SELECT = "form-select form-select-sm"
+INPUT = "form-control form-control-sm"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PeriodForm(forms.Form):
+    """The date range of a page: trading days, both ends included; an empty end is open."""
+
+    start = forms.DateField(required=False, label="From", widget=DateInput)
+    end = forms.DateField(required=False, label="To", widget=DateInput)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError("The start date is after the end date.")
+        return cleaned
+
+
+class ReportForm(forms.Form):
+    GROUPINGS = [("day", "Day"), ("month", "Month"), ("year", "Year")]
+
+    group = forms.ChoiceField(
+        choices=GROUPINGS,
+        required=False,
+        label="Group by",
+        widget=forms.Select(attrs={"class": SELECT}),
+    )
+
+    def grouping(self) -> str:
+        valid = self.is_valid()
+        return (self.cleaned_data.get("group") if valid else "") or "month"
+
+
+class TransactionFilterForm(forms.Form):
+    """Narrows the ledger; the same filters drive the Transactions tab and its CSV export."""
+
+    type = forms.ChoiceField(required=False, label="Type", widget=forms.Select(attrs={"class": SELECT}))
+    sub_type = forms.ChoiceField(required=False, label="Sub-type", widget=forms.Select(attrs={"class": SELECT}))
+    underlying = forms.CharField(
+        required=False,
+        max_length=32,
+        label="Underlying",
+        widget=forms.TextInput(attrs={"class": INPUT, "list": "underlyings", "autocomplete": "off"}),
+    )
+    symbol = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Symbol contains",
+        widget=forms.TextInput(attrs={"class": INPUT, "type": "search"}),
+    )
+
+    def __init__(self, *args, types: list[str] = (), sub_types: list[str] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = [("", "Any type"), *((t, t) for t in types)]
+        self.fields["sub_type"].choices = [("", "Any sub-type"), *((s, s) for s in sub_types)]
+
+    def clean_underlying(self) -> str:
+        return self.cleaned_data["underlying"].strip().upper()
+
+    def clean_symbol(self) -> str:
+        return self.cleaned_data["symbol"].strip()
+
+    def filter(self, transactions):
+        """The transactions matching the valid filters (an invalid field filters nothing)."""
+        self.is_valid()
+        data = self.cleaned_data
+        if data.get("type"):
+            transactions = transactions.filter(transaction_type=data["type"])
+        if data.get("sub_type"):
+            transactions = transactions.filter(transaction_sub_type=data["sub_type"])
+        if data.get("underlying"):
+            transactions = transactions.filter(underlying_symbol=data["underlying"])
+        if data.get("symbol"):
+            transactions = transactions.filter(symbol__icontains=data["symbol"])
+        return transactions
+
+
+class RestoreForm(forms.Form):
+    backup = forms.FileField(label="Backup file (.json)")
+    confirm = forms.BooleanField(
+        label="Replace the data of the accounts in this backup with the backup's copy",
+        help_text="Accounts that are not in the backup stay as they are.",
+    )

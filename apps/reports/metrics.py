@@ -1,0 +1,291 @@
+"""Figures computed from the ledger (transactions, balances, positions, net-liq history).
+
+Each function is one or two aggregate queries: the database does the summing, grouped by the
+user's trading day (executed_at in the user's time zone), so a page costs the same number of
+queries for a hundred transactions as for fifty thousand. Amounts stay Decimal; the charts
+helpers turn them into floats only for Chart.js.
+
+Realized and unrealized P&L, win rate and the P&L charts come from the P&L engine (apps.trades),
+not from here.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Literal
+
+from django.db.models import Count, DateField, Exists, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Trunc, TruncDate
+
+from apps.core.money import ZERO
+from apps.trades.models import BalanceSnapshot, NetLiqPoint, PositionSnapshot, Transaction
+
+from .scope import Scope
+
+Grouping = Literal["day", "month", "year"]
+# The ledger keeps cash to 1/100 of a cent; sums are exact at that precision. (SQLite sums through
+# floats and hands back digits beyond it, so every total goes through ledger_amount.)
+LEDGER_PRECISION = Decimal("0.0001")
+
+
+def ledger_amount(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(LEDGER_PRECISION)
+
+
+FEE_FIELDS = [
+    "clearing_fees",
+    "regulatory_fees",
+    "proprietary_index_option_fees",
+    "currency_conversion_fees",
+    "other_charge",
+]
+# Every charge except commission, as one SQL expression (the Transaction.fees property, per row).
+FEES = F("clearing_fees") + F("regulatory_fees") + F("proprietary_index_option_fees")
+FEES = FEES + F("currency_conversion_fees") + F("other_charge")
+# Buying, selling, assignment and exercise deliveries: the cash that trading moved.
+TRADING = Q(transaction_type__in=[Transaction.Type.TRADE, Transaction.Type.RECEIVE_DELIVER])
+DEPOSITS_AND_WITHDRAWALS = Q(
+    transaction_type=Transaction.Type.MONEY_MOVEMENT, transaction_sub_type__in=["Deposit", "Withdrawal"]
+)
+
+
+@dataclass(frozen=True)
+class Balances:
+    net_liquidating_value: Decimal | None
+    cash_balance: Decimal | None
+    accounts_reporting: int
+    as_of: datetime | None  # when the stalest of the summed balances was fetched
+
+
+def current_balances(scope: Scope) -> Balances:
+    """The latest "NOW" balance of each selected account, summed (the sync writes one per day it runs)."""
+    latest_day = (
+        BalanceSnapshot.objects.filter(account=OuterRef("account"), time_of_day="NOW")
+        .order_by("-snapshot_date")
+        .values("snapshot_date")[:1]
+    )
+    totals = BalanceSnapshot.objects.filter(
+        account_id__in=scope.account_ids, time_of_day="NOW", snapshot_date=Subquery(latest_day)
+    ).aggregate(
+        net_liquidating_value=Sum("net_liquidating_value"),
+        cash_balance=Sum("cash_balance"),
+        accounts_reporting=Count("account", distinct=True),
+        as_of=Min("updated_at"),
+    )
+    return Balances(
+        net_liquidating_value=ledger_amount(totals["net_liquidating_value"]),
+        cash_balance=ledger_amount(totals["cash_balance"]),
+        accounts_reporting=totals["accounts_reporting"],
+        as_of=totals["as_of"],
+    )
+
+
+@dataclass(frozen=True)
+class OpenPositions:
+    legs: int
+    underlyings: int
+
+
+def open_positions(scope: Scope) -> OpenPositions:
+    """How many positions the broker reported open at the last sync, and in how many underlyings."""
+    counts = (
+        PositionSnapshot.objects.filter(account_id__in=scope.account_ids)
+        .exclude(quantity=0)
+        .aggregate(legs=Count("id"), underlyings=Count("underlying_symbol", distinct=True))
+    )
+    return OpenPositions(**counts)
+
+
+def fees_in_year(scope: Scope, year: int) -> Decimal:
+    """Commissions plus every other fee charged in a calendar year (signed: charges are negative)."""
+    start = datetime.combine(date(year, 1, 1), time.min, tzinfo=scope.tz)
+    end = datetime.combine(date(year + 1, 1, 1), time.min, tzinfo=scope.tz)
+    total = (
+        Transaction.objects.filter(account_id__in=scope.account_ids)
+        .in_period(start, end)
+        .aggregate(total=Sum(F("commission") + FEES))["total"]
+    )
+    return ledger_amount(total) if total is not None else ZERO
+
+
+def net_liq_history(scope: Scope) -> list[tuple[date, Decimal]]:
+    """Net liquidating value per trading day: each account's last point of the day, summed over accounts."""
+    day = TruncDate("time", tzinfo=scope.tz)
+    later_same_day = NetLiqPoint.objects.annotate(day=day).filter(
+        account=OuterRef("account"), day=OuterRef("day"), time__gt=OuterRef("time")
+    )
+    points = NetLiqPoint.objects.filter(account_id__in=scope.account_ids)
+    if scope.start:
+        points = points.filter(time__gte=scope.day_starts(scope.start))
+    if scope.end:
+        points = points.filter(time__lt=scope.day_starts(scope.end, days_later=1))
+    rows = (
+        points.annotate(day=day)
+        .filter(~Exists(later_same_day))
+        .values("day")
+        .annotate(close=Sum("close"))
+        .order_by("day")
+    )
+    return [(row["day"], ledger_amount(row["close"])) for row in rows]
+
+
+@dataclass(frozen=True)
+class CashFlow:
+    """Cash moved in one period, by kind. The kinds add up to net_cash_flow (the broker's net values)."""
+
+    period: date  # first day of the day, month or year
+    transactions: int
+    trading: Decimal  # trades, assignments and exercises, before charges
+    deposits_and_withdrawals: Decimal
+    other: Decimal  # dividends, interest, adjustments, ...
+    commission: Decimal
+    clearing_fees: Decimal
+    regulatory_fees: Decimal
+    proprietary_index_option_fees: Decimal
+    currency_conversion_fees: Decimal
+    other_charge: Decimal
+    net_cash_flow: Decimal
+
+    @property
+    def fees(self) -> Decimal:
+        return sum((getattr(self, name) for name in FEE_FIELDS), ZERO)
+
+    @property
+    def charges(self) -> Decimal:
+        """Commission and fees together."""
+        return self.commission + self.fees
+
+
+def cash_flow(scope: Scope, grouping: Grouping) -> list[CashFlow]:
+    """One row per day, month or year (of the user's time zone) that has transactions, oldest first."""
+    period = Trunc("executed_at", grouping, output_field=DateField(), tzinfo=scope.tz)
+    rows = (
+        scope.transactions()
+        .annotate(period=period)
+        .values("period")
+        .annotate(
+            transactions=Count("id"),
+            trading=Sum("value", filter=TRADING),
+            deposits_and_withdrawals=Sum("value", filter=DEPOSITS_AND_WITHDRAWALS),
+            other=Sum("value", filter=~TRADING & ~DEPOSITS_AND_WITHDRAWALS),
+            commission=Sum("commission"),
+            **{name: Sum(name) for name in FEE_FIELDS},
+            net_cash_flow=Sum("net_value"),
+        )
+        .order_by("period")
+    )
+    return [
+        CashFlow(
+            **{
+                key: value if key in {"period", "transactions"} else ledger_amount(value or ZERO)
+                for key, value in row.items()
+            }
+        )
+        for row in rows
+    ]
+
+
+def cash_flow_total(rows: list[CashFlow]) -> CashFlow | None:
+    """The whole range in one row (a sum over the period rows, not over transactions)."""
+    if not rows:
+        return None
+    totals = {
+        name: sum((getattr(row, name) for row in rows), ZERO)
+        for name in CashFlow.__dataclass_fields__
+        if name not in {"period", "transactions"}
+    }
+    return CashFlow(period=rows[0].period, transactions=sum(row.transactions for row in rows), **totals)
+
+
+def transaction_kinds(scope: Scope) -> tuple[list[str], list[str]]:
+    """The transaction types and sub-types found in the selected accounts (for the filter choices)."""
+    pairs = (
+        Transaction.objects.filter(account_id__in=scope.account_ids)
+        .values_list("transaction_type", "transaction_sub_type")
+        .distinct()
+        .order_by()
+    )
+    pairs = list(pairs)
+    return sorted({kind for kind, _ in pairs}), sorted({sub for _, sub in pairs if sub})
+
+
+def underlyings(scope: Scope) -> list[str]:
+    rows = (
+        Transaction.objects.filter(account_id__in=scope.account_ids)
+        .exclude(underlying_symbol="")
+        .values_list("underlying_symbol", flat=True)
+        .distinct()
+        .order_by("underlying_symbol")
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class PositionLine:
+    snapshot: PositionSnapshot
+    days_to_expiry: int | None
+    market_value: Decimal | None  # mark x quantity x multiplier
+    unrealized: Decimal | None  # (mark - average open price) x quantity x multiplier
+
+
+@dataclass(frozen=True)
+class UnderlyingGroup:
+    underlying: str
+    lines: list[PositionLine]
+
+    @property
+    def unrealized(self) -> Decimal | None:
+        """The sum over the legs that have a mark (None when none has)."""
+        known = [line.unrealized for line in self.lines if line.unrealized is not None]
+        return sum(known, ZERO) if known else None
+
+    @property
+    def has_missing_marks(self) -> bool:
+        return any(line.unrealized is None for line in self.lines)
+
+
+def position_line(snapshot: PositionSnapshot, *, scope: Scope) -> PositionLine:
+    expires = snapshot.expires_at.astimezone(scope.tz).date() if snapshot.expires_at else None
+    size = snapshot.quantity * snapshot.multiplier
+    has_mark = snapshot.mark is not None
+    return PositionLine(
+        snapshot=snapshot,
+        days_to_expiry=(expires - scope.today).days if expires else None,
+        market_value=ledger_amount(snapshot.mark * size) if has_mark else None,
+        unrealized=ledger_amount((snapshot.mark - snapshot.average_open_price) * size)
+        if has_mark and snapshot.average_open_price is not None
+        else None,
+    )
+
+
+def positions_by_underlying(scope: Scope) -> list[UnderlyingGroup]:
+    """The open positions of the last sync, grouped by underlying (a stock is its own underlying)."""
+    snapshots = (
+        PositionSnapshot.objects.filter(account_id__in=scope.account_ids)
+        .exclude(quantity=0)
+        .select_related("account")
+        .order_by("underlying_symbol", "symbol", "account__account_number")
+    )
+    groups: dict[str, list[PositionLine]] = {}
+    for snapshot in snapshots:
+        groups.setdefault(snapshot.underlying_symbol or snapshot.symbol, []).append(
+            position_line(snapshot, scope=scope)
+        )
+    return [UnderlyingGroup(underlying, lines) for underlying, lines in sorted(groups.items())]
+
+
+PERIOD_LABELS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+
+
+def cash_flow_chart(rows: list[CashFlow], grouping: Grouping) -> dict[str, list]:
+    """The cash-flow table as the reports chart reads it."""
+    return {
+        "labels": [row.period.strftime(PERIOD_LABELS[grouping]) for row in rows],
+        "net_cash_flow": [float(row.net_cash_flow) for row in rows],
+        "charges": [float(row.charges) for row in rows],
+    }
+
+
+def chart_series(points: list[tuple[date, Decimal]]) -> dict[str, list]:
+    """Dates and amounts in the shape the page scripts read: {"labels": [...], "values": [...]}."""
+    return {"labels": [day.isoformat() for day, _ in points], "values": [float(amount) for _, amount in points]}

@@ -1,0 +1,18 @@
+"""`|number`: quantities and prices as the broker wrote them, without padding zeros or exponents."""
+
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def number(value: object) -> str:
+    """Decimal("2.50000000") -> "2.5"; Decimal("100.00000000") -> "100"; None -> "—"."""
+    if value is None or value == "":
+        return "\u2014"
+    if not isinstance(value, Decimal):
+        return str(value)
+    text = f"{value.normalize():f}"
+    return "0" if text in {"-0", "0"} else text

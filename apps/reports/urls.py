@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("cash-flow.csv", views.cash_flow_csv, name="cash_flow_csv"),
+    path("transactions.csv", views.transactions_csv, name="transactions_csv"),
+    path("positions.csv", views.positions_csv, name="positions_csv"),
+    path("backup.json", views.backup_download, name="backup"),
+    path("restore/", views.restore, name="restore"),
+]
