@@ -1,0 +1,814 @@
+"""Import TastyTrade's transaction-history CSV exports into the same ledger as the API sync.
+
+Three header versions exist (TASTYTRADE.md §7.2) and are told apart by the header row alone:
+the legacy 15-column tastyworks export, the 20-column 2024 export and the 21-column export with
+`Total` (2025 on). Rows become `Transaction`s with source="csv" and no TastyTrade id.
+
+What the formats allow, and where it goes:
+* Amounts are signed from the account's point of view (cash in positive), charges negative.
+* v2/v3 `Commissions` -> `commission`; v2/v3 `Fees` (the export's sum of clearing, regulatory and
+  index-option fees) -> `other_charge`, because the CSV cannot say which is which.
+* Legacy `Fees` is one positive number for commission and fees together (three decimals,
+  e.g. 1.152); it is stored negated in `other_charge` and `commission` stays 0, so a commission
+  report never counts an unknown mix. `Transaction.fees` and `net_value` are right either way.
+* `net_value` is v3's `Total` as the broker wrote it (a disagreement with Value + Commissions +
+  Fees is reported as a data issue), v2's Value + Commissions + Fees, legacy's Amount - Fees.
+* Option expiry, strike and call/put come from the option symbol, never from the Expiration Date
+  column, which follows the exporting browser's time zone and can be a day off. Legacy rows carry
+  only the root, so their OCC symbol is rebuilt from the separate columns.
+* v2/v3 times carry their own UTC offset (`+0200`, no colon). Legacy times have none and are
+  read in the importing user's time zone, which the report says.
+
+Dedup: each row gets `import_key`, a SHA-256 of its identifying fields (UTC second, type,
+sub-type as written, symbol, quantity, value, order number) plus its occurrence number among
+identical rows of the same file. Identical rows in one file are separate fills and all land;
+the same rows in another export (any header version, any exporter time zone) get the same keys
+and are skipped. A row matching an API-synced row (same account, same second -- the same minute
+for legacy rows --, symbol, action, quantity and value) is skipped too.
+
+Every file lands whole or not at all (one database transaction per file); bad rows are reported
+with line, column and value, and are left out only when the caller says `skip_bad_rows`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+
+from apps.core.money import ZERO
+from apps.tastytrade_sync.symbols import OptionSymbol, parse_option_symbol
+from apps.trades import lots
+from apps.trades.models import BrokerAccount, Transaction
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+LEGACY, V2, V3 = "legacy", "v2", "v3"
+V2_COLUMNS = [
+    "Date",
+    "Type",
+    "Sub Type",
+    "Action",
+    "Symbol",
+    "Instrument Type",
+    "Description",
+    "Value",
+    "Quantity",
+    "Average Price",
+    "Commissions",
+    "Fees",
+    "Multiplier",
+    "Root Symbol",
+    "Underlying Symbol",
+    "Expiration Date",
+    "Strike Price",
+    "Call or Put",
+    "Order #",
+    "Currency",
+]
+HEADERS = {
+    LEGACY: [
+        "Date/Time",
+        "Transaction Code",
+        "Transaction Subcode",
+        "Symbol",
+        "Buy/Sell",
+        "Open/Close",
+        "Quantity",
+        "Expiration Date",
+        "Strike",
+        "Call/Put",
+        "Price",
+        "Fees",
+        "Amount",
+        "Description",
+        "Account Reference",
+    ],
+    V2: V2_COLUMNS,
+    V3: [*V2_COLUMNS[:-1], "Total", "Currency"],
+}
+FORMAT_NAMES = {
+    LEGACY: "legacy tastyworks export (15 columns)",
+    V2: "2024 export (20 columns)",
+    V3: "2025 export with Total (21 columns)",
+}
+
+OPTION_TYPES = {"Equity Option", "Future Option"}
+# Ledger limits (apps/trades/models.py): MONEY has 4 decimals, QUANTITY and PRICE 8.
+MONEY_PLACES, QUANTITY_PLACES = 4, 8
+MONEY_LIMIT, QUANTITY_LIMIT = Decimal(10) ** 14, Decimal(10) ** 16
+TEXT_LIMITS = {
+    "transaction_type": 40,
+    "transaction_sub_type": 60,
+    "action": 20,
+    "symbol": 64,
+    "underlying_symbol": 32,
+    "instrument_type": 32,
+    "currency": 8,
+}
+
+AMOUNT_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$")
+FUTURE_RE = re.compile(r"^(?P<product>/[A-Z0-9]+?)[FGHJKMNQUVXZ]\d{1,2}$")
+FILL_PRICE_RE = re.compile(r"@\s*(?P<price>\d[\d,]*(?:\.\d+)?)\s*$")
+# "tastytrade_transactions_history_x5WT00001_240101_to_241231.csv"
+FILE_NAME_ACCOUNT_RE = re.compile(r"_x(?P<account>[A-Za-z0-9]+)_\d{6}_to_\d{6}")
+# Margin interest booked as a withdrawal reads "FROM 03/16 THRU 04/15 @ 8 %".
+INTEREST_RE = re.compile(r"INTEREST|\bFROM \d{1,2}/\d{1,2} THRU \d{1,2}/\d{1,2}\b")
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Something wrong (or worth knowing) about one cell: line 1 is the header."""
+
+    line: int
+    column: str
+    value: str
+    message: str
+
+
+@dataclass
+class FileReport:
+    name: str
+    format: str = ""  # LEGACY, V2 or V3; empty when the file was not recognised
+    rows: int = 0
+    new: int = 0
+    already_present: int = 0
+    rejected: int = 0
+    refused: str = ""  # why nothing from this file lands; empty when it does
+    problems: list[RowProblem] = field(default_factory=list)  # bad rows
+    data_issues: list[RowProblem] = field(default_factory=list)  # rows kept, but worth a look
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def format_name(self) -> str:
+        return FORMAT_NAMES.get(self.format, "unrecognised")
+
+    @property
+    def lands(self) -> bool:
+        return not self.refused
+
+
+@dataclass
+class ImportReport:
+    account_number: str
+    account_exists: bool
+    committed: bool  # False for a preview
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def new(self) -> int:
+        return sum(f.new for f in self.files)
+
+    @property
+    def already_present(self) -> int:
+        return sum(f.already_present for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def refused_files(self) -> list[FileReport]:
+        return [f for f in self.files if f.refused]
+
+    @property
+    def has_bad_rows(self) -> bool:
+        return any(f.problems for f in self.files)
+
+
+@dataclass
+class ParsedRow:
+    line: int
+    fields: dict
+    identity: tuple  # what makes two rows "the same row" (import_key before the occurrence number)
+    api_match: tuple  # what an API-synced row must share with this one
+    import_key: str = ""
+
+
+@dataclass
+class ParsedFile:
+    report: FileReport
+    rows: list[ParsedRow] = field(default_factory=list)
+    match_precision: timedelta = timedelta(seconds=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def import_csv_files(
+    *, user, account_number: str, files: Sequence[CsvFile], skip_bad_rows: bool = False
+) -> ImportReport:
+    """Import the files into the user's account (created CSV-only if missing), each file whole or not at all."""
+    account = BrokerAccount.objects.filter(user=user, account_number=account_number).first()
+    report = ImportReport(account_number=account_number, account_exists=account is not None, committed=True)
+    seen: set[str] = set()
+    for csv_file in files:
+        parsed = parse_file(csv_file, tz=user.tz)
+        try:
+            with transaction.atomic():
+                if account is None and _has_rows_to_write(parsed, skip_bad_rows):
+                    account, _ = BrokerAccount.objects.get_or_create(user=user, account_number=account_number)
+                to_write = _plan(parsed, account=account, seen=seen, skip_bad_rows=skip_bad_rows)
+                Transaction.objects.bulk_create(
+                    [Transaction(account=account, **row.fields) for row in to_write], batch_size=500
+                )
+        except IntegrityError:
+            # Another import of the same rows committed between our check and our write.
+            _refuse(parsed.report, "Another import added some of these rows at the same time; import it again.")
+        report.files.append(parsed.report)
+        if parsed.report.lands:
+            seen.update(row.import_key for row in parsed.rows)
+    if account is not None and report.new:
+        lots.recompute_account(account=account)
+    return report
+
+
+def preview(*, user, account_number: str, files: Sequence[CsvFile], skip_bad_rows: bool = False) -> ImportReport:
+    """What `import_csv_files` would do with these files right now, without writing anything."""
+    account = BrokerAccount.objects.filter(user=user, account_number=account_number).first()
+    report = ImportReport(account_number=account_number, account_exists=account is not None, committed=False)
+    seen: set[str] = set()
+    for csv_file in files:
+        parsed = parse_file(csv_file, tz=user.tz)
+        _plan(parsed, account=account, seen=seen, skip_bad_rows=skip_bad_rows)
+        report.files.append(parsed.report)
+        if parsed.report.lands:
+            seen.update(row.import_key for row in parsed.rows)
+    return report
+
+
+def account_number_from_file_name(name: str) -> str | None:
+    """TastyTrade names exports `tastytrade_transactions_history_x{ACCOUNT}_{YYMMDD}_to_{YYMMDD}.csv`."""
+    match = FILE_NAME_ACCOUNT_RE.search(name)
+    return match["account"].upper() if match else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Deciding which rows are new
+
+
+def _has_rows_to_write(parsed: ParsedFile, skip_bad_rows: bool) -> bool:
+    return bool(parsed.rows) and not parsed.report.refused and (skip_bad_rows or not parsed.report.problems)
+
+
+def _refuse(report: FileReport, reason: str) -> None:
+    report.refused = reason
+    report.rejected = report.rows
+    report.new = report.already_present = 0
+
+
+def _plan(parsed: ParsedFile, *, account: BrokerAccount | None, seen: set[str], skip_bad_rows: bool) -> list[ParsedRow]:
+    """Fill in the report's counts and return the rows to write (none when the file is refused)."""
+    report = parsed.report
+    if report.refused:
+        report.rejected = report.rows
+        return []
+    if report.problems and not skip_bad_rows:
+        bad = len({p.line for p in report.problems})
+        _refuse(
+            report,
+            f"{bad} bad row{'s' if bad != 1 else ''}: nothing from this file is imported unless you choose "
+            "to skip the bad rows (or fix the file).",
+        )
+        return []
+    report.rejected = len({p.line for p in report.problems})
+    present = _existing_keys(account, [row.import_key for row in parsed.rows]) | seen
+    api_rows = _api_rows(account, parsed)
+    to_write = []
+    for row in parsed.rows:
+        if row.import_key in present:
+            report.already_present += 1
+        elif api_rows[row.api_match] > 0:
+            api_rows[row.api_match] -= 1
+            report.already_present += 1
+        else:
+            to_write.append(row)
+    report.new = len(to_write)
+    return to_write
+
+
+def _existing_keys(account: BrokerAccount | None, keys: list[str]) -> set[str]:
+    if account is None or not keys:
+        return set()
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
+        chunk = keys[start : start + 500]
+        found.update(
+            Transaction.objects.filter(account=account, import_key__in=chunk).values_list("import_key", flat=True)
+        )
+    return found
+
+
+def _api_rows(account: BrokerAccount | None, parsed: ParsedFile) -> Counter:
+    """API-synced rows in the file's time span, counted by what a CSV row must share with them."""
+    if account is None or not parsed.rows:
+        return Counter()
+    times = [row.fields["executed_at"] for row in parsed.rows]
+    rows = Transaction.objects.filter(
+        account=account,
+        source=Transaction.Source.API,
+        executed_at__gte=min(times),
+        executed_at__lt=max(times) + parsed.match_precision,
+    ).values_list("executed_at", "symbol", "action", "quantity", "value")
+    return Counter(
+        (_truncate(at, parsed.match_precision), symbol, action, _canonical(quantity), _canonical(value))
+        for at, symbol, action, quantity, value in rows
+    )
+
+
+def _truncate(moment: datetime, precision: timedelta) -> datetime:
+    moment = moment.replace(microsecond=0)
+    return moment.replace(second=0) if precision >= timedelta(minutes=1) else moment
+
+
+def _canonical(amount: Decimal) -> str:
+    return "0" if amount == 0 else format(amount.normalize(), "f")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a file
+
+
+def parse_file(csv_file: CsvFile, *, tz: tzinfo) -> ParsedFile:
+    """Read one export into rows and a report; never raises on bad input, it refuses instead."""
+    parsed = ParsedFile(report=FileReport(name=csv_file.name))
+    report = parsed.report
+    try:
+        text = csv_file.content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        report.refused = f"Not a text file in UTF-8 (unreadable byte at position {exc.start})."
+        return parsed
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next((row for row in reader if any(cell.strip() for cell in row)), None)
+        if header is None:
+            report.refused = "The file is empty."
+            return parsed
+        report.format = _detect_format(header)
+        if not report.format:
+            report.refused = _unknown_header_message(header)
+            report.rows = sum(1 for row in reader if any(cell.strip() for cell in row))
+            return parsed
+        columns = HEADERS[report.format]
+        line = reader.line_num
+        for cells in reader:
+            first_line, line = line + 1, reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            report.rows += 1
+            row = _parse_row(cells, columns, first_line, report, tz)
+            if row is not None:
+                parsed.rows.append(row)
+    except csv.Error as exc:
+        parsed.rows = []
+        report.refused = report.refused or f"Line {reader.line_num}: the CSV is malformed ({exc})."
+        return parsed
+    if report.format == LEGACY:
+        parsed.match_precision = timedelta(minutes=1)
+        report.notes.append(
+            f"This format has no UTC offset: times were read in your time zone ({getattr(tz, 'key', tz)}) "
+            "and are stored to the minute."
+        )
+    _number_identical_rows(parsed.rows)
+    return parsed
+
+
+def _detect_format(header: list[str]) -> str:
+    cells = [cell.strip().casefold() for cell in header]
+    while cells and not cells[-1]:
+        cells.pop()
+    for name, columns in HEADERS.items():
+        if cells == [column.casefold() for column in columns]:
+            return name
+    return ""
+
+
+def _unknown_header_message(header: list[str]) -> str:
+    names = [_short(cell.strip(), 40) for cell in header]
+    shown = ", ".join(names[:25]) + (f", … ({len(names) - 25} more)" if len(names) > 25 else "")
+    return (
+        "Not a TastyTrade transaction-history export: expected the header of the legacy (15 columns), "
+        f"2024 (20 columns) or 2025 (21 columns) export, found {len(names)} "
+        f"column{'s' if len(names) != 1 else ''}: {shown}."
+    )
+
+
+def _number_identical_rows(rows: Iterable[ParsedRow]) -> None:
+    """import_key = digest of the row's identity plus how many identical rows came before it in the file."""
+    occurrences: Counter = Counter()
+    for row in rows:
+        occurrence = occurrences[row.identity]
+        occurrences[row.identity] += 1
+        text = "\x1f".join(str(part) for part in (*row.identity, occurrence))
+        row.import_key = hashlib.sha256(text.encode()).hexdigest()
+        row.fields["import_key"] = row.import_key
+
+
+def _parse_row(cells: list[str], columns: list[str], line: int, report: FileReport, tz: tzinfo) -> ParsedRow | None:
+    # Some tools leave a trailing comma; extra empty cells at the end are harmless.
+    while len(cells) > len(columns) and not cells[-1].strip():
+        cells = cells[:-1]
+    if len(cells) != len(columns):
+        report.problems.append(
+            RowProblem(line, "", f"{len(cells)} cells", f"expected {len(columns)} cells as in the header")
+        )
+        return None
+    reader = _Cells(dict(zip(columns, cells, strict=True)), line)
+    parse = _parse_legacy_row if report.format == LEGACY else _parse_modern_row
+    fields, original_sub_type = parse(reader, tz=tz, with_total=report.format == V3)
+    _reclassify_money_movement(fields, reader)
+    for name, limit in TEXT_LIMITS.items():
+        if len(fields[name]) > limit:
+            reader.problem(_column_of(name, report.format), f"longer than {limit} characters")
+    if abs(fields["net_value"]) >= MONEY_LIMIT:
+        reader.problem("Total" if report.format == V3 else "", "the net value is too large")
+    if reader.problems:
+        report.problems.extend(reader.problems)
+        return None
+    report.data_issues.extend(reader.issues)
+    fields.update(
+        source=Transaction.Source.CSV,
+        tastytrade_id=None,
+        raw={"csv_format": report.format, "row": reader.values},
+    )
+    executed_at = fields["executed_at"]
+    return ParsedRow(
+        line=line,
+        fields=fields,
+        identity=(
+            executed_at.isoformat(),
+            fields["transaction_type"],
+            original_sub_type,
+            fields["symbol"],
+            _canonical(fields["quantity"]),
+            _canonical(fields["value"]),
+            fields["order_id"] or "",
+        ),
+        api_match=(
+            _truncate(executed_at, timedelta(minutes=1) if report.format == LEGACY else timedelta(seconds=1)),
+            fields["symbol"],
+            fields["action"],
+            _canonical(fields["quantity"]),
+            _canonical(fields["value"]),
+        ),
+    )
+
+
+def _column_of(field_name: str, fmt: str) -> str:
+    modern = {
+        "transaction_type": "Type",
+        "transaction_sub_type": "Sub Type",
+        "action": "Action",
+        "symbol": "Symbol",
+        "underlying_symbol": "Underlying Symbol",
+        "instrument_type": "Instrument Type",
+        "currency": "Currency",
+    }
+    legacy = {
+        "transaction_type": "Transaction Code",
+        "transaction_sub_type": "Transaction Subcode",
+        "action": "Buy/Sell",
+        "symbol": "Symbol",
+        "underlying_symbol": "Symbol",
+        "instrument_type": "Symbol",
+        "currency": "",
+    }
+    return (legacy if fmt == LEGACY else modern)[field_name]
+
+
+def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[dict, str]:
+    """One row of the 2024 (v2) or 2025 (v3) export."""
+    executed_at = cells.timestamp("Date")
+    symbol = cells.text("Symbol")
+    instrument_type = cells.text("Instrument Type")
+    description = cells.text("Description")
+    value = cells.amount("Value")
+    quantity = abs(cells.number("Quantity", places=QUANTITY_PLACES) or ZERO)
+    average_price = cells.number("Average Price", places=QUANTITY_PLACES)
+    commission = cells.amount("Commissions")
+    fees = cells.amount("Fees")
+    column_multiplier = cells.number("Multiplier", places=QUANTITY_PLACES)
+    net_value = value + commission + fees
+    if with_total and cells.values["Total"].strip():
+        total = cells.amount("Total")
+        if total != net_value and not cells.problems:
+            cells.issue(
+                "Total",
+                f"differs from Value + Commissions + Fees ({net_value}); kept the broker's Total as the net value",
+            )
+        net_value = total
+
+    option = _option_from_symbol(cells, symbol, instrument_type)
+    price = _fill_price(description)
+    if instrument_type == "Equity Option":
+        multiplier = Decimal(100)  # every OCC-listed equity or index option; the symbol says so
+    elif instrument_type == "Future Option":
+        # The export's Multiplier column says 1 for /MES options that pay x5: derive it from the cash.
+        multiplier = _derived_multiplier(value, quantity, price)
+    elif column_multiplier:
+        multiplier = column_multiplier
+    else:
+        multiplier = Decimal(1) if instrument_type == "Equity" else None
+    if price is None and average_price and instrument_type != "Future":
+        # Average Price is Value / Quantity, so an option's includes its multiplier (370.00 for 3.70).
+        price = _quantize(abs(average_price) / (multiplier or 1), QUANTITY_PLACES)
+
+    underlying = cells.text("Underlying Symbol") or cells.text("Root Symbol")
+    fields = {
+        "executed_at": executed_at,
+        "transaction_date": _trading_date(executed_at),
+        "transaction_type": cells.text("Type", required=True),
+        "transaction_sub_type": cells.text("Sub Type"),
+        "action": _action_from_code(cells.text("Action")),
+        "description": description,
+        "symbol": symbol,
+        "underlying_symbol": underlying or _underlying(symbol, instrument_type, option),
+        "instrument_type": instrument_type,
+        "quantity": quantity,
+        "price": price,
+        "value": value,
+        "commission": commission,
+        "other_charge": fees,
+        "net_value": net_value,
+        "multiplier": multiplier,
+        "order_id": cells.order_id("Order #"),
+        "currency": cells.text("Currency") or "USD",
+        **_option_fields(option),
+    }
+    return fields, fields["transaction_sub_type"]
+
+
+def _parse_legacy_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[dict, str]:
+    """One row of the legacy tastyworks export: options carry only the root in Symbol."""
+    executed_at = cells.local_time("Date/Time", tz)
+    root = cells.text("Symbol")
+    side = cells.choice("Buy/Sell", {"": "", "buy": "Buy", "sell": "Sell"})
+    effect = cells.choice("Open/Close", {"": "", "open": "Open", "close": "Close"})
+    call_put = cells.choice("Call/Put", {"": "", "c": "C", "p": "P", "call": "C", "put": "P"})
+    expires_on = cells.date("Expiration Date")
+    strike = cells.number("Strike", places=QUANTITY_PLACES)
+    quantity = abs(cells.number("Quantity", places=QUANTITY_PLACES) or ZERO)
+    price = cells.number("Price", places=QUANTITY_PLACES)
+    fees = cells.amount("Fees")  # positive: commission and fees together
+    value = cells.amount("Amount")  # signed, before fees
+
+    option = None
+    if call_put or expires_on or strike is not None:
+        if not (call_put and expires_on and strike is not None):
+            cells.problem("Call/Put", "an option row needs Expiration Date, Strike and Call/Put")
+        else:
+            option = OptionSymbol(root=root, expires_on=expires_on, option_type=call_put, strike=strike)
+    is_future = root.startswith("/") or root.startswith("./")
+    if option:
+        instrument_type = "Future Option" if is_future else "Equity Option"
+        symbol = root if is_future else _occ_symbol(cells, option)
+    elif is_future:
+        instrument_type, symbol = "Future", root
+    elif "/" in root:
+        instrument_type, symbol = "Cryptocurrency", root
+    else:
+        instrument_type, symbol = ("Equity" if root else ""), root
+
+    fields = {
+        "executed_at": executed_at,
+        "transaction_date": _trading_date(executed_at),
+        "transaction_type": cells.text("Transaction Code", required=True),
+        "transaction_sub_type": cells.text("Transaction Subcode"),
+        "action": f"{side} to {effect}" if side and effect else side,
+        "description": cells.text("Description"),
+        "symbol": symbol,
+        "underlying_symbol": root if option else _underlying(symbol, instrument_type, option),
+        "instrument_type": instrument_type,
+        "quantity": quantity,
+        "price": abs(price) if price is not None else None,
+        "value": value,
+        "commission": ZERO,
+        "other_charge": -fees,
+        "net_value": value - fees,
+        # Unknown for futures, future options and crypto: this format has no multiplier column.
+        "multiplier": {"Equity Option": Decimal(100), "Equity": Decimal(1)}.get(instrument_type),
+        "order_id": None,
+        "currency": "USD",
+        **_option_fields(option),
+    }
+    return fields, fields["transaction_sub_type"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Row helpers
+
+
+def _reclassify_money_movement(fields: dict, cells: _Cells) -> None:
+    """Older history books interest, wires and fund dividends under Deposit/Withdrawal (§5.2, §8.17).
+
+    Decide by description, symbol and sign; the original sub-type stays in `raw`.
+    """
+    sub_type = fields["transaction_sub_type"]
+    if fields["transaction_type"] != Transaction.Type.MONEY_MOVEMENT or sub_type not in {"Deposit", "Withdrawal"}:
+        return
+    amount = fields["net_value"]
+    if INTEREST_RE.search(fields["description"].upper()):
+        better = "Credit Interest" if amount >= 0 else "Debit Interest"
+        reason = "the description says it is interest"
+    elif fields["symbol"] and sub_type == "Deposit":
+        better, reason = "Dividend", "it names a security, as fund dividends booked as deposits do"
+    elif amount > 0:
+        better, reason = "Deposit", "cash came in"
+    elif amount < 0:
+        better, reason = "Withdrawal", "cash went out"
+    else:
+        return
+    if better != sub_type:
+        fields["transaction_sub_type"] = better
+        column = "Transaction Subcode" if "Transaction Subcode" in cells.values else "Sub Type"
+        cells.issue(column, f"booked as {better}: {reason}")
+
+
+def _option_from_symbol(cells: _Cells, symbol: str, instrument_type: str) -> OptionSymbol | None:
+    """Expiry, strike and call/put from the symbol (never from the Expiration Date column)."""
+    option = parse_option_symbol(symbol) if instrument_type in OPTION_TYPES else None
+    if option is not None and (option.strike >= QUANTITY_LIMIT or -option.strike.as_tuple().exponent > 8):
+        option = None
+    if instrument_type in OPTION_TYPES and option is None:
+        cells.problem("Symbol", f"not a valid {instrument_type.lower()} symbol")
+    return option
+
+
+def _occ_symbol(cells: _Cells, option: OptionSymbol) -> str:
+    thousandths = option.strike * 1000
+    if len(option.root) > 6 or thousandths != thousandths.to_integral_value() or thousandths >= 10**8:
+        cells.problem("Strike", "cannot build an OCC option symbol from Symbol, Expiration Date and Strike")
+        return option.root
+    return f"{option.root:<6}{option.expires_on:%y%m%d}{option.option_type}{int(thousandths):08d}"
+
+
+def _option_fields(option: OptionSymbol | None) -> dict:
+    if option is None:
+        return {"expires_on": None, "strike": None, "option_type": ""}
+    return {"expires_on": option.expires_on, "strike": option.strike, "option_type": option.option_type}
+
+
+def _underlying(symbol: str, instrument_type: str, option: OptionSymbol | None) -> str:
+    if option is not None:
+        return "" if instrument_type == "Future Option" else option.root
+    if match := FUTURE_RE.match(symbol):
+        return match["product"]
+    return symbol
+
+
+def _fill_price(description: str) -> Decimal | None:
+    """The per-unit fill price the description ends with ("Sold 1 /CLJ4 @ 79.53")."""
+    match = FILL_PRICE_RE.search(description)
+    if not match or not AMOUNT_RE.match(match["price"]):
+        return None
+    price = Decimal(match["price"].replace(",", ""))
+    return price if price < QUANTITY_LIMIT and -price.as_tuple().exponent <= QUANTITY_PLACES else None
+
+
+def _derived_multiplier(value: Decimal, quantity: Decimal, price: Decimal | None) -> Decimal | None:
+    if not value or not quantity or not price:
+        return None
+    multiplier = abs(value) / (quantity * price)
+    nearest = multiplier.to_integral_value()
+    if nearest and abs(multiplier - nearest) <= nearest / 200:  # cents rounding in Value
+        return nearest
+    return _quantize(multiplier, QUANTITY_PLACES) if multiplier < QUANTITY_LIMIT else None
+
+
+def _action_from_code(code: str) -> str:
+    """BUY_TO_OPEN -> "Buy to Open", as the API spells actions."""
+    if not code:
+        return ""
+    words = code.replace("_", " ").split()
+    return " ".join(word.lower() if word.lower() == "to" else word.capitalize() for word in words)
+
+
+def _trading_date(moment: datetime | None) -> date | None:
+    # The broker's booking date is the New York date of the execution (§5.8).
+    return moment.astimezone(NEW_YORK).date() if moment else None
+
+
+def _quantize(amount: Decimal, places: int) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-places))
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Cells:
+    """One CSV row by column name; every reader records a problem and returns a harmless default."""
+
+    def __init__(self, values: dict[str, str], line: int):
+        self.values = values
+        self.line = line
+        self.problems: list[RowProblem] = []
+        self.issues: list[RowProblem] = []
+        for column, cell in values.items():
+            if "\x00" in cell:
+                self.problem(column, "contains a NUL character")
+
+    def problem(self, column: str, message: str) -> None:
+        self.problems.append(RowProblem(self.line, column, _short(self.values.get(column, "")), message))
+
+    def issue(self, column: str, message: str) -> None:
+        self.issues.append(RowProblem(self.line, column, _short(self.values.get(column, "")), message))
+
+    def text(self, column: str, *, required: bool = False) -> str:
+        cell = self.values[column].strip()
+        if required and not cell:
+            self.problem(column, "is empty")
+        return cell
+
+    def number(self, column: str, *, places: int) -> Decimal | None:
+        """A plain or thousands-separated decimal; empty is None and `--` is zero."""
+        cell = self.values[column].strip()
+        if not cell:
+            return None
+        if cell == "--":
+            return ZERO
+        if not AMOUNT_RE.match(cell):
+            self.problem(column, "not a number")
+            return None
+        number = Decimal(cell.replace(",", ""))
+        limit = MONEY_LIMIT if places == MONEY_PLACES else QUANTITY_LIMIT
+        if abs(number) >= limit:
+            self.problem(column, "too large")
+            return None
+        if -number.as_tuple().exponent > places:
+            self.problem(column, f"more than {places} decimal places")
+            return None
+        return number
+
+    def amount(self, column: str) -> Decimal:
+        return self.number(column, places=MONEY_PLACES) or ZERO
+
+    def order_id(self, column: str) -> int | None:
+        cell = self.values[column].strip()
+        if not cell:
+            return None
+        if not cell.isascii() or not cell.isdigit() or int(cell) >= 2**63:
+            self.problem(column, "not an order number")
+            return None
+        return int(cell)
+
+    def choice(self, column: str, choices: dict[str, str]) -> str:
+        cell = self.values[column].strip().casefold()
+        if cell not in choices:
+            self.problem(column, f"expected one of {', '.join(v for v in choices.values() if v)} or empty")
+            return ""
+        return choices[cell]
+
+    def timestamp(self, column: str) -> datetime | None:
+        """ISO 8601 with its own offset (`2024-08-16T15:57:13+0200`), returned in UTC."""
+        cell = self.values[column].strip()
+        if not TIMESTAMP_RE.match(cell):
+            self.problem(column, "not a date and time with a UTC offset (2024-08-16T15:57:13+0200)")
+            return None
+        try:
+            moment = datetime.fromisoformat(cell).astimezone(ZoneInfo("UTC"))
+            _trading_date(moment)
+        except (ValueError, OverflowError):
+            self.problem(column, "not a valid date and time")
+            return None
+        return moment
+
+    def local_time(self, column: str, tz: tzinfo) -> datetime | None:
+        """Legacy `MM/DD/YYYY h:mm AM/PM`, in the exporter's (here: the user's) time zone."""
+        cell = self.values[column].strip()
+        try:
+            moment = datetime.strptime(cell, "%m/%d/%Y %I:%M %p").replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
+            _trading_date(moment)
+        except (ValueError, OverflowError):
+            self.problem(column, "not a date and time like 05/20/2021 5:10 PM")
+            return None
+        return moment
+
+    def date(self, column: str) -> date | None:
+        cell = self.values[column].strip()
+        if not cell:
+            return None
+        for pattern in ("%m/%d/%Y", "%m/%d/%y", "%Y-%m-%d"):
+            try:
+                return datetime.strptime(cell, pattern).date()
+            except ValueError:
+                continue
+        self.problem(column, "not a date like 06/18/2021")
+        return None

@@ -1,0 +1,107 @@
+import re
+
+from django import forms
+from django.template.defaultfilters import filesizeformat
+
+from apps.trades.csv_import import CsvFile, account_number_from_file_name
+
+# TastyTrade exports at most 1,000 rows per file (about 250 KB), so these limits leave room.
+MAX_FILE_SIZE = 2 * 1024 * 1024
+MAX_FILES = 20
+MAX_TOTAL_SIZE = 10 * 1024 * 1024
+ACCOUNT_NUMBER_RE = re.compile(r"^[A-Z0-9]{1,32}$")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field that accepts several files at once (Django's documented recipe)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data] or [single(None, initial)]
+        return [single(data, initial)]
+
+
+class CsvUploadForm(forms.Form):
+    files = MultipleFileField(
+        label="CSV files",
+        help_text=(
+            f"Up to {MAX_FILES} files of at most {filesizeformat(MAX_FILE_SIZE)} each, from tastytrade's "
+            "Activity → History → Transactions export (any of its three formats)."
+        ),
+    )
+    account_number = forms.CharField(
+        max_length=32,
+        required=False,
+        help_text="Leave empty to take it from the file names tastytrade gives its exports.",
+    )
+    skip_bad_rows = forms.BooleanField(
+        required=False,
+        label="Skip rows that cannot be read",
+        help_text="Otherwise a file with a bad row is not imported at all. You can still change your mind on the "
+        "preview.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].widget.attrs.update(
+            {
+                "accept": ".csv,text/csv",
+                "data-max-file-size": MAX_FILE_SIZE,
+                "data-max-files": MAX_FILES,
+                "data-max-total-size": MAX_TOTAL_SIZE,
+            }
+        )
+        self.fields["account_number"].widget.attrs.update(
+            {"list": "account-numbers", "autocomplete": "off", "placeholder": "5WT00001"}
+        )
+
+    def clean_files(self) -> list[CsvFile]:
+        uploads = self.cleaned_data["files"]
+        if len(uploads) > MAX_FILES:
+            raise forms.ValidationError(f"Choose at most {MAX_FILES} files at a time (you chose {len(uploads)}).")
+        for upload in uploads:
+            if upload.size > MAX_FILE_SIZE:
+                raise forms.ValidationError(
+                    f"“{upload.name}” is {filesizeformat(upload.size)}; the limit is {filesizeformat(MAX_FILE_SIZE)} "
+                    "per file. Export a shorter date range and upload the files together."
+                )
+        total = sum(upload.size for upload in uploads)
+        if total > MAX_TOTAL_SIZE:
+            raise forms.ValidationError(
+                f"These files add up to {filesizeformat(total)}; the limit is {filesizeformat(MAX_TOTAL_SIZE)} "
+                "per upload. Upload them in a few batches."
+            )
+        return [CsvFile(name=upload.name, content=upload.read()) for upload in uploads]
+
+    def clean_account_number(self) -> str:
+        number = self.cleaned_data["account_number"].strip().upper()
+        if number and not ACCOUNT_NUMBER_RE.match(number):
+            raise forms.ValidationError("An account number has only letters and digits, like 5WT00001.")
+        return number
+
+    def clean(self):
+        cleaned = super().clean()
+        files = cleaned.get("files")
+        if files and not cleaned.get("account_number"):
+            named = {account_number_from_file_name(f.name) for f in files}
+            if len(named) == 1 and None not in named:
+                cleaned["account_number"] = named.pop()
+            else:
+                self.add_error(
+                    "account_number",
+                    "Enter the account number: the file names do not say which account they are from.",
+                )
+        return cleaned
+
+
+class ConfirmImportForm(forms.Form):
+    skip_bad_rows = forms.BooleanField(required=False)
