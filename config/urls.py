@@ -9,6 +9,7 @@ urlpatterns = [
     path("sync/", include("apps.tastytrade_sync.urls")),
     path("reports/", include("apps.reports.urls")),
     path("admin/", admin.site.urls),
+    path("trades/", include("apps.trades.urls")),
     path("", include("apps.dashboard.urls")),
 ]
 
