@@ -119,9 +119,12 @@
         min: -0.5,
         max: weeks - 0.5,
         grid: { display: false },
+        afterBuildTicks: (axis) => {
+          axis.ticks = Array.from({ length: weeks }, (_, week) => ({ value: week }));
+        },
         ticks: {
-          stepSize: 1,
-          autoSkip: true,
+          autoSkip: false,
+          maxRotation: 0,
           callback: (week) => {
             const monday = new Date(first.getTime() + week * 7 * 86400000);
             return monday.getUTCDate() <= 7 ? monday.toLocaleString("en-US", { month: "short", timeZone: "UTC" }) : "";
@@ -133,7 +136,10 @@
         max: rows - 0.5,
         reverse: true,
         grid: { display: false },
-        ticks: { stepSize: 1, callback: (day) => WEEKDAYS[day] || "" },
+        afterBuildTicks: (axis) => {
+          axis.ticks = Array.from({ length: rows }, (_, day) => ({ value: day }));
+        },
+        ticks: { callback: (day) => WEEKDAYS[day] || "" },
       },
     };
     return new Chart(canvas, {

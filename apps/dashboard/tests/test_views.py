@@ -3,10 +3,12 @@
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -98,6 +100,32 @@ def test_dashboard_shows_pnl_widgets_empty_until_the_pnl_engine_has_run(user_cli
 def test_dashboard_draws_no_pnl_chart_before_the_pnl_engine_has_run(user_client, account):
     html = get_html(user_client, "dashboard:home")
     assert "monthly-pnl-data" not in html and "pnl-calendar-data" not in html
+
+
+def test_pnl_widgets_and_charts_render_once_the_pnl_engine_fills_their_context(user_client, account):
+    response = user_client.get(reverse("dashboard:home"))
+    pnl = SimpleNamespace(
+        realized_today=Decimal("12.5"),
+        realized_month=Decimal("-40"),
+        realized_year=Decimal("1234.56"),
+        unrealized=Decimal("0"),
+        win_rate=Decimal("0.625"),
+    )
+    series = {"labels": ["2026-02"], "values": [12.5]}
+    view_context = ["scope", "period_form", "balances", "open_positions", "fees_this_year", "net_liq", "connections"]
+    context = {key: response.context[key] for key in view_context} | {
+        "active_runs": [],
+        "pnl": pnl,
+        "monthly_pnl": series,
+        "cumulative_pnl": series,
+        "pnl_calendar": {"labels": [], "values": []},
+    }
+    html = render_to_string("dashboard/home.html", context, request=response.wsgi_request)
+    widgets = ["realized-today", "realized-month", "realized-year", "unrealized", "win-rate"]
+    assert [widget(html, name) for name in widgets] == ["+$12.50", "\u2212$40.00", "+$1,234.56", "$0.00", "62.5%"]
+    assert '<script id="monthly-pnl-data" type="application/json">' in html
+    assert '<canvas id="cumulative-pnl-chart"' in html
+    assert "No realized P&amp;L in this range." in html and "P&amp;L appears after" not in html
 
 
 def test_dashboard_hands_the_net_liq_history_to_the_chart(user_client, account):
