@@ -220,19 +220,16 @@ class Ledger:
         if row.transaction_type == "Money Movement":
             if sub_type == "Mark to Market" and row.symbol:
                 self._carry_variation(row)
-            return
-        if row.transaction_type == "Receive Deliver":
-            if sub_type in REMOVALS:
-                self._remove(row)
-                return
-            if sub_type in CASH_SETTLEMENTS:
-                self._settle(row)
-                return
-            if sub_type in CORPORATE_ACTIONS:
-                self._move(row)
-                return
-        if row.transaction_type in {"Trade", "Receive Deliver"} and row.action and row.quantity:
+        elif row.transaction_type == "Receive Deliver" and sub_type in REMOVALS:
+            self._remove(row)
+        elif row.transaction_type == "Receive Deliver" and sub_type in CASH_SETTLEMENTS:
+            self._settle(row)
+        elif row.transaction_type == "Receive Deliver" and sub_type in CORPORATE_ACTIONS:
+            self._move(row)
+        elif row.transaction_type in {"Trade", "Receive Deliver"} and row.action and row.quantity:
             self._trade(row)
+        if row.symbol in self.lots and not self.lots[row.symbol]:
+            del self.lots[row.symbol]  # keep only open instruments
 
     # --- row kinds --------------------------------------------------------------------------
 

@@ -314,6 +314,7 @@ class Book:
             value = -gross if buying else gross
         fees = trade_fees(instrument, size, opening=opening, selling=not buying, value=abs(value))
         venue = self.rng.choice(VENUES[instrument.instrument_type])
+        bits = self.rng.getrandbits(64)  # one draw for the exchange's reference numbers
         row = Transaction(
             id=0,
             account_number=self.number,
@@ -332,12 +333,12 @@ class Book:
             price=price,
             order_id=order_id,
             leg_count=leg_count,
-            exchange=self.rng.choice("CDBQXZ") if instrument.instrument_type != "Future" else "XCME",
+            exchange="CDBQXZ"[bits % 6] if instrument.instrument_type != "Future" else "XCME",
             destination_venue=venue,
-            exec_id=f"{self.rng.randint(1, 9)}_{self.rng.randint(10**9, 10**10):x}-{self.rng.randint(1, 99)}",
+            exec_id=f"{bits % 9 + 1}_{bits >> 24:x}-{bits % 97 + 1}",
             ext_group_fill_id=group,
-            ext_exchange_order_number=str(self.rng.randint(10**11, 10**12)),
-            ext_global_order_number=self.rng.randint(1000, 99999),
+            ext_exchange_order_number=str(10**11 + (bits >> 20) % 9 * 10**11 + bits % 10**11),
+            ext_global_order_number=1000 + (bits >> 8) % 99000,
             **fees,
         )
         self._move(instrument, quantity, price)

@@ -47,6 +47,7 @@ class SimulatorTransport(httpx2.AsyncBaseTransport):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's connection pool expects
+    disable_nagle_algorithm = True  # else small answers wait ~40 ms for a delayed ACK
     server_version = "TastyTradeSimulator/1.0"
     sys_version = ""
 
@@ -69,8 +70,9 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in response.headers:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            self.wfile.write(response.body)
+            # Headers and body in one write: one segment for small answers.
+            self._headers_buffer.append(b"\r\n" + response.body)
+            self.flush_headers()
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (e.g. it timed out waiting for a slow response).
             self.close_connection = True
