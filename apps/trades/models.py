@@ -234,3 +234,412 @@ class NetLiqPoint(models.Model):
 def trading_day(moment: datetime, tz) -> date:
     """The day an execution belongs to in the user's time zone (default America/New_York)."""
     return moment.astimezone(tz).date()
+
+
+def transaction_key(*, tastytrade_id: int | None, import_key: str | None, pk: int) -> str:
+    """A transaction's stable key: TastyTrade's id, else the CSV import key (pk only as a last resort).
+
+    Lots, positions and events are named after the transactions that made them, so user intent
+    stored against these keys (tags, notes, overrides) survives every rebuild of the P&L tables.
+    """
+    if tastytrade_id is not None:
+        return f"tt:{tastytrade_id}"
+    if import_key:
+        return f"csv:{import_key}"
+    return f"pk:{pk}"
+
+
+# The P&L engine's results (apps.trades.lots). Everything below `PnlState` is rebuilt from the
+# ledger and may be thrown away at any time; user intent lives in its own tables, keyed by
+# the stable keys above, and is applied again after every rebuild.
+
+
+class Strategy(models.TextChoices):
+    STOCK = "stock", "Stock"
+    LONG_CALL = "long_call", "Long call"
+    SHORT_CALL = "short_call", "Short call"
+    LONG_PUT = "long_put", "Long put"
+    SHORT_PUT = "short_put", "Short put"
+    COVERED_CALL = "covered_call", "Covered call"
+    CASH_SECURED_PUT = "cash_secured_put", "Cash-secured put"
+    VERTICAL = "vertical", "Vertical spread"
+    STRANGLE = "strangle", "Strangle"
+    STRADDLE = "straddle", "Straddle"
+    IRON_CONDOR = "iron_condor", "Iron condor"
+    IRON_BUTTERFLY = "iron_butterfly", "Iron butterfly"
+    BUTTERFLY = "butterfly", "Butterfly"
+    CALENDAR = "calendar", "Calendar spread"
+    DIAGONAL = "diagonal", "Diagonal spread"
+    JADE_LIZARD = "jade_lizard", "Jade lizard"
+    FUTURE = "future", "Future"
+    FUTURE_OPTION = "future_option", "Future option"
+    CUSTOM = "custom", "Custom"
+
+
+class Chain(models.Model):
+    """Positions linked by rolls and assignments: a roll chain, or a wheel campaign once stock is assigned."""
+
+    class Kind(models.TextChoices):
+        ROLL = "roll", "Roll chain"
+        WHEEL = "wheel", "Wheel campaign"
+        MANUAL = "manual", "Merged by hand"
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="chains")
+    key = models.CharField(max_length=100)  # the key of its first position
+    underlying_symbol = models.CharField(max_length=32, blank=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    position_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-opened_at", "key"]
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="chain_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.underlying_symbol} from {self.opened_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class PositionQuerySet(models.QuerySet):
+    def for_user(self, user) -> "PositionQuerySet":
+        return self.filter(account__user=user)
+
+    def open(self) -> "PositionQuerySet":
+        return self.filter(closed_at__isnull=True)
+
+
+class Position(models.Model):
+    """Legs opened together (one order, or its partial fills), with the strategy they form."""
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="pnl_positions")
+    key = models.CharField(max_length=100)  # the stable key of its first opening transaction
+    underlying_symbol = models.CharField(max_length=32, blank=True)
+    detected_strategy = models.CharField(max_length=20, choices=Strategy.choices)
+    # What reports use: the user's override when there is one, else the detected strategy.
+    strategy = models.CharField(max_length=20, choices=Strategy.choices)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    opening_order_id = models.BigIntegerField(null=True, blank=True)
+    # Links to other positions by key, read when chains are built.
+    rolled_from_key = models.CharField(max_length=100, blank=True)
+    assigned_from_key = models.CharField(max_length=100, blank=True)
+    covers_key = models.CharField(max_length=100, blank=True)  # the stock a covered call is written against
+    chain = models.ForeignKey(Chain, on_delete=models.SET_NULL, null=True, blank=True, related_name="positions")
+
+    objects = PositionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "key"]
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="pnl_position_unique_key")]
+        indexes = [models.Index(fields=["account", "underlying_symbol"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_strategy_display()} {self.underlying_symbol} {self.opened_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class LotQuerySet(models.QuerySet):
+    def open(self) -> "LotQuerySet":
+        return self.exclude(remaining_quantity=0)
+
+
+class Lot(models.Model):
+    """What one opening transaction put on (FIFO per instrument), and how much of it is still open."""
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="lots")
+    position = models.ForeignKey(Position, on_delete=models.CASCADE, related_name="lots")
+    key = models.CharField(max_length=120)  # opening transaction key + ":n"
+    opening_transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="opened_lots")
+    # Set when a symbol change, merger or split moved this lot's basis from an older lot.
+    moved_from_key = models.CharField(max_length=120, blank=True)
+
+    symbol = models.CharField(max_length=64)
+    underlying_symbol = models.CharField(max_length=32, blank=True)
+    instrument_type = models.CharField(max_length=32, blank=True)
+    option_type = models.CharField(max_length=1, blank=True)
+    strike = models.DecimalField(**PRICE, null=True, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    multiplier = models.DecimalField(**PRICE, null=True, blank=True)
+
+    opened_at = models.DateTimeField()
+    quantity = models.DecimalField(**QUANTITY)  # signed: short lots are negative
+    opening_price = models.DecimalField(**PRICE, null=True, blank=True)
+    opening_cash = models.DecimalField(**MONEY)  # net cash of opening the whole lot, fees included
+    remaining_quantity = models.DecimalField(**QUANTITY)
+    remaining_cost = models.DecimalField(**MONEY)  # the share of opening_cash still open
+    # Futures: mark-to-market cash carried by what is still open, realized when it closes.
+    remaining_variation = models.DecimalField(**MONEY, default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["opened_at", "key"]
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="lot_unique_key")]
+        indexes = [models.Index(fields=["account", "symbol"])]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.symbol} opened {self.opened_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.remaining_quantity != 0
+
+
+class PnlEventQuerySet(models.QuerySet):
+    def for_user(self, user) -> "PnlEventQuerySet":
+        return self.filter(account__user=user)
+
+    def on_days(self, first: date | None, last: date | None) -> "PnlEventQuerySet":
+        """Events whose trading day falls in [first, last] (either end may be open)."""
+        events = self
+        if first is not None:
+            events = events.filter(trading_day__gte=first)
+        if last is not None:
+            events = events.filter(trading_day__lte=last)
+        return events
+
+
+class PnlEvent(models.Model):
+    """Realized P&L: one closing quantity of one lot.
+
+    opening_cash and closing_cash are the shares of the two transactions' net values (fees
+    included); variation is the futures mark-to-market cash the closed piece carried; the fee
+    fields break down what the two shares were charged. realized_pnl is the sum of the three.
+    """
+
+    class Kind(models.TextChoices):
+        TRADE = "trade", "Closing trade"
+        EXPIRATION = "expiration", "Expiration"
+        ASSIGNMENT = "assignment", "Assignment"
+        EXERCISE = "exercise", "Exercise"
+        CASH_SETTLEMENT = "cash_settlement", "Cash settlement"
+        DELIVERY = "delivery", "Delivery from assignment or exercise"
+        FUTURES_SETTLEMENT = "futures_settlement", "Futures settlement"
+        OTHER = "other", "Other removal"
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="pnl_events")
+    key = models.CharField(max_length=120)  # closing transaction key + ":n"
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="events")
+    position = models.ForeignKey(Position, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    closing_transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="pnl_events")
+
+    executed_at = models.DateTimeField()
+    trading_day = models.DateField()  # in the user's time zone
+    opened_at = models.DateTimeField(null=True, blank=True)
+    symbol = models.CharField(max_length=64, blank=True)
+    underlying_symbol = models.CharField(max_length=32, blank=True)
+    instrument_type = models.CharField(max_length=32, blank=True)
+    quantity = models.DecimalField(**QUANTITY)  # signed: positive closed a long lot, negative a short one
+
+    opening_cash = models.DecimalField(**MONEY, default=0)
+    variation = models.DecimalField(**MONEY, default=0)
+    closing_cash = models.DecimalField(**MONEY, default=0)
+    commission = models.DecimalField(**MONEY, default=0)
+    clearing_fees = models.DecimalField(**MONEY, default=0)
+    regulatory_fees = models.DecimalField(**MONEY, default=0)
+    proprietary_index_option_fees = models.DecimalField(**MONEY, default=0)
+    currency_conversion_fees = models.DecimalField(**MONEY, default=0)
+    other_charge = models.DecimalField(**MONEY, default=0)
+    realized_pnl = models.DecimalField(**MONEY, default=0)
+
+    objects = PnlEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["executed_at", "key"]
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="pnl_event_unique_key")]
+        indexes = [
+            models.Index(fields=["account", "trading_day"]),
+            models.Index(fields=["account", "underlying_symbol"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trading_day} {self.get_kind_display()} {self.quantity} {self.symbol}: {self.realized_pnl}"
+
+    @property
+    def fees(self):
+        """Every charge except commission."""
+        return (
+            self.clearing_fees
+            + self.regulatory_fees
+            + self.proprietary_index_option_fees
+            + self.currency_conversion_fees
+            + self.other_charge
+        )
+
+
+class DataIssue(models.Model):
+    """Something in the ledger the engine could not classify; shown to the user, never guessed silently."""
+
+    class Kind(models.TextChoices):
+        CLOSE_WITHOUT_OPEN = "close_without_open", "Close with no open lot"
+        OPEN_AGAINST_POSITION = "open_against_position", "Opening trade closed an opposite position"
+        UNKNOWN_TYPE = "unknown_type", "Unknown transaction type"
+        UNKNOWN_SUB_TYPE = "unknown_sub_type", "Unknown sub-type"
+        UNKNOWN_ACTION = "unknown_action", "Unknown or missing action"
+        UNPAIRED_CORPORATE_ACTION = "unpaired_corporate_action", "Corporate action without its other half"
+        UNMATCHED_CASH_SETTLEMENT = "unmatched_cash_settlement", "Cash settlement with no option removal"
+        UNMATCHED_MARK_TO_MARKET = "unmatched_mark_to_market", "Mark to market with no open future"
+        NO_COST_BASIS = "no_cost_basis", "Position received with no cost basis"
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="data_issues")
+    key = models.CharField(max_length=160)  # kind + transaction key
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.CASCADE, null=True, blank=True, related_name="data_issues"
+    )
+    executed_at = models.DateTimeField(null=True, blank=True)
+    symbol = models.CharField(max_length=64, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["executed_at", "key"]
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="data_issue_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.message}"
+
+
+class ReconciliationCheck(models.Model):
+    """One comparison of our numbers with the broker's, replaced after every recompute."""
+
+    class Kind(models.TextChoices):
+        POSITIONS = "positions", "Open quantities"
+        CASH = "cash", "Cash balance"
+        FEES = "fees", "Fees"
+
+    class Status(models.TextChoices):
+        MATCH = "match", "Matches"
+        MISMATCH = "mismatch", "Differs"
+        UNAVAILABLE = "unavailable", "Nothing from the broker to compare with"
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="reconciliation_checks")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    checked_at = models.DateTimeField()
+    computed = models.DecimalField(**MONEY, null=True, blank=True)
+    broker = models.DecimalField(**MONEY, null=True, blank=True)
+    difference = models.DecimalField(**MONEY, null=True, blank=True)
+    # The rows behind a difference: symbols with their quantities, or the transactions that explain it.
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["account", "kind"]
+        constraints = [models.UniqueConstraint(fields=["account", "kind"], name="reconciliation_unique_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.get_kind_display()}: {self.get_status_display()}"
+
+    @property
+    def is_matching(self) -> bool:
+        return self.status == self.Status.MATCH
+
+
+class PnlState(models.Model):
+    """Where the engine stopped: its open lots and positions, so the next sync resumes instead of rebuilding."""
+
+    class Mode(models.TextChoices):
+        FULL = "full", "Full rebuild"
+        INCREMENTAL = "incremental", "Incremental update"
+
+    account = models.OneToOneField(BrokerAccount, on_delete=models.CASCADE, related_name="pnl_state")
+    engine_version = models.PositiveIntegerField(default=0)
+    time_zone = models.CharField(max_length=64, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    last_mode = models.CharField(max_length=16, choices=Mode.choices, blank=True)
+    # Every transaction executed at or before the watermark has been processed.
+    watermark = models.DateTimeField(null=True, blank=True)
+    transaction_count = models.PositiveIntegerField(default=0)
+    state = models.JSONField(default=dict, blank=True)
+    # A digest per processed transaction (pk -> digest), to notice rows edited or inserted in the past.
+    digests = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"P&L state of {self.account_id} at {self.watermark}"
+
+
+# User intent: stored against stable keys, never touched by a rebuild.
+
+
+class Target(models.TextChoices):
+    POSITION = "position", "Position"
+    CHAIN = "chain", "Chain"
+
+
+class Tag(models.Model):
+    """A user's label on a position or a chain (a chain is named by the key of one of its positions)."""
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="tags")
+    target = models.CharField(max_length=8, choices=Target.choices)
+    key = models.CharField(max_length=100)
+    name = models.CharField(max_length=50)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "target", "key", "name"], name="tag_unique_per_target"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Note(TimestampedModel):
+    """A user's note on a position or a chain."""
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="notes")
+    target = models.CharField(max_length=8, choices=Target.choices)
+    key = models.CharField(max_length=100)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["account", "target", "key"])]
+
+    def __str__(self) -> str:
+        return self.text[:50]
+
+
+class StrategyOverride(TimestampedModel):
+    """The user says what a position really is; applied over the detected strategy after every rebuild."""
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="strategy_overrides")
+    position_key = models.CharField(max_length=100)
+    strategy = models.CharField(max_length=20, choices=Strategy.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "position_key"], name="strategy_override_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position_key}: {self.strategy}"
+
+
+class ChainEdit(TimestampedModel):
+    """A user's merge of two chains, or split of a chain before a position; replayed in order."""
+
+    class Action(models.TextChoices):
+        MERGE = "merge", "Merge"
+        SPLIT = "split", "Split"
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="chain_edits")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    position_key = models.CharField(max_length=100)
+    # For a merge: a position of the chain to join.
+    other_position_key = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.position_key} {self.other_position_key}".strip()

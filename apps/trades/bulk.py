@@ -1,0 +1,84 @@
+"""Fast bulk writes for the P&L rebuild.
+
+A full rebuild writes about a million values. Django's bulk_create and bulk_update spend ~10 µs per
+value building SQL (and bulk_update a CASE per row), which alone would take longer than the whole
+rebuild may. These helpers send one parameterised statement through `executemany`, adapting each
+value with the database backend's own adapters, exactly as the ORM would store it.
+"""
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connections, models
+
+
+def _adapters(model: type[models.Model], fields: Sequence[str]):
+    connection = connections[model.objects.db]
+    adapters = []
+    for name in fields:
+        field = model._meta.get_field(name)
+        kind = field.get_internal_type()
+        if kind == "DateTimeField":
+            adapters.append(connection.ops.adapt_datetimefield_value)
+        elif kind == "DateField":
+            adapters.append(connection.ops.adapt_datefield_value)
+        elif kind == "DecimalField":
+            adapters.append(
+                lambda value, field=field: connection.ops.adapt_decimalfield_value(
+                    value, field.max_digits, field.decimal_places
+                )
+            )
+        else:
+            adapters.append(None)
+    return connection, adapters
+
+
+def _prepared(adapters, rows: Iterable[Sequence]) -> list[list]:
+    return [
+        [adapt(value) if adapt is not None else value for adapt, value in zip(adapters, row, strict=True)]
+        for row in rows
+    ]
+
+
+def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """INSERT rows (tuples in the order of `fields`, foreign keys as ids)."""
+    rows = list(rows)
+    if not rows:
+        return
+    connection, adapters = _adapters(model, fields)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    prepared = _prepared(adapters, rows)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY streams rows through psycopg's C writer; executemany would send one statement per row.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in prepared:
+                    copy.write_row(row)
+            return
+        placeholders = ", ".join(["%s"] * len(fields))
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", prepared)  # noqa: S608
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """UPDATE rows by primary key: each row is the new values in the order of `fields`, then the pk."""
+    rows = list(rows)
+    if not rows:
+        return
+    connection, adapters = _adapters(model, fields)
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in fields)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s",  # noqa: S608 - names from model metadata
+            _prepared([*adapters, None], rows),
+        )
+
+
+def delete_for_account(model: type[models.Model], account_id: int) -> None:
+    """DELETE every row of an engine table for one account, without collecting them first."""
+    connection = connections[model.objects.db]
+    quote = connection.ops.quote_name
+    column = model._meta.get_field("account").column
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {quote(model._meta.db_table)} WHERE {quote(column)} = %s", [account_id])  # noqa: S608

@@ -1,0 +1,192 @@
+"""Roll chains and wheel campaigns: positions linked by rolls, assignments and covered calls.
+
+The engine records each position's links (`rolled_from_key`, `assigned_from_key`, `covers_key`).
+Chains are the connected groups of those links, after the user's edits: a merge joins two
+positions' chains, a split cuts a position from the ones before it. Edits are stored against
+position keys (stable transaction ids), so they survive every rebuild and are replayed here.
+
+The campaign view sits beside FIFO and never replaces it: the net premium collected through the
+chain, and the effective cost basis and break-even of the stock it holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from apps.trades.bulk import update_rows
+from apps.trades.models import BrokerAccount, Chain, ChainEdit, Lot, PnlEvent, Position
+from apps.trades.strategies import EQUITY, OPTION_TYPES
+
+ZERO = Decimal(0)
+
+
+class _Groups:
+    """Union-find over position keys."""
+
+    def __init__(self, keys) -> None:
+        self.parent = {key: key for key in keys}
+
+    def find(self, key: str) -> str:
+        root = key
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[key] != root:
+            self.parent[key], key = root, self.parent[key]
+        return root
+
+    def join(self, a: str, b: str) -> None:
+        if a in self.parent and b in self.parent:
+            self.parent[self.find(a)] = self.find(b)
+
+
+def rebuild_chains(*, account: BrokerAccount, underlyings: set[str] | None = None) -> None:
+    """Group the account's positions into chains and write only what changed.
+
+    underlyings: only regroup positions on these (after an incremental update). Natural links never
+    cross underlyings; a user's merge may, so an account with merges is always regrouped whole.
+    """
+    edits = list(ChainEdit.objects.filter(account=account).values_list("action", "position_key", "other_position_key"))
+    scope = Position.objects.filter(account=account)
+    chains = Chain.objects.filter(account=account)
+    if underlyings is not None and not any(action == ChainEdit.Action.MERGE for action, _, _ in edits):
+        scope = scope.filter(underlying_symbol__in=underlyings)
+        chains = chains.filter(underlying_symbol__in=underlyings)
+    positions = list(
+        scope.values_list(
+            "pk", "key", "underlying_symbol", "opened_at", "closed_at",
+            "rolled_from_key", "assigned_from_key", "covers_key", "chain_id",
+        )
+    )  # fmt: skip
+    merges: list[tuple[str, str]] = []
+    cut: set[str] = set()
+    for action, key, other in edits:
+        if action == ChainEdit.Action.MERGE:
+            merges.append((key, other))
+        else:
+            cut.add(key)
+            merges = [(a, b) for a, b in merges if a != key]
+
+    groups = _Groups(key for _, key, *_ in positions)
+    stock_links: set[str] = set()  # keys whose links involve stock (assignment or covered call)
+    for _, key, _, _, _, rolled_from, assigned_from, covers, _ in positions:
+        if key in cut:
+            continue
+        for link in (rolled_from, assigned_from, covers):
+            if link and link in groups.parent:
+                groups.join(key, link)
+                if link != rolled_from:
+                    stock_links.add(key)
+    for key, other in merges:
+        groups.join(key, other)
+
+    members: dict[str, list[tuple]] = {}
+    for row in positions:
+        members.setdefault(groups.find(row[1]), []).append(row)
+    wanted: dict[str, dict] = {}
+    chain_of: dict[int, str] = {}
+    for rows in members.values():
+        if len(rows) < 2:
+            continue
+        first = min(rows, key=lambda row: (row[3], row[1]))
+        natural = any(row[1] not in cut and (row[5] or row[6] or row[7]) for row in rows)
+        if any(row[1] in stock_links for row in rows):
+            kind = Chain.Kind.WHEEL
+        else:
+            kind = Chain.Kind.ROLL if natural else Chain.Kind.MANUAL
+        still_open = any(row[4] is None for row in rows)
+        wanted[first[1]] = {
+            "underlying_symbol": first[2],
+            "kind": kind,
+            "opened_at": first[3],
+            "closed_at": None if still_open else max(row[4] for row in rows),
+            "position_count": len(rows),
+        }
+        for row in rows:
+            chain_of[row[0]] = first[1]
+
+    existing = {chain.key: chain for chain in chains}
+    changed = []
+    for key, fields in wanted.items():
+        chain = existing.get(key)
+        if chain is None:
+            existing[key] = Chain(account=account, key=key, **fields)
+            continue
+        if any(getattr(chain, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(chain, name, value)
+            changed.append(chain)
+    Chain.objects.bulk_create([chain for chain in existing.values() if chain.pk is None], batch_size=2000)
+    Chain.objects.bulk_update(changed, ["underlying_symbol", "kind", "opened_at", "closed_at", "position_count"])
+
+    moved = []
+    for pk, *_, chain_id in positions:
+        target = existing[chain_of[pk]].pk if pk in chain_of else None
+        if target != chain_id:
+            moved.append((target, pk))
+    update_rows(Position, ["chain"], moved)
+    stale = [chain.pk for key, chain in existing.items() if key not in wanted]
+    Chain.objects.filter(pk__in=stale).delete()
+
+
+def merge_chains(*, account: BrokerAccount, position_key: str, into_position_key: str) -> None:
+    """The user joins a position's chain to another's; kept and replayed after every rebuild."""
+    ChainEdit.objects.create(
+        account=account, action=ChainEdit.Action.MERGE, position_key=position_key, other_position_key=into_position_key
+    )
+    rebuild_chains(account=account)
+
+
+def split_chain(*, account: BrokerAccount, position_key: str) -> None:
+    """The user starts a new chain at this position, cutting its links to the positions before it."""
+    ChainEdit.objects.create(account=account, action=ChainEdit.Action.SPLIT, position_key=position_key)
+    rebuild_chains(account=account)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A chain seen as one campaign (not FIFO): what the premium did to the stock's cost."""
+
+    chain: Chain
+    realized_pnl: Decimal  # FIFO realized P&L of the chain's positions, for comparison
+    net_premium: Decimal  # option cash through the chain: opened, closed, expired, fees included
+    stock_quantity: Decimal  # shares still held (negative when short)
+    stock_open_cost: Decimal  # net cash paid (negative) or received for those shares
+    stock_realized_pnl: Decimal
+    effective_cost_basis: Decimal | None  # per share: the stock's cost less the premium collected
+    break_even: Decimal | None  # per share: the price at which the whole campaign nets to zero
+
+
+def campaign(*, chain: Chain) -> Campaign:
+    lots = Lot.objects.filter(position__chain=chain)
+    events = PnlEvent.objects.filter(position__chain=chain)
+    option_types = list(OPTION_TYPES)
+
+    def total(queryset, field: str) -> Decimal:
+        return queryset.aggregate(total=Sum(field))["total"] or ZERO
+
+    # Closed pieces through their events, open pieces through their remaining cost: a lot moved by a
+    # symbol change is counted once.
+    net_premium = total(events.filter(instrument_type__in=option_types), "realized_pnl") + total(
+        lots.filter(instrument_type__in=option_types), "remaining_cost"
+    )
+    stock_lots = lots.filter(instrument_type=EQUITY)
+    stock_quantity = total(stock_lots, "remaining_quantity")
+    stock_open_cost = total(stock_lots, "remaining_cost")
+    stock_realized = total(events.filter(instrument_type=EQUITY), "realized_pnl")
+    basis = break_even = None
+    if stock_quantity:
+        basis = -(stock_open_cost + net_premium) / stock_quantity
+        break_even = -(stock_open_cost + net_premium + stock_realized) / stock_quantity
+    return Campaign(
+        chain=chain,
+        realized_pnl=total(events, "realized_pnl"),
+        net_premium=net_premium,
+        stock_quantity=stock_quantity,
+        stock_open_cost=stock_open_cost,
+        stock_realized_pnl=stock_realized,
+        effective_cost_basis=basis,
+        break_even=break_even,
+    )
