@@ -808,14 +808,14 @@ def vertical(book: Book, day: date, underlying: str, *, fated_both_itm: bool = F
         book.order(day, [(short_leg, rest), (long_leg, -rest)])
 
 
-def strangle(book: Book, day: date, underlying: str) -> Play:
+def strangle(book: Book, day: date, underlying: str, *, roll: bool = False) -> Play:
     """Short put and short call in one order; closed leg by leg, rolled, or held to expiry."""
     contracts = Decimal(book.rng.randint(1, 3))
     expiry = book.monthly(day)
     put = equity_option(underlying, underlying, expiry, False, book.strike(underlying, day, -book.rng.randint(4, 9)))
     call = equity_option(underlying, underlying, expiry, True, book.strike(underlying, day, book.rng.randint(4, 9)))
     book.order(day, [(put, -contracts), (call, -contracts)])
-    plan = book.rng.randint(1, 3)
+    plan = 1 if roll else book.rng.randint(1, 3)
     if plan == 3:
         return
     day = yield min(book.later(day, 5, 15), add_trading_days(expiry, -3))
@@ -1101,7 +1101,7 @@ class History:
             add(at(100), lambda b, d: b.start(d, futures_trade(b, d, "MES")))
             add(at(110), lambda b, d: b.start(d, future_option_trade(b, d)))
             add(at(120), lambda b, d: b.start(d, iron_condor(b, d, "SPY")))
-            add(at(130), lambda b, d: b.start(d, strangle(b, d, "QQQ")))
+            add(at(130), lambda b, d: b.start(d, strangle(b, d, "QQQ", roll=True)))
             add(at(140), lambda b, d: b.start(d, margin_episode(b, d, b.free(("MSFT", "COST", "META")) or "MSFT")))
             add(at(150), lambda b, d: b.start(d, self._short_put_expiring(b, d)))
             for fraction in (170, 420, 690, 940):
