@@ -64,7 +64,8 @@ def transactions(request):
     period_form, scope = get_scope(request, default_days=None)
     types, sub_types = metrics.transaction_kinds(scope)
     filter_form = TransactionFilterForm(request.GET, types=types, sub_types=sub_types)
-    rows = filter_form.filter(scope.transactions()).select_related("account").order_by("-executed_at", "-id")
+    rows = filter_form.filter(scope.transactions()).select_related("account").defer("raw")
+    rows = rows.order_by("-executed_at", "-id")
     context = {
         "scope": scope,
         "period_form": period_form,

@@ -10,11 +10,23 @@ not from here.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from django.db.models import Count, DateField, Exists, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Trunc, TruncDate
 
 from apps.core.money import ZERO
@@ -111,8 +123,11 @@ def fees_in_year(scope: Scope, year: int) -> Decimal:
 def net_liq_history(scope: Scope) -> list[tuple[date, Decimal]]:
     """Net liquidating value per trading day: each account's last point of the day, summed over accounts."""
     day = TruncDate("time", tzinfo=scope.tz)
+    # A later point of the same day lies less than 25 hours ahead (a day with a DST change is 25 hours
+    # long); the bound keeps the check to a short range of the (account, time) index.
+    within_a_day = ExpressionWrapper(OuterRef("time") + timedelta(hours=25), output_field=DateTimeField())
     later_same_day = NetLiqPoint.objects.annotate(day=day).filter(
-        account=OuterRef("account"), day=OuterRef("day"), time__gt=OuterRef("time")
+        account=OuterRef("account"), time__gt=OuterRef("time"), time__lt=within_a_day, day=OuterRef("day")
     )
     points = NetLiqPoint.objects.filter(account_id__in=scope.account_ids)
     if scope.start:

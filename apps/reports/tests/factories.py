@@ -62,7 +62,7 @@ class PositionSnapshotFactory(factory.django.DjangoModelFactory):
 
     account = factory.SubFactory(BrokerAccountFactory)
     as_of = datetime(2025, 6, 2, 20, 0, tzinfo=UTC)
-    symbol = factory.Sequence(lambda n: f"SPY   2601{n % 28 + 1:02d}P00550000")
+    symbol = factory.Sequence(lambda n: f"SPY   260116P{(400 + n) * 1000:08d}")
     instrument_type = "Equity Option"
     underlying_symbol = "SPY"
     quantity = Decimal("-1")

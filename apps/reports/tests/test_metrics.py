@@ -90,6 +90,13 @@ def test_net_liq_history_takes_the_last_point_of_each_day_per_account(account):
     assert metrics.net_liq_history(scope_of(account)) == [(date(2026, 3, 2), Decimal("110"))]
 
 
+def test_net_liq_history_finds_the_last_point_of_a_day_25_hours_long(account):
+    # 1 November 2026: New York leaves daylight saving time; 00:30 EDT and 23:50 EST are 24h20m apart.
+    NetLiqPointFactory(account=account, time=datetime(2026, 11, 1, 4, 30, tzinfo=UTC), close=Decimal("100"))
+    NetLiqPointFactory(account=account, time=datetime(2026, 11, 2, 4, 50, tzinfo=UTC), close=Decimal("120"))
+    assert metrics.net_liq_history(scope_of(account)) == [(date(2026, 11, 1), Decimal("120"))]
+
+
 def test_net_liq_history_sums_the_accounts_per_day(user, account):
     second = BrokerAccountFactory(user=user)
     NetLiqPointFactory(account=account, time=datetime(2026, 3, 2, 20, tzinfo=UTC), close=Decimal("100.25"))
