@@ -8,10 +8,11 @@ P&L convention (the README's "P&L convention" section says the same):
   pro-rata share of the closing row's. Shares are rounded to 0.0001 and the last piece of a row
   or a lot takes what is left, so the pieces always add up to the row exactly.
 - A trade that flips a position through zero closes the old lots first; the rest opens a lot.
-- Rows apply in (executed_at, TastyTrade id) order. A closing row with nothing to close opens the
-  opposite lot only when a later row of the same instant takes it back (a spread settling with both
-  legs in the money: Sell to Open then Buy to Close of the stock, so no phantom lot remains);
-  otherwise it is a data issue ("close with no open", usually history that was never imported).
+- Rows apply in (executed_at, TastyTrade id) order. Buying adds quantity and selling removes it; the
+  open/close half of an action is not trusted (the broker nets by symbol): a closing row with nothing
+  left to close opens a lot in its own direction. That is a data issue ("close with no open", often
+  history that was never imported) unless a later row of the same instant takes it back, as when a
+  spread settles with both legs in the money and the delivered stock nets to zero.
 - An expiration, assignment or exercise closes the option at zero (rows without an action take
   their direction from the open lot): its premium is realized on the option. Delivered stock opens
   (or closes) at the price in the delivery row, the strike, with the delivery fee in its own lot.
@@ -552,9 +553,8 @@ class Engine:
                 )
             if remainder:
                 if opening is False and not self._taken_back_later(row, remainder):
-                    self._close_without_open(row, remainder)
-                else:
-                    opens.append((row, remainder, portion))
+                    self._close_opened(row, remainder)
+                opens.append((row, remainder, portion))
         if opens:
             position = self._position_for_order(opens, closed, instant)
             for row, quantity, portion in opens:
@@ -687,8 +687,7 @@ class Engine:
         if not remainder:
             return
         if opening is False and not self._taken_back_later(row, remainder):
-            self._close_without_open(row, remainder)
-            return
+            self._close_opened(row, remainder)
         position = self._position_for_delivery(row, remainder)
         self._open_lot(row, remainder, portion, position, instant)
         self._detect(position)
@@ -1044,6 +1043,15 @@ class Engine:
         number = self._row_events[row.id]
         self._row_events[row.id] += 1
         return number
+
+    def _close_opened(self, row: Row, remainder: Decimal) -> None:
+        self._issue(
+            DataIssue.Kind.CLOSE_WITHOUT_OPEN,
+            row,
+            f"{row.action or row.transaction_sub_type} of {abs(remainder)} {row.symbol} found no open lot to close, "
+            f"so it opened a {'long' if remainder > 0 else 'short'} position (the broker's open/close label is not "
+            "trusted; is earlier history missing?).",
+        )
 
     def _close_without_open(self, row: Row, quantity: Decimal) -> None:
         self._issue(

@@ -115,22 +115,25 @@ def test_an_opening_row_against_an_opposite_position_nets_like_the_broker_and_sa
     assert issues(account) == [DataIssue.Kind.OPEN_AGAINST_POSITION]
 
 
-def test_a_close_with_no_open_lot_is_a_data_issue_not_a_phantom_position(account):
+def test_a_close_with_no_open_lot_opens_the_other_way_and_is_a_data_issue(account):
     TransactionFactory(account=account, action="Sell to Close", quantity=5, price=D("100"))
     recompute_account(account=account)
     assert events(account) == []
-    assert open_lots(account) == []
+    [lot] = open_lots(account)
+    assert (lot.remaining_quantity, lot.remaining_cost) == (D("-5"), D("500"))
     [issue] = DataIssue.objects.filter(account=account)
     assert issue.kind == DataIssue.Kind.CLOSE_WITHOUT_OPEN
     assert issue.symbol == "AAPL"
 
 
-def test_a_close_larger_than_the_open_lot_closes_what_is_open_and_reports_the_rest(account):
-    TransactionFactory(account=account, action="Buy to Open", quantity=2, price=D("100"))
-    TransactionFactory(account=account, action="Sell to Close", quantity=3, price=D("100"))
+def test_a_close_larger_than_the_open_lot_flips_through_zero_and_reports_it(account):
+    OptionTransactionFactory(account=account, action="Sell to Open", quantity=1, price=D("1.18"))
+    OptionTransactionFactory(account=account, action="Buy to Close", quantity=6, price=D("0.34"))
     recompute_account(account=account)
     [event] = events(account)
-    assert event.quantity == D("2")
+    assert (event.quantity, event.realized_pnl) == (D("-1"), D("84"))
+    [lot] = open_lots(account)
+    assert (lot.remaining_quantity, lot.remaining_cost) == (D("5"), D("-170"))
     assert issues(account) == [DataIssue.Kind.CLOSE_WITHOUT_OPEN]
 
 
