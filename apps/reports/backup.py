@@ -6,13 +6,16 @@ The file is one JSON object:
      "user": {"email": "...", "time_zone": "America/New_York"},
      "broker_accounts": [{"id": 7, "account_number": "5WT00001", ...}],
      "transactions": [{"id": 91, "account": 7, "reverses": null, "raw": {...}, ...}],
-     "position_snapshots": [...], "balance_snapshots": [...], "net_liq_points": [...]}
+     "position_snapshots": [...], "balance_snapshots": [...], "net_liq_points": [...],
+     "tags": [...], "notes": [...], "strategy_overrides": [...], "chain_edits": [...]}
 
-Each table lists every column of its model except the database's own bookkeeping (the creation and
-update timestamps, which a restore stamps anew). "id" is the row's id in the backup; "account" and
-same-table links (a transaction's "reverses") refer to those ids, and a restore maps them to the new
-rows. Decimals are strings, times ISO 8601 with their offset. Tables a restore does not know are
-skipped, so later versions can add tables (tags, notes, ...) by appending to ACCOUNT_TABLES.
+Each table lists every column of its model except the database's own bookkeeping (creation and
+update times of ledger rows, which a restore stamps anew; the user's tags, notes and edits keep
+theirs). "id" is the row's id in the backup; "account" and same-table links (a transaction's
+"reverses") refer to those ids, and a restore maps them to the new rows. Decimals are strings,
+times ISO 8601 with their offset. Tables a restore does not know are skipped, and a table missing
+from an older file restores as empty, so a new table is one more line in ACCOUNT_TABLES. The P&L
+engine's results are not in the file: a restore rebuilds them from the transactions.
 
 Never in a backup: connections and their credentials (TastyTrade client secrets and refresh
 tokens), sync runs and checkpoints. A restored account keeps the connection it already had, if any.
@@ -30,7 +33,17 @@ from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from apps.trades import lots
-from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, PositionSnapshot, Transaction
+from apps.trades.models import (
+    BalanceSnapshot,
+    BrokerAccount,
+    ChainEdit,
+    NetLiqPoint,
+    Note,
+    PositionSnapshot,
+    StrategyOverride,
+    Tag,
+    Transaction,
+)
 
 FORMAT = "tastytrade-tracker-backup"
 VERSION = 1
@@ -45,16 +58,24 @@ class BackupError(Exception):
 class Table:
     name: str
     model: type[models.Model]
+    # The user's own notes keep their dates; for ledger rows the dates are only our bookkeeping.
+    keep_timestamps: bool = False
 
     def fields(self) -> list[models.Field]:
-        """The columns a backup carries: all but the id, the owner links and the automatic timestamps."""
+        """The columns a backup carries: all but the id, the owner links and (mostly) the automatic timestamps."""
         skipped = {"id", "user", "connection", "account"}
         return [
             field
             for field in self.model._meta.concrete_fields
-            if field.name not in skipped and not getattr(field, "auto_now", False)
-            if not getattr(field, "auto_now_add", False)
+            if field.name not in skipped and (self.keep_timestamps or not self.is_timestamp(field))
         ]
+
+    def timestamps(self) -> list[models.Field]:
+        return [field for field in self.fields() if self.is_timestamp(field)]
+
+    @staticmethod
+    def is_timestamp(field: models.Field) -> bool:
+        return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
 
     def self_links(self) -> list[models.ForeignKey]:
         """Links between rows of this table (a transaction "reverses" another), mapped to new ids on restore.
@@ -65,12 +86,18 @@ class Table:
 
 
 ACCOUNTS = Table("broker_accounts", BrokerAccount)
-# Rows that belong to a broker account, restored in this order.
+# Rows that belong to a broker account, restored in this order. The P&L engine's own tables (lots,
+# events, positions, chains) are not here: a restore rebuilds them from the transactions. What the
+# user said about them (tags, notes, strategy overrides, chain edits) is keyed by stable keys and is.
 ACCOUNT_TABLES = [
     Table("transactions", Transaction),
     Table("position_snapshots", PositionSnapshot),
     Table("balance_snapshots", BalanceSnapshot),
     Table("net_liq_points", NetLiqPoint),
+    Table("tags", Tag, keep_timestamps=True),
+    Table("notes", Note, keep_timestamps=True),
+    Table("strategy_overrides", StrategyOverride, keep_timestamps=True),
+    Table("chain_edits", ChainEdit, keep_timestamps=True),
 ]
 
 
@@ -156,18 +183,19 @@ def restore_backup(*, user, backup: dict) -> RestoreSummary:
         accounts[row.get("id")] = account
     counts = {table.name: _restore_table(table, backup.get(table.name, []), accounts) for table in ACCOUNT_TABLES}
     for account in accounts.values():
-        lots.recompute_account(account=account)
+        lots.recompute_account(account=account, full=True)  # every transaction is new: rebuild the P&L
     return RestoreSummary(accounts=len(accounts), rows=counts)
 
 
 def _restore_table(table: Table, rows: list[dict], accounts: dict[Any, BrokerAccount]) -> int:
     self_links = table.self_links()
-    objects, links = [], []  # links: per row, the backup ids its same-table links point at
+    objects, links, timestamps = [], [], []  # links: per row, the backup ids its same-table links point at
     for row in rows:
         if row.get("account") not in accounts:
             raise BackupError(f"A row of {table.name} belongs to an account the backup does not list.")
         values = _field_values(table, row)
         links.append({field.attname: values.pop(field.name, None) for field in self_links})
+        timestamps.append({field.name: values[field.name] for field in table.timestamps() if values.get(field.name)})
         objects.append(table.model(account=accounts[row["account"]], **values))
     try:
         created = table.model.objects.bulk_create(objects, batch_size=BATCH)
@@ -182,6 +210,13 @@ def _restore_table(table: Table, rows: list[dict], accounts: dict[Any, BrokerAcc
             linked.append(obj)
     if linked:
         table.model.objects.bulk_update(linked, [field.attname for field in self_links], batch_size=BATCH)
+    if table.timestamps():
+        # Inserting stamps "now" on automatic dates; put back the ones the backup carries.
+        for obj, stamps in zip(created, timestamps, strict=True):
+            for name, value in stamps.items():
+                setattr(obj, name, value)
+        names = [field.name for field in table.timestamps()]
+        table.model.objects.bulk_update(created, names, batch_size=BATCH)
     return len(created)
 
 

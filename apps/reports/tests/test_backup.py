@@ -18,7 +18,17 @@ from apps.reports.tests.factories import (
     TransactionFactory,
 )
 from apps.tastytrade_sync.tests.factories import ConnectionFactory
-from apps.trades.models import BrokerAccount, Transaction
+from apps.trades.models import (
+    BrokerAccount,
+    ChainEdit,
+    Note,
+    PnlState,
+    Strategy,
+    StrategyOverride,
+    Tag,
+    Target,
+    Transaction,
+)
 
 SENTINEL = "refresh-SENTINEL-1a2b3c4d"
 
@@ -40,6 +50,11 @@ def ledger(user):
     PositionSnapshotFactory(account=account, mark=None)
     BalanceSnapshotFactory(account=account, time_of_day="EOD", snapshot_date=date(2026, 3, 1))
     NetLiqPointFactory(account=account, close=Decimal("25000.1234"))
+    Tag.objects.create(account=account, target=Target.POSITION, key="tt:400000000", name="earnings")
+    note = Note.objects.create(account=account, target=Target.CHAIN, key="tt:400000000", text="Rolled twice")
+    Note.objects.filter(pk=note.pk).update(created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    StrategyOverride.objects.create(account=account, position_key="tt:400000000", strategy=Strategy.STRANGLE)
+    ChainEdit.objects.create(account=account, action=ChainEdit.Action.SPLIT, position_key="tt:400000001")
     return account
 
 
@@ -78,6 +93,10 @@ def test_a_backup_holds_every_table(user, ledger):
         "position_snapshots": 1,
         "balance_snapshots": 1,
         "net_liq_points": 1,
+        "tags": 1,
+        "notes": 1,
+        "strategy_overrides": 1,
+        "chain_edits": 1,
     }
 
 
@@ -112,6 +131,23 @@ def test_restoring_into_an_empty_user_reproduces_the_backup(user, ledger, other_
     original = backup_of(user)
     backup.restore_backup(user=other_user, backup=original)
     assert without_ids(backup_of(other_user)) == without_ids(original)
+
+
+def test_restore_keeps_the_date_of_a_note(user, ledger, other_user):
+    backup.restore_backup(user=other_user, backup=backup_of(user))
+    assert Note.objects.get(account__user=other_user).created_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_restore_rebuilds_the_pnl_from_the_restored_transactions(user, ledger, other_user):
+    backup.restore_backup(user=other_user, backup=backup_of(user))
+    assert PnlState.objects.get(account__user=other_user).transaction_count == 3
+
+
+def test_a_backup_from_before_a_table_existed_restores_it_as_empty(user, ledger, other_user):
+    data = backup_of(user)
+    del data["chain_edits"]
+    backup.restore_backup(user=other_user, backup=data)
+    assert ChainEdit.objects.filter(account__user=other_user).count() == 0
 
 
 def test_restore_links_a_reversal_to_the_restored_copy_of_its_transaction(user, ledger, other_user):
