@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from http import HTTPStatus
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from . import market as mk
@@ -360,8 +361,7 @@ class Simulator:
             raise ConnectionResetError("simulated connection reset")
         if response.delay:
             time.sleep(response.delay)
-        reason = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}
-        start_response(f"{response.status} {reason.get(response.status, 'Status')}", response.headers)
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", response.headers)
         return [response.body]
 
     # --- dispatch -------------------------------------------------------------------------------

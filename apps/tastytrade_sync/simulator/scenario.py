@@ -10,7 +10,7 @@ exercises (with their stock delivery or cash settlement rows), futures mark-to-m
 and fee reversals. Deposits and withdrawals keep the account funded, and a margin episode makes
 it pay debit interest once.
 
-A fixed set of "coverage" plays makes sure every history long enough (about 120 days) contains
+A fixed set of "coverage" plays makes sure every history of 90 days or more contains
 every case TASTYTRADE.md describes: partial fills, fractional shares, a put that expires and one
 that is assigned, a covered call called away, the whole wheel, a vertical settling with both legs
 in the money, a long call exercised, an SPXW spread cash-settled on both legs, /ES and /MES with
@@ -1106,7 +1106,7 @@ class History:
             add(at(150), lambda b, d: b.start(d, self._short_put_expiring(b, d)))
             for fraction in (170, 420, 690, 940):
                 add(at(fraction), lambda b, d: self._erroneous_fee(b, d))
-            add(at(480), lambda b, d: self._withdrawal(b, d, wire=True))
+            add(at(45), lambda b, d: self._withdrawal(b, d, wire=True))
             self._coverage[book.number] = plan
 
     def _short_put_expiring(self, book: Book, day: date) -> Play:
