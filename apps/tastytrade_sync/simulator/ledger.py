@@ -37,7 +37,8 @@ Futures. The opening row's value is zero, so a futures lot opens with its fees o
 `Money Movement` / `Mark to Market` row carries the future's `symbol`; its net value is shared
 over that symbol's open lots by quantity (oldest first) and carried by them as variation. Closing
 a futures lot realizes its opening fees, its carried variation and its share of the closing row
-(variation since the last settlement, less closing fees).
+(variation since the last settlement, less closing fees). A Mark to Market row when nothing of the
+symbol is open is cash only.
 
 Corporate actions (`Receive Deliver` with sub-type `Symbol Change`, `Forward Split`,
 `Reverse Split` or `Stock Merger`). A row whose action ends in `to Close` takes its quantity out of
@@ -45,7 +46,8 @@ the symbol's lots (oldest first); the next row of the same sub-type and `execute
 ends in `to Open` puts those lots back under its own symbol with every quantity multiplied by
 (open quantity / close quantity) and every opening price divided by it. Opening cash, variation,
 opening row id and opening time move unchanged; nothing is realized. The two rows' net values
-cancel out in cash.
+cancel out in cash. A close row that no open row follows takes its lots out of the book: they
+are neither open nor realized (the simulator never posts one).
 
 Everything else (`Money Movement` other than Mark to Market: deposits, withdrawals, dividends and
 their withholding, interest, fees, balance adjustments, reversals; unknown types) moves cash only

@@ -1233,7 +1233,10 @@ class History:
             original = book.money(fee_day, "Fee", Decimal("-5.00"), "PAPER STATEMENT FEE", moment=utc(fee_day, 15, 1))
         committed = self._commit(rng)  # gives the original its id before the reversal names it
         reversal_day = min(max(original.transaction_date + timedelta(days=1), window), today)
-        book.reverse(reversal_day, original, moment=utc(reversal_day, 17, rng.randint(0, 59), rng.randint(0, 59)))
+        moment = max(
+            utc(reversal_day, 17, rng.randint(0, 59), rng.randint(0, 59)), original.executed_at + timedelta(minutes=1)
+        )
+        book.reverse(moment.date(), original, moment=moment)
         return committed + self._commit(rng)
 
     def post(
