@@ -24,6 +24,7 @@ class PeriodForm(forms.Form):
 
 class ReportForm(forms.Form):
     GROUPINGS = [("day", "Day"), ("month", "Month"), ("year", "Year")]
+    DEFAULT = "month"
 
     group = forms.ChoiceField(
         choices=GROUPINGS,
@@ -32,9 +33,14 @@ class ReportForm(forms.Form):
         widget=forms.Select(attrs={"class": SELECT}),
     )
 
+    def __init__(self, data=None, **kwargs) -> None:
+        if data is not None and not data.get("group"):
+            data = data.copy()
+            data["group"] = self.DEFAULT  # so the select shows what the report shows
+        super().__init__(data, **kwargs)
+
     def grouping(self) -> str:
-        valid = self.is_valid()
-        return (self.cleaned_data.get("group") if valid else "") or "month"
+        return self.cleaned_data["group"] if self.is_valid() else self.DEFAULT
 
 
 class TransactionFilterForm(forms.Form):

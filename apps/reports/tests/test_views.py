@@ -109,3 +109,12 @@ def test_report_pages_cost_the_same_few_queries_for_any_number_of_transactions(
     make_transactions(account, 1_900, start=datetime(2025, 12, 1, 15, tzinfo=UTC))
     with django_assert_max_num_queries(12):
         assert queries_for(user_client, url, params) == small
+
+
+def test_group_by_shows_month_when_the_report_is_monthly_by_default(user_client):
+    html = user_client.get(reverse("reports:home")).content.decode()
+    assert '<option value="month" selected>Month</option>' in html
+
+
+def test_an_unknown_grouping_falls_back_to_month(user_client, account):
+    assert user_client.get(reverse("reports:home"), {"group": "week"}).context["grouping"] == "month"
