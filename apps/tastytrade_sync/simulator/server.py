@@ -117,7 +117,10 @@ class SimulatorServer:
         return f"http://{host}:{self.port}"
 
     def start(self) -> SimulatorServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="tastytrade-simulator", daemon=True)
+        # A short poll interval makes stop() quick (tests start and stop many servers).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="tastytrade-simulator", daemon=True
+        )
         self._thread.start()
         return self
 
