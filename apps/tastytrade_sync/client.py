@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -260,11 +261,16 @@ class Client:
         self._refresh_token = refresh_token
         self._is_test = environment == "sandbox"
         self._sleep = sleep or time.sleep
-        self._runner: asyncio.Runner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self._session: Session | None = None
 
     def __enter__(self) -> Client:
-        self._runner = asyncio.Runner()
+        # The SDK is async; its coroutines run on a private loop in a helper thread, so callers
+        # stay synchronous even when their own thread already runs an event loop.
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="tastytrade-client", daemon=True)
+        self._thread.start()
         self._session = Session(
             self._secret,
             self._refresh_token,
@@ -275,28 +281,36 @@ class Client:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._runner is not None:
+        if self._loop is None:
+            return
+        try:
             if self._session is not None:
-                self._runner.run(self._session._client.aclose())  # the SDK exposes no public close
-            self._runner.close()
-        self._runner = self._session = None
+                self._run(self._session._client.aclose())  # the SDK exposes no public close
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop.close()
+            self._loop = self._thread = self._session = None
+
+    def _run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     # -- plumbing ------------------------------------------------------------------------
 
     def _call(self, make: Callable[[], Any]) -> Any:
         """Run one SDK coroutine with retries; `make` builds a fresh coroutine per attempt."""
-        assert self._runner is not None and self._session is not None, "use Client as a context manager"
+        assert self._loop is not None and self._session is not None, "use Client as a context manager"
         attempts = settings.TASTYTRADE_RETRY_ATTEMPTS
         deadline = time.monotonic() + settings.TASTYTRADE_RETRY_MAX_TOTAL_SECONDS
         refreshed = False
         for attempt in range(1, attempts + 1):
             try:
-                return self._runner.run(make())
+                return self._run(make())
             except _Unauthorized:
                 if refreshed:
                     raise AuthError("TastyTrade answered 401 after a fresh token") from None
                 refreshed = True
-                self._runner.run(self._session.refresh(force=True))
+                self._run(self._session.refresh(force=True))
                 continue
             except (RateLimited, Unavailable, MalformedResponse) as exc:
                 if attempt == attempts or time.monotonic() >= deadline:

@@ -383,10 +383,15 @@ def _upsert(account: BrokerAccount, rows: list[dict[str, Any]], counts: Counts) 
             changed.append(Transaction(id=current["id"], account=account, **row))
         else:
             counts.unchanged += 1
+    adopted = _adopt_csv_rows(account, new)
+    new = [row for row in new if row.pk is None]
     if new:
         Transaction.objects.bulk_create(new, batch_size=500)
     if changed:
         Transaction.objects.bulk_update(changed, COMPARED_FIELDS, batch_size=500)
+    if adopted:
+        Transaction.objects.bulk_update(adopted, [*COMPARED_FIELDS, "tastytrade_id", "source"], batch_size=500)
+        changed.extend(adopted)
     reversing = [row for row in by_id.values() if row["reverses_tastytrade_id"]]
     if reversing:
         _link_reversals(account, reversing)
@@ -394,6 +399,36 @@ def _upsert(account: BrokerAccount, rows: list[dict[str, Any]], counts: Counts) 
     counts.updated += len(changed)
     if new or changed:
         counts.changed_accounts.add(account.pk)
+
+
+def _csv_match_key(executed_at: datetime, symbol: str, action: str, quantity, value) -> tuple:
+    return (executed_at.replace(microsecond=0), symbol, action, to_decimal(quantity).normalize(), to_decimal(value))
+
+
+def _adopt_csv_rows(account: BrokerAccount, new: list[Transaction]) -> list[Transaction]:
+    """New API rows that a CSV import already brought in become those rows, never duplicates.
+
+    A CSV row matches on the same account, second, symbol, action, quantity and value (the rule
+    the CSV importer uses the other way round). The CSV row keeps its import key, so importing
+    the same file again still adds nothing.
+    """
+    if not new:
+        return []
+    first = min(t.executed_at for t in new).replace(microsecond=0)
+    last = max(t.executed_at for t in new) + timedelta(seconds=1)
+    candidates: dict[tuple, list[int]] = {}
+    for row in Transaction.objects.filter(
+        account=account, tastytrade_id__isnull=True, executed_at__gte=first, executed_at__lt=last
+    ).values("id", "executed_at", "symbol", "action", "quantity", "value"):
+        key = _csv_match_key(row["executed_at"], row["symbol"], row["action"], row["quantity"], row["value"])
+        candidates.setdefault(key, []).append(row["id"])
+    adopted = []
+    for item in new:
+        ids = candidates.get(_csv_match_key(item.executed_at, item.symbol, item.action, item.quantity, item.value))
+        if ids:
+            item.id = ids.pop(0)
+            adopted.append(item)
+    return adopted
 
 
 def _link_reversals(account: BrokerAccount, rows: list[dict[str, Any]]) -> None:

@@ -1,0 +1,222 @@
+"""The sync against the simulator through the real SDK: lossless, idempotent, resumable, visible."""
+
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from apps.core.money import signed
+from apps.tastytrade_sync.client import Client
+from apps.tastytrade_sync.models import AccountSync, Connection, SyncRun
+from apps.tastytrade_sync.simulator import Scenario, Simulator
+from apps.tastytrade_sync.sync import sync_connection
+from apps.tastytrade_sync.tests.factories import ConnectionFactory
+from apps.trades.models import BalanceSnapshot, BrokerAccount, PositionSnapshot, Transaction
+
+TINY = Scenario(seed=3, accounts=1, start=date(2024, 3, 1), days=45)
+
+
+def client_for(simulator: Simulator, **kwargs) -> Client:
+    return Client(
+        client_secret=simulator.client_secret,
+        refresh_token=kwargs.pop("refresh_token", simulator.refresh_token),
+        base_url="http://simulator.invalid",
+        transport=simulator.transport(),
+        sleep=lambda seconds: None,
+        **kwargs,
+    )
+
+
+def at_close(simulator: Simulator):
+    """Freeze the clock (ticking) at the simulator's last trading day, after the close."""
+    return time_machine.travel(datetime.combine(simulator.today, time(22, 30), tzinfo=UTC), tick=True)
+
+
+def sync(connection, simulator, **kwargs) -> SyncRun:
+    return sync_connection(
+        connection=connection, trigger=SyncRun.Trigger.MANUAL, client=client_for(simulator), **kwargs
+    )
+
+
+def assert_ledger_matches(simulator: Simulator) -> None:
+    """Every row the simulator has, once, with the same values; nothing else."""
+    for number in simulator.account_numbers:
+        truth = {row.id: row.to_api() for row in simulator.transactions(number)}
+        ours = list(
+            Transaction.objects.filter(account__account_number=number).values("tastytrade_id", "raw", "net_value")
+        )
+        assert len(ours) == len(truth), f"{number}: {len(ours)} rows, simulator has {len(truth)}"
+        assert {row["tastytrade_id"] for row in ours} == set(truth)
+        for row in ours:
+            expected = truth[row["tastytrade_id"]]
+            assert row["raw"] == expected
+            assert row["net_value"] == signed(expected["net-value"], expected["net-value-effect"])
+
+
+@pytest.fixture
+def tiny():
+    return Simulator(TINY)
+
+
+@pytest.fixture
+def connection(user, tiny):
+    return ConnectionFactory(user=user, credentials=(tiny.client_secret, tiny.refresh_token))
+
+
+@pytest.fixture
+def two_accounts(user, simulator):
+    return ConnectionFactory(user=user, credentials=(simulator.client_secret, simulator.refresh_token))
+
+
+def test_a_first_sync_brings_every_transaction_of_every_account(two_accounts, simulator):
+    with at_close(simulator):
+        run = sync(two_accounts, simulator)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert_ledger_matches(simulator)
+
+
+def test_a_first_sync_counts_what_it_inserted(connection, tiny):
+    with at_close(tiny):
+        run = sync(connection, tiny)
+    assert (run.inserted, run.updated) == (len(tiny.transactions(tiny.account_numbers[0])), 0)
+
+
+def test_a_second_sync_with_no_change_inserts_and_updates_nothing(connection, tiny):
+    with at_close(tiny):
+        sync(connection, tiny)
+        run = sync(connection, tiny)
+    assert (run.status, run.inserted, run.updated) == (SyncRun.Status.SUCCEEDED, 0, 0)
+    assert run.unchanged > 0
+
+
+def test_cash_adds_up_to_the_brokers_cash_balance(connection, tiny):
+    with at_close(tiny):
+        sync(connection, tiny)
+    number = tiny.account_numbers[0]
+    ours = sum(Transaction.objects.filter(account__account_number=number).values_list("net_value", flat=True))
+    assert ours == tiny.truth(number).cash_balance
+
+
+def test_the_current_balance_is_stored(connection, tiny):
+    with at_close(tiny):
+        sync(connection, tiny)
+    balance = BalanceSnapshot.objects.get(time_of_day="NOW")
+    assert balance.cash_balance == tiny.truth(tiny.account_numbers[0]).cash_balance
+
+
+def test_positions_match_the_open_quantities(connection, tiny):
+    with at_close(tiny):
+        sync(connection, tiny)
+    truth = tiny.truth(tiny.account_numbers[0]).open_quantities
+    assert dict(PositionSnapshot.objects.values_list("symbol", "quantity")) == {s: Decimal(q) for s, q in truth.items()}
+
+
+def test_late_fee_adjustments_and_reversals_inside_the_overlap_appear_on_the_next_sync(connection, tiny):
+    with at_close(tiny):
+        sync(connection, tiny)
+    landed = tiny.advance(days=1)
+    with at_close(tiny):
+        run = sync(connection, tiny)
+    assert run.inserted == len(landed)
+    assert Transaction.objects.filter(
+        transaction_sub_type="Balance Adjustment", tastytrade_id__in=[r.id for r in landed]
+    ).exists()
+    assert_ledger_matches(tiny)
+
+
+def test_a_reversal_is_linked_to_the_transaction_it_reverses(connection, tiny):
+    with at_close(tiny):
+        sync(connection, tiny)
+    tiny.advance(days=1)
+    with at_close(tiny):
+        sync(connection, tiny)
+    reversal = Transaction.objects.exclude(reverses_tastytrade_id=None).first()
+    assert reversal is not None and reversal.reverses.tastytrade_id == reversal.reverses_tastytrade_id
+
+
+def test_a_revoked_refresh_token_marks_the_connection_for_reconnecting(connection, tiny):
+    tiny.revoke_refresh_token()
+    with at_close(tiny):
+        run = sync(connection, tiny)
+    connection.refresh_from_db()
+    assert (run.status, connection.status) == (SyncRun.Status.FAILED, Connection.Status.NEEDS_RECONNECT)
+    assert "reconnect" in run.error_message
+
+
+def test_a_sync_that_runs_out_of_time_pauses_and_the_next_slice_finishes_it(connection, tiny, settings):
+    settings.SYNC_PAGE_SIZE = 25
+    with at_close(tiny):
+        paused = sync(connection, tiny, budget_seconds=0)
+        assert paused.status == SyncRun.Status.PARTIAL and paused.finished_at is None
+        finished = sync(connection, tiny, run=paused)
+    assert finished.pk == paused.pk and finished.status == SyncRun.Status.SUCCEEDED
+    assert_ledger_matches(tiny)
+
+
+def test_a_second_sync_while_one_holds_the_lease_answers_already_syncing(connection, tiny):
+    Connection.objects.filter(pk=connection.pk).update(
+        lease_token="someone", lease_expires_at=datetime.now(UTC) + timedelta(minutes=1)
+    )
+    run = sync(connection, tiny)
+    assert run.status == SyncRun.Status.SKIPPED and run.pk is None
+
+
+def test_an_expired_lease_from_a_crashed_sync_does_not_block_the_next(connection, tiny):
+    with at_close(tiny):
+        Connection.objects.filter(pk=connection.pk).update(
+            lease_token="crashed", lease_expires_at=datetime.now(UTC) - timedelta(seconds=1)
+        )
+        assert sync(connection, tiny).status == SyncRun.Status.SUCCEEDED
+
+
+def test_rows_a_csv_import_brought_in_are_taken_over_not_duplicated(connection, tiny):
+    with at_close(tiny):
+        sync(connection, tiny)
+    first = Transaction.objects.filter(transaction_type="Trade").order_by("executed_at").first()
+    # Turn it into what the CSV importer writes: no TastyTrade id, an import key.
+    Transaction.objects.filter(pk=first.pk).update(tastytrade_id=None, source="csv", import_key="csv-row-1")
+    AccountSync.objects.update(checkpoint=None)
+    with at_close(tiny):
+        sync(connection, tiny)
+    first.refresh_from_db()
+    assert (first.tastytrade_id, first.import_key, first.source) == (first.raw["id"], "csv-row-1", "api")
+    assert_ledger_matches(tiny)
+
+
+def test_accounts_left_out_are_not_synced(connection, tiny):
+    with at_close(tiny):
+        sync(connection, tiny)
+        BrokerAccount.objects.update(is_included=False)
+        run = sync(connection, tiny)
+    assert (run.accounts_total, run.fetched) == (0, 0)
+
+
+def test_the_sentinel_refresh_token_appears_nowhere(user, user_client, caplog, tiny):
+    sentinel = "sim-refresh-SENTINEL-0042"
+    tiny.grants[sentinel] = type(tiny.grants[tiny.refresh_token])(sentinel, "me-1", tiny.client_id)
+    connection = ConnectionFactory(user=user, credentials=(tiny.client_secret, sentinel))
+    caplog.set_level(logging.DEBUG)
+    with at_close(tiny):
+        sync_connection(connection=connection, trigger="manual", client=client_for(tiny, refresh_token=sentinel))
+        tiny.revoke_refresh_token(sentinel)
+        sync_connection(connection=connection, trigger="manual", client=client_for(tiny, refresh_token=sentinel))
+    pages = [
+        reverse("tastytrade_sync:page"),
+        reverse("tastytrade_sync:connection", args=[connection.pk]),
+        reverse("dashboard:home"),
+    ]
+    html = "".join(user_client.get(url).content.decode() for url in pages)
+    from django.db import connection as db
+
+    with db.cursor() as cursor:
+        tables = db.introspection.table_names(cursor)
+        dump = []
+        for table in tables:
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names from introspection
+            dump.append(repr(cursor.fetchall()))
+    assert sentinel not in html
+    assert sentinel not in caplog.text
+    assert sentinel not in "".join(dump)
