@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from apps.trades.models import Strategy
+from django.db.models import F
+
+from apps.trades.models import Position, Strategy, StrategyOverride
 
 EQUITY = "Equity"
 EQUITY_OPTION = "Equity Option"
@@ -182,3 +184,18 @@ def _four_legs(shaped: list[tuple[Leg, int]]) -> str:
     if high_put.strike < low_call.strike:
         return Strategy.IRON_CONDOR
     return Strategy.CUSTOM
+
+
+def override_strategy(*, account, position_key: str, strategy: str | None) -> None:
+    """The user says what a position is (None goes back to the detected strategy).
+
+    Stored against the position's stable key and applied again after every rebuild.
+    """
+    if strategy is None:
+        StrategyOverride.objects.filter(account=account, position_key=position_key).delete()
+        Position.objects.filter(account=account, key=position_key).update(strategy=F("detected_strategy"))
+        return
+    StrategyOverride.objects.update_or_create(
+        account=account, position_key=position_key, defaults={"strategy": Strategy(strategy)}
+    )
+    Position.objects.filter(account=account, key=position_key).update(strategy=strategy)

@@ -84,6 +84,9 @@ class Book:
 
     def fill(self, moment: datetime, legs: list[tuple[object, Decimal, bool]], *, fills: int = 1) -> None:
         """One order: legs of (instrument, signed quantity, opening?), maybe in several partial fills."""
+        keys = [instrument.symbol if isinstance(instrument, Option) else instrument for instrument, _, _ in legs]
+        if len(set(keys)) < len(keys):
+            return  # cheap stocks round two strikes to one: no such order
         for instrument, quantity, opening in legs:
             key = instrument.symbol if isinstance(instrument, Option) else instrument
             held = self.holdings.get(key, ZERO)
@@ -398,7 +401,9 @@ def _end_of_day(book: Book, day: date) -> None:
                  description=f"Removal of option due to {event.lower()}", **common)  # fmt: skip
         if option.cash_settled:
             cash = _money(intrinsic * abs(quantity) * option.multiplier)
-            book.row(close, transaction_type="Receive Deliver", transaction_sub_type=f"Cash Settled {event}",
+            # Sometimes the settlement cash posts later that evening than the removal.
+            posted = close if rng.random() < 0.7 else close + timedelta(minutes=rng.randint(30, 150))
+            book.row(posted, transaction_type="Receive Deliver", transaction_sub_type=f"Cash Settled {event}",
                      value=-cash if quantity < 0 else cash, description="Cash settlement", **common)  # fmt: skip
             continue
         shares = abs(quantity) * option.multiplier
@@ -430,11 +435,27 @@ def _end_of_day(book: Book, day: date) -> None:
         if quantity > 0 and symbol in STOCKS and rng.random() < 0.02:
             book.money(close, "Dividend", quantity * Decimal("0.24"), f"{symbol} DIVIDEND", symbol=symbol,
                        underlying_symbol=symbol, instrument_type="Equity")  # fmt: skip
+    held = [symbol for symbol in STOCKS if book.holdings.get(symbol, ZERO) > 0]
+    if held and rng.random() < 0.01:
+        _split(book, day, rng.choice(held))
     if rng.random() < 0.1:
         book.money(_at(day, 16, rng.randint(0, 59)), "Balance Adjustment", -Decimal(rng.randint(1, 3)) / 100,
                    "Regulatory fee adjustment")  # fmt: skip
     if (day + timedelta(days=3)).month != day.month and day.weekday() == 4:
         book.money(close, "Credit Interest", Decimal(rng.randint(50, 400)), "INTEREST ON CREDIT BALANCE")
+
+
+def _split(book: Book, day: date, symbol: str) -> None:
+    """A 2-for-1 forward split: the broker closes the old shares and opens twice as many at the same basis."""
+    moment = _at(day, 21, 30, book.rng.randint(0, 59))  # after the day's trades the generator already wrote
+    held = book.holdings[symbol]
+    basis = _money(book.prices[symbol] * held)
+    for action, quantity, value in (("Sell to Close", held, basis), ("Buy to Open", held * 2, -basis)):
+        book.row(moment, transaction_type="Receive Deliver", transaction_sub_type="Forward Split", action=action,
+                 symbol=symbol, underlying_symbol=symbol, instrument_type="Equity", quantity=quantity,
+                 price=_money(abs(value) / quantity), value=value, description=f"Forward split: {action}")  # fmt: skip
+    book.holdings[symbol] = held * 2
+    book.prices[symbol] = _money(book.prices[symbol] / 2)
 
 
 def write_ledger(*, account: BrokerAccount, rows: list[dict]) -> list[Transaction]:
