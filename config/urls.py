@@ -6,6 +6,7 @@ from apps.core import views as core_views
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("profile/", include("apps.accounts.urls")),
     path("sync/", include("apps.tastytrade_sync.urls")),
     path("reports/", include("apps.reports.urls")),
     path("admin/", admin.site.urls),

@@ -149,9 +149,70 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = None  # the "remember me" box decides
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-SOCIALACCOUNT_LOGIN_ON_GET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[TastyTrade Tracker] "
+# allauth counts attempts in the default cache (CACHE_URL), so every dyno sees the same count. Written out
+# (these are allauth's defaults) because the tests pin them: the 6th failed sign-in for one address within
+# five minutes is refused, whichever IP it comes from.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+}
+# Heroku's router appends the address it saw to X-Forwarded-For; every entry before it is whatever the client
+# sent. Trusting exactly one proxy makes allauth take the last entry, so rotating the header does not escape a
+# rate limit and not every visitor lands in the router's bucket. Set 0 when nothing sits in front of the app.
+ALLAUTH_TRUSTED_PROXY_COUNT = read("TRUSTED_PROXY_COUNT", env.int, default=1)
+if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("Environment variable TRUSTED_PROXY_COUNT is invalid: use 0 or more")
+
+# Optional two-factor sign-in: an authenticator app (TOTP) with recovery codes.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "TastyTrade Tracker"
+
+SOCIALACCOUNT_LOGIN_ON_GET = False  # a provider's sign-in starts with a POST, never a plain link
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # no takeover through a provider's unverified email
-SOCIALACCOUNT_PROVIDERS: dict = {}
+SOCIALACCOUNT_STORE_TOKENS = False  # we only need to know who signed in, never to call Google or Apple
+
+
+def sign_in_providers(
+    *,
+    google_client_id: str = "",
+    google_client_secret: str = "",
+    apple_client_id: str = "",
+    apple_team_id: str = "",
+    apple_key_id: str = "",
+    apple_private_key: str = "",
+) -> dict:
+    """allauth's settings-based provider apps (no SocialApp rows). A provider missing any variable gets no
+    app, and allauth shows no button for a provider without one."""
+    google: dict = {"OAUTH_PKCE_ENABLED": True, "APPS": []}
+    if google_client_id and google_client_secret:
+        google["APPS"].append({"client_id": google_client_id, "secret": google_client_secret, "key": ""})
+    apple: dict = {"APPS": []}
+    if apple_client_id and apple_team_id and apple_key_id and apple_private_key:
+        apple["APPS"].append(
+            {
+                # allauth's names: "secret" holds the key ID, "key" the team ID.
+                "client_id": apple_client_id,
+                "secret": apple_key_id,
+                "key": apple_team_id,
+                # A one-line config var may carry the PEM's line breaks as literal "\n".
+                "settings": {"certificate_key": apple_private_key.replace("\\n", "\n")},
+            }
+        )
+    return {"google": google, "apple": apple}
+
+
+SOCIALACCOUNT_PROVIDERS = sign_in_providers(
+    google_client_id=read("GOOGLE_CLIENT_ID", env.str, default=""),
+    google_client_secret=read("GOOGLE_CLIENT_SECRET", env.str, default=""),
+    apple_client_id=read("APPLE_CLIENT_ID", env.str, default=""),
+    apple_team_id=read("APPLE_TEAM_ID", env.str, default=""),
+    apple_key_id=read("APPLE_KEY_ID", env.str, default=""),
+    apple_private_key=read("APPLE_PRIVATE_KEY", env.str, default=""),
+)
 
 SESSION_COOKIE_AGE = 14 * 24 * 60 * 60  # "remember me" keeps a session for 14 days
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,52 @@
+from allauth.account.decorators import reauthentication_required
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.providers import registry
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from .forms import DeleteAccountForm, ProfileForm
+from .models import User
+
+# Every view here acts on request.user only and takes no id, so another user's profile has no URL at all.
+
+
+def connected_providers(user: User) -> list[tuple[str, str]]:
+    """(provider name, the address it knows) for each Google or Apple account connected to ``user``.
+
+    Names come from allauth's provider registry rather than account.get_provider(), which looks up the
+    provider's app once per account."""
+    return [
+        (getattr(registry.get_class(account.provider), "name", account.provider), account.extra_data.get("email", ""))
+        for account in user.socialaccount_set.order_by("provider", "pk")
+    ]
+
+
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Profile saved.")
+        return redirect("accounts:profile")
+    context = {
+        "form": form,
+        "connected_providers": connected_providers(request.user),
+        "has_authenticator_app": Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists(),
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+# A POST needs a recent password (or authenticator code) entry; allauth replays the POST afterwards.
+@reauthentication_required(allow_get=True)
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        # Every table that holds the trader's data points at the user with on_delete=CASCADE
+        # (test_delete_account.py walks them all), so this one delete removes all of it.
+        user.delete()
+        messages.success(request, "Your account and all its data are deleted.")
+        return redirect("dashboard:landing")
+    return render(request, "accounts/delete.html", {"form": form})
