@@ -9,6 +9,7 @@ for a profit or a loss the way a real account sees it.
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -64,6 +65,8 @@ FOREIGN_WITHHOLDING = {"TSM": Decimal("0.21")}  # ADR dividends arrive with fore
 INDEX_START = Decimal("4750.00")  # SPX; /ES and /MES follow it
 INDEX_MOVE_BP = 95
 PATH_CHUNK = 256
+_PATHS: dict[int, dict[str, list[Decimal]]] = {}
+_PATHS_LOCK = threading.Lock()
 
 # Futures: root -> (multiplier, tick)
 FUTURES = {"ES": (Decimal(50), QUARTER), "MES": (Decimal(5), QUARTER)}
@@ -337,7 +340,8 @@ class Market:
         self.split_day = start + timedelta(days=max(length * 55 // 100, 1))
         self.symbol_change_day = on_or_before_trading_day(self.symbol_change_day)
         self.split_day = on_or_before_trading_day(self.split_day)
-        self._paths: dict[str, list[Decimal]] = {}
+        # Paths depend only on the seed, so simulators with the same seed share them.
+        self._paths = _PATHS.setdefault(seed, {})
 
     def volatility(self, underlying: str) -> Decimal:
         """Implied volatility used for option prices (annualised, from the daily move range)."""
@@ -351,18 +355,23 @@ class Market:
         # Extended in fixed chunks, each seeded by its index, so a price never depends on the
         # order in which days were asked for.
         path = self._paths.setdefault(name, [])
-        while len(path) <= offset:
-            rng = random.Random(f"{self.seed}:{name}:{len(path) // PATH_CHUNK}")
-            if name == "SPX":
-                price, move = (path[-1] if path else INDEX_START), INDEX_MOVE_BP
-            else:
-                start_price, move, _, _ = EQUITIES[name]
-                price = path[-1] if path else Decimal(start_price)
-            for _ in range(PATH_CHUNK):
-                # About 8% a year of upward drift; the walk never falls below a dollar.
-                step = rng.randint(-move, move) + 3
-                price = max((price * (10000 + step) / 10000).quantize(CENT, ROUND_HALF_UP), Decimal(1))
-                path.append(price)
+        if len(path) > offset:
+            return path
+        with _PATHS_LOCK:
+            while len(path) <= offset:
+                rng = random.Random(f"{self.seed}:{name}:{len(path) // PATH_CHUNK}")
+                if name == "SPX":
+                    price, move = (path[-1] if path else INDEX_START), INDEX_MOVE_BP
+                else:
+                    start_price, move, _, _ = EQUITIES[name]
+                    price = path[-1] if path else Decimal(start_price)
+                chunk = []
+                for _ in range(PATH_CHUNK):
+                    # About 8% a year of upward drift; the walk never falls below a dollar.
+                    step = rng.randint(-move, move) + 3
+                    price = max((price * (10000 + step) / 10000).quantize(CENT, ROUND_HALF_UP), Decimal(1))
+                    chunk.append(price)
+                path.extend(chunk)
         return path
 
     def price(self, underlying: str, day: date) -> Decimal:
