@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from apps.trades.bulk import update_rows
-from apps.trades.models import BrokerAccount, Chain, ChainEdit, Lot, PnlEvent, Position
+from apps.trades.models import BrokerAccount, Chain, ChainEdit, Lot, PnlEvent, Position, exact
 from apps.trades.strategies import EQUITY, OPTION_TYPES
 
 ZERO = Decimal(0)
@@ -165,7 +165,7 @@ def campaign(*, chain: Chain) -> Campaign:
     option_types = list(OPTION_TYPES)
 
     def total(queryset, field: str) -> Decimal:
-        return queryset.aggregate(total=Sum(field))["total"] or ZERO
+        return exact(queryset.aggregate(total=Sum(field))["total"])
 
     # Closed pieces through their events, open pieces through their remaining cost: a lot moved by a
     # symbol change is counted once.

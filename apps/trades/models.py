@@ -7,6 +7,7 @@ rounded to cents only for display.
 """
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -643,3 +644,13 @@ class ChainEdit(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.position_key} {self.other_position_key}".strip()
+
+
+def exact(total) -> Decimal:
+    """A SQL SUM of money back to the column's precision.
+
+    SQLite adds DECIMAL columns as floats (15 significant digits), so 0.1 + 0.2 can come back as
+    0.30000000000000004; every amount has four decimals, so rounding the total to them is exact.
+    PostgreSQL's numeric sums are exact already and are left unchanged by this.
+    """
+    return (total or Decimal(0)).quantize(Decimal("0.0001"))

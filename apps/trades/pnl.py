@@ -18,7 +18,7 @@ from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 
 from apps.core.money import round_cents
-from apps.trades.models import BrokerAccount, Lot, PnlEvent, PositionSnapshot, Strategy, Transaction
+from apps.trades.models import BrokerAccount, Lot, PnlEvent, PositionSnapshot, Strategy, Transaction, exact
 
 ZERO = Decimal(0)
 GROUPINGS = ("year", "month", "day", "underlying", "strategy", "instrument-type")
@@ -110,7 +110,7 @@ def realized_pnl_by(
         .values_list(event_field, "realized", "closed")
     ):
         group = row(_period_key(key, by) if event_field == "trading_day" else key)
-        group.realized_pnl += realized
+        group.realized_pnl += exact(realized)
         group.closed_events += closed
 
     charged = Transaction.objects.filter(account__in=accounts).filter(_day_bounds(first, last, tz))
@@ -135,8 +135,8 @@ def realized_pnl_by(
             .values_list("group", "commissions", "fees")
         ):
             group = row(_period_key(key, by) if by in ("year", "month", "day") else key)
-            group.commissions += commission
-            group.fees += fees
+            group.commissions += exact(commission)
+            group.fees += exact(fees)
     return sorted(groups.values(), key=lambda group: group.key)
 
 
@@ -189,7 +189,7 @@ def cash_lines(*, accounts: QuerySet[BrokerAccount]) -> CashLines:
         interest=Sum("net_value", filter=money & Q(transaction_sub_type__in=INTEREST_SUB_TYPES)),
         cash=Sum("net_value"),
     )
-    return CashLines(**{name: value or ZERO for name, value in totals.items()})
+    return CashLines(**{name: exact(value) for name, value in totals.items()})
 
 
 @dataclass

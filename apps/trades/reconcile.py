@@ -24,10 +24,12 @@ from apps.trades.models import (
     PositionSnapshot,
     ReconciliationCheck,
     Transaction,
+    exact,
 )
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
+QUANTITY_STEP = Decimal("0.00000001")
 EXPLAINING_ROWS = 10
 # Which of a day's balance snapshots to prefer: the live balance, then end of day, then start.
 TIME_OF_DAY_ORDER = {"NOW": 0, "EOD": 1, "BOD": 2}
@@ -66,6 +68,7 @@ def _positions(account: BrokerAccount) -> ReconciliationCheck:
         .annotate(quantity=Sum("remaining_quantity"))
         .values_list("symbol", "quantity")
     )
+    computed = {symbol: quantity.quantize(QUANTITY_STEP).normalize() for symbol, quantity in computed.items()}
     broker = dict(PositionSnapshot.objects.filter(account=account).values_list("symbol", "quantity"))
     if not broker and account.connection_id is None:
         return ReconciliationCheck(
@@ -140,7 +143,7 @@ CHARGES = (
 
 def _fees(account: BrokerAccount, broker_fees_by_day: Mapping[date, Decimal] | None) -> ReconciliationCheck:
     ledger = Transaction.objects.filter(account=account)
-    computed = ledger.aggregate(total=Sum(CHARGES))["total"] or ZERO
+    computed = exact(ledger.aggregate(total=Sum(CHARGES))["total"])
     gap = ExpressionWrapper(F("value") + CHARGES - F("net_value"), output_field=DecimalField(**MONEY))
     unexplained = ledger.annotate(gap=gap).filter(Q(gap__gte=CENT) | Q(gap__lte=-CENT))
     details: dict = {}
@@ -159,13 +162,13 @@ def _fees(account: BrokerAccount, broker_fees_by_day: Mapping[date, Decimal] | N
         )
         days = []
         for day, theirs in sorted(broker_fees_by_day.items()):
-            mine = ours.get(day) or ZERO
+            mine = exact(ours.get(day))
             if abs(mine - theirs) >= CENT:
                 days.append({"date": day.isoformat(), "computed": _text(mine), "broker": _text(theirs)})
         if days:
             mismatch = True
             details["days"] = days
-        computed_on_those_days = sum((ours.get(day) or ZERO for day in broker_fees_by_day), ZERO)
+        computed_on_those_days = sum((exact(ours.get(day)) for day in broker_fees_by_day), ZERO)
         difference = computed_on_those_days - broker
     else:
         difference = None
@@ -180,7 +183,7 @@ def _fees(account: BrokerAccount, broker_fees_by_day: Mapping[date, Decimal] | N
 
 
 def _sum(queryset, field: str) -> Decimal:
-    return queryset.aggregate(total=Sum(field))["total"] or ZERO
+    return exact(queryset.aggregate(total=Sum(field))["total"])
 
 
 def _text(amount: Decimal) -> str:
