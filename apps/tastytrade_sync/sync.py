@@ -471,12 +471,26 @@ def _sync_positions_and_balances(*, account: BrokerAccount, api: Client) -> None
         PositionSnapshot.objects.bulk_create(
             [PositionSnapshot(account=account, as_of=now, **p) for p in _merge_positions(positions)]
         )
-        _upsert_balance(account, {**balance, "snapshot-date": now.date().isoformat()}, time_of_day="NOW")
-        for item in snapshots:
-            _upsert_balance(account, item, time_of_day=str(item.get("time-of-day") or "EOD"))
+        balances = [balance_snapshot(account, {**balance, "snapshot-date": now.date().isoformat()}, "NOW")]
+        balances += [balance_snapshot(account, item, str(item.get("time-of-day") or "EOD")) for item in snapshots]
+        BalanceSnapshot.objects.bulk_create(
+            [b for b in balances if b is not None],
+            update_conflicts=True,
+            unique_fields=["account", "snapshot_date", "time_of_day"],
+            update_fields=BALANCE_FIELDS,
+            batch_size=500,
+        )
+        points = {}
         for item in history:
-            point = net_liq_fields(item)
-            NetLiqPoint.objects.update_or_create(account=account, time=point.pop("time"), defaults=point)
+            point = NetLiqPoint(account=account, **net_liq_fields(item))
+            points[point.time] = point  # one per instant, as the unique constraint wants
+        NetLiqPoint.objects.bulk_create(
+            list(points.values()),
+            update_conflicts=True,
+            unique_fields=["account", "time"],
+            update_fields=["open", "high", "low", "close", "total_close", "pending_cash_close"],
+            batch_size=500,
+        )
 
 
 def _merge_positions(positions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -489,24 +503,34 @@ def _merge_positions(positions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def _upsert_balance(account: BrokerAccount, item: dict[str, Any], *, time_of_day: str) -> None:
+BALANCE_FIELDS = [
+    "cash_balance",
+    "net_liquidating_value",
+    "long_equity_value",
+    "short_equity_value",
+    "long_derivative_value",
+    "short_derivative_value",
+    "pending_cash",
+    "raw",
+]
+
+
+def balance_snapshot(account: BrokerAccount, item: dict[str, Any], time_of_day: str) -> BalanceSnapshot | None:
     day = item.get("snapshot-date")
     if not day:
-        return
-    BalanceSnapshot.objects.update_or_create(
+        return None
+    return BalanceSnapshot(
         account=account,
         snapshot_date=date.fromisoformat(str(day)[:10]),
         time_of_day=time_of_day,
-        defaults={
-            "cash_balance": to_decimal(item.get("cash-balance")),
-            "net_liquidating_value": to_decimal(item.get("net-liquidating-value")),
-            "long_equity_value": to_decimal(item.get("long-equity-value")),
-            "short_equity_value": to_decimal(item.get("short-equity-value")),
-            "long_derivative_value": to_decimal(item.get("long-derivative-value")),
-            "short_derivative_value": to_decimal(item.get("short-derivative-value")),
-            "pending_cash": signed(item.get("pending-cash"), item.get("pending-cash-effect")),
-            "raw": item,
-        },
+        cash_balance=to_decimal(item.get("cash-balance")),
+        net_liquidating_value=to_decimal(item.get("net-liquidating-value")),
+        long_equity_value=to_decimal(item.get("long-equity-value")),
+        short_equity_value=to_decimal(item.get("short-equity-value")),
+        long_derivative_value=to_decimal(item.get("long-derivative-value")),
+        short_derivative_value=to_decimal(item.get("short-derivative-value")),
+        pending_cash=signed(item.get("pending-cash"), item.get("pending-cash-effect")),
+        raw=item,
     )
 
 
