@@ -51,7 +51,6 @@ django.setup()
 import time_machine  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection as db  # noqa: E402
 
 from apps.accounts.models import User  # noqa: E402
 from apps.tastytrade_sync.models import Connection, SyncRun  # noqa: E402
