@@ -23,10 +23,15 @@ $(STAMP): $(BIN)/python requirements/base.txt requirements/development.txt requi
 
 install: $(STAMP)
 
+SIM_PORT ?= 8765
+
 run: install  ## set up everything and serve the app with demo data on http://127.0.0.1:8000
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py demo
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@# The TastyTrade simulator runs beside the app for the demo and stops with it.
+	$(BIN)/python manage.py tastytrade_simulator --port $(SIM_PORT) --seed 1 --accounts 2 --days 730 \
+		> .simulator.log 2>&1 & sim=$$!; trap "kill $$sim 2>/dev/null" EXIT INT TERM; \
+	TASTYTRADE_SIMULATOR_URL=http://127.0.0.1:$(SIM_PORT) $(BIN)/python manage.py demo && \
+	TASTYTRADE_SIMULATOR_URL=http://127.0.0.1:$(SIM_PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install  ## every test; SQLite unless DATABASE_URL is set
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,20 +1,71 @@
+"""`make run`'s demo: a demo user connected to the local simulator, with its history already synced."""
+
+import time
+import urllib.request
+
 from allauth.account.models import EmailAddress
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.models import User
+from apps.tastytrade_sync.models import Connection, SyncRun
+from apps.tastytrade_sync.simulator.app import DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN
+from apps.tastytrade_sync.sync import sync_connection
+from apps.trades.models import BrokerAccount
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-trader-2026"  # noqa: S105 - a published demo login for local runs only
 
 
 class Command(BaseCommand):
-    help = "Create (or reset) the local demo user and print how to sign in."
+    help = "Create (or reset) the demo user, connect it to the local simulator and sync its history."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--no-sync", action="store_true", help="only create the user")
+        parser.add_argument("--wait", type=float, default=60, help="seconds to wait for the simulator to answer")
 
     def handle(self, *args, **options) -> None:
         user, created = User.objects.get_or_create(email=DEMO_EMAIL, defaults={"display_name": "Demo Trader"})
         user.set_password(DEMO_PASSWORD)
         user.save()
         EmailAddress.objects.update_or_create(user=user, email=DEMO_EMAIL, defaults={"verified": True, "primary": True})
-        verb = "Created" if created else "Reset"
-        self.stdout.write(self.style.SUCCESS(f"{verb} the demo user."))
+        self.stdout.write(self.style.SUCCESS(f"{'Created' if created else 'Reset'} the demo user."))
+        if not options["no_sync"]:
+            self.connect_and_sync(user, options["wait"])
         self.stdout.write(f"  Sign in at http://127.0.0.1:8000/accounts/login/ as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+    def connect_and_sync(self, user: User, wait: float) -> None:
+        url = settings.TASTYTRADE_SIMULATOR_URL
+        if not url:
+            raise CommandError("TASTYTRADE_SIMULATOR_URL is not set: start the simulator or use --no-sync.")
+        self.wait_for(url, wait)
+        # The simulator's history is generated up to today, so start the demo afresh each time.
+        BrokerAccount.objects.filter(user=user).delete()
+        Connection.objects.filter(user=user).delete()
+        connection = Connection(user=user, environment=Connection.Environment.SIMULATOR, label="Simulator demo")
+        connection.set_credentials(client_secret=DEFAULT_CLIENT_SECRET, refresh_token=DEFAULT_REFRESH_TOKEN)
+        connection.save()
+        started = time.monotonic()
+        run = sync_connection(connection=connection, trigger=SyncRun.Trigger.CONNECT)
+        if run.status != SyncRun.Status.SUCCEEDED:
+            raise CommandError(f"The demo sync did not finish: {run.get_status_display()} {run.error_message}")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Synced {run.inserted:,} transactions in {run.accounts_total} accounts "
+                f"from the simulator in {time.monotonic() - started:.0f} s."
+            )
+        )
+
+    def wait_for(self, url: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                # Any HTTP answer (even 401) means the simulator is up.
+                urllib.request.urlopen(url.rstrip("/") + "/customers/me", timeout=2)  # noqa: S310 - our loopback URL
+                return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise CommandError(f"The TastyTrade simulator did not answer at {url}.") from None
+                time.sleep(0.5)
