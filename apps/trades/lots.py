@@ -462,6 +462,10 @@ class Engine:
         self.order_positions: dict[int, str] = {}
         self.last_trade_close: dict[str, tuple[str, datetime]] = {}
         self.settlements: dict[str, Settlement] = {}
+        # Derived from the open lots (never saved): what short puts would cost if assigned, and
+        # which option symbols are open on each underlying.
+        self.put_reserve = ZERO
+        self.options_on: dict[str, set[str]] = defaultdict(set)
         # What this run changed, for the writer.
         self.new_lots: list[OpenLot] = []
         self.touched_lots: dict[str, OpenLot] = {}
@@ -772,14 +776,14 @@ class Engine:
             quantity = min(wanted, abs(lot.remaining))
             piece = lot.cost.take(quantity)
             signed = _sign(lot.remaining) * quantity
-            lot.remaining -= signed
+            self._shift(lot, -signed)
             wanted -= quantity
             moved.append((lot, signed, piece))
             self._touch_lot(lot)
             if not lot.remaining:
                 lots.popleft()
         if not lots:
-            del self.lots[close_row.symbol]
+            self._drop_symbol(close_row.symbol)
         if wanted:
             self._close_without_open(close_row, wanted)
         option_type, strike, expires_on = _option_spec(open_row)
@@ -867,7 +871,7 @@ class Engine:
             opening = lot.cost.take(quantity)
             closing = portion.take(quantity)
             signed = _sign(lot.remaining) * quantity
-            lot.remaining -= signed
+            self._shift(lot, -signed)
             delta += signed
             event = Event(
                 key=f"{row.key}:{self._next_event(row)}",
@@ -895,7 +899,7 @@ class Engine:
                 lots.popleft()
                 self._retire_lot(lot, instant)
         if lots is not None and not lots:
-            del self.lots[row.symbol]
+            self._drop_symbol(row.symbol)
         return delta, events
 
     def _open_lot(
@@ -939,10 +943,25 @@ class Engine:
             self.lots[lot.symbol] = deque(ordered)
         else:
             lots.append(lot)
+        self.put_reserve += _put_obligation(lot)
+        if lot.instrument_type in OPTION_TYPES:
+            self.options_on[lot.underlying].add(lot.symbol)
         self.new_lots.append(lot)
         position = self.positions[lot.position]
         position.open_lots += 1
         self._touch_position(position)
+
+    def _shift(self, lot: OpenLot, change: Decimal) -> None:
+        """Change what is open of a lot, keeping the put reserve in step."""
+        self.put_reserve -= _put_obligation(lot)
+        lot.remaining += change
+        self.put_reserve += _put_obligation(lot)
+
+    def _drop_symbol(self, symbol: str) -> None:
+        """Nothing of a symbol is open any more."""
+        del self.lots[symbol]
+        for options in self.options_on.values():
+            options.discard(symbol)
 
     def _retire_lot(self, lot: OpenLot, instant: datetime) -> None:
         lot.closed_at = instant
@@ -1004,21 +1023,17 @@ class Engine:
                 if lot.instrument_type == EQUITY and lot.remaining > 0:
                     held[lot.position] += lot.remaining
             covered = ZERO
-            for lots in self.lots.values():
-                for lot in lots:
+            for symbol in self.options_on.get(position.underlying, ()):
+                for lot in self.lots.get(symbol, ()):
                     covering = lot.option_type == "C" and lot.remaining < 0 and self.positions[lot.position].covers
-                    if covering and lot.underlying == position.underlying and lot.multiplier:
+                    if covering and lot.multiplier:
                         covered += -lot.remaining * lot.multiplier
             position.shares_held = sum(held.values(), ZERO) - covered
             if held:
                 position.covers_candidate = min(held, key=lambda key: (-held[key], self.positions[key].opened_at, key))
         if "P" in short:
-            reserved = ZERO
-            for lots in self.lots.values():
-                for lot in lots:
-                    if lot.option_type == "P" and lot.remaining < 0 and lot.multiplier and lot.strike is not None:
-                        reserved += -lot.remaining * lot.multiplier * lot.strike
-            position.cash_available = self.cash - reserved
+            # The position's own lots open after this, so the reserve holds only the other puts.
+            position.cash_available = self.cash - self.put_reserve
 
     def _detect(self, position: OpenPosition) -> None:
         legs = [
@@ -1099,6 +1114,9 @@ class Engine:
         for item in data.get("lots", []):
             lot = _load_lot(item)
             engine.lots.setdefault(lot.symbol, deque()).append(lot)
+            engine.put_reserve += _put_obligation(lot)
+            if lot.instrument_type in OPTION_TYPES:
+                engine.options_on[lot.underlying].add(lot.symbol)
         engine.order_positions = {int(order_id): key for order_id, key in data.get("orders", {}).items()}
         engine.last_trade_close = {
             u: (key, datetime.fromisoformat(at)) for u, (key, at) in data.get("last_trade_close", {}).items()
@@ -1114,6 +1132,13 @@ class Engine:
 
 
 KIND_TRADE, KIND_REMOVAL, KIND_CASH_SETTLEMENT, KIND_MOVE, KIND_DELIVERY, KIND_CASH = range(6)
+
+
+def _put_obligation(lot: OpenLot) -> Decimal:
+    """What a short put lot would cost if assigned: strike x multiplier x contracts."""
+    if lot.remaining < 0 and lot.option_type == "P" and lot.multiplier and lot.strike is not None:
+        return -lot.remaining * lot.multiplier * lot.strike
+    return ZERO
 
 
 def _kind(row: Row) -> int:

@@ -102,9 +102,9 @@ def _merged(legs: Sequence[Leg]) -> list[Leg]:
 
 def _ratios(quantities: list[Decimal]) -> list[int] | None:
     """Quantities divided by their greatest common divisor, signs kept (None if fractional)."""
-    if any(q != q.to_integral_value() for q in quantities):
-        return None
     whole = [int(q) for q in quantities]
+    if any(w != q for w, q in zip(whole, quantities, strict=True)):
+        return None
     divisor = math.gcd(*whole)
     return [q // divisor for q in whole]
 
