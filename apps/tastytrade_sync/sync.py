@@ -649,6 +649,10 @@ def _fail(run: SyncRun, exc: TastytradeError) -> None:
     run.status = SyncRun.Status.FAILED
     run.error_code = exc.code
     run.error_message = exc.user_message
+    # The accounts this run did not finish show the error on the sync page until a good sync.
+    AccountSync.objects.filter(account__connection=run.connection_id).exclude(completed_run=run).update(
+        last_error_code=exc.code, last_error_message=exc.user_message
+    )
 
 
 def is_syncing(connection: Connection, now: datetime | None = None) -> bool:

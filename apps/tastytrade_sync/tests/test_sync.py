@@ -146,6 +146,18 @@ def test_a_revoked_refresh_token_marks_the_connection_for_reconnecting(connectio
     assert "reconnect" in run.error_message
 
 
+def test_a_failed_sync_shows_its_error_on_the_accounts_until_a_good_sync(connection, tiny, settings):
+    settings.TASTYTRADE_RETRY_ATTEMPTS = 1
+    with at_close(tiny):
+        sync(connection, tiny)
+        tiny.faults.status(502, path=r"/accounts/.*/transactions", times=None)
+        sync(connection, tiny)
+        failed = AccountSync.objects.get().last_error_message
+        tiny.faults.clear()
+        sync(connection, tiny)
+    assert "not answering" in failed and AccountSync.objects.get().last_error_message == ""
+
+
 def test_a_sync_that_runs_out_of_time_pauses_and_the_next_slice_finishes_it(connection, tiny, settings):
     settings.SYNC_PAGE_SIZE = 25
     with at_close(tiny):
