@@ -55,6 +55,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from apps.trades.bulk import delete_for_account, insert_rows, update_rows
+from apps.trades.chains import rebuild_chains
 from apps.trades.models import (
     BrokerAccount,
     Chain,
@@ -68,6 +69,7 @@ from apps.trades.models import (
     Transaction,
     transaction_key,
 )
+from apps.trades.reconcile import reconcile_account
 from apps.trades.strategies import EQUITY, OPTION_TYPES, Leg, detect_strategy
 
 ENGINE_VERSION = 1
@@ -692,7 +694,7 @@ class Engine:
             return
         if opening is False and not self._taken_back_later(row, remainder):
             self._close_opened(row, remainder)
-        position = self._position_for_delivery(row, remainder)
+        position = self._position_for_delivery(row)
         self._open_lot(row, remainder, portion, position, instant)
         self._detect(position)
         if sub_type in TRANSFERS and not row.net_value:
@@ -702,7 +704,7 @@ class Engine:
                 f"{row.quantity} {row.symbol} arrived with no cost basis; its P&L on closing will be overstated.",
             )
 
-    def _position_for_delivery(self, row: Row, quantity: Decimal) -> OpenPosition:
+    def _position_for_delivery(self, row: Row) -> OpenPosition:
         if row.transaction_sub_type in RECEIVED_SHARES:
             # Reinvested dividend shares join the holding they came from.
             holder = next((lot.position for lot in self.lots.get(row.symbol, ()) if lot.remaining > 0), None)
@@ -1447,9 +1449,6 @@ def recompute_account(*, account: BrokerAccount, full: bool = False) -> None:
     The sync and the CSV import call this after new transactions land. `full=True` forces a
     rebuild from scratch; otherwise the engine resumes from where it stopped when it safely can.
     """
-    from apps.trades.chains import rebuild_chains
-    from apps.trades.reconcile import reconcile_account
-
     tz = account.user.tz
     with db_transaction.atomic():
         state, _ = PnlState.objects.select_for_update().get_or_create(account=account)
