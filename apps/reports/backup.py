@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
@@ -143,7 +144,7 @@ def read_backup(stream: IO) -> dict:
     """Parse and check a backup file's envelope."""
     try:
         backup = json.load(stream)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..." nested too deep
         raise BackupError("This file is not JSON, so it is not a backup made here.") from exc
     if not isinstance(backup, dict) or backup.get("format") != FORMAT:
         raise BackupError("This JSON file is not a TastyTrade Tracker backup.")
@@ -231,7 +232,11 @@ def _field_values(table: Table, row: dict) -> dict[str, Any]:
             values[field.name] = raw  # an id within the backup, mapped after insert
             continue
         try:
-            values[field.name] = raw if raw is None or isinstance(field, models.JSONField) else field.to_python(raw)
+            # clean(), not only to_python(): lengths, digits and choices are checked here, so a bad value is
+            # refused in words on every database (SQLite would store it; PostgreSQL would fail mid-restore).
+            values[field.name] = raw if raw is None or isinstance(field, models.JSONField) else field.clean(raw, None)
+            if isinstance(values[field.name], str):
+                ProhibitNullCharactersValidator()(values[field.name])  # PostgreSQL cannot store NUL in text
         except (ValidationError, TypeError, ValueError) as exc:
             raise BackupError(f"{table.name}: {field.name} has a value this site cannot read: {raw!r}") from exc
     return values

@@ -76,7 +76,8 @@ def connect(request):
                 request, f"Connected. Found {connection.accounts.count()} account(s); the first sync has started."
             )
             return redirect(f"{reverse('tastytrade_sync:page')}?run={run.pk}")
-    return render(request, "tastytrade_sync/connect.html", {"form": form, "oauth_enabled": oauth_enabled()})
+    context = {"form": form, "oauth_enabled": oauth_enabled(), "oauth_form": OAuthStartForm()}
+    return render(request, "tastytrade_sync/connect.html", context)
 
 
 @require_POST
@@ -102,7 +103,12 @@ def oauth_start(request):
 def oauth_callback(request):
     pending = request.session.pop("tastytrade_oauth", None)
     state = request.GET.get("state", "")
-    if not pending or not secrets.compare_digest(state, pending["state"]) or not request.GET.get("code"):
+    # Bytes: compare_digest refuses str with non-ASCII characters, and the state comes from the query string.
+    if (
+        not pending
+        or not secrets.compare_digest(state.encode(), pending["state"].encode())
+        or not request.GET.get("code")
+    ):
         messages.error(request, "That TastyTrade sign-in link was not started here or has expired. Please try again.")
         return redirect("tastytrade_sync:connect")
     try:
