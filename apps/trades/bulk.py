@@ -89,7 +89,7 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
                     copy.write_row(row)
             return
         placeholders = ", ".join(["%s"] * len(fields))
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", prepared)  # noqa: S608
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", prepared)  # noqa: S608 - names from the model, quoted; values are parameters  # nosec B608
 
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
@@ -114,13 +114,13 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
             for start in range(0, len(prepared), 1000):
                 batch = prepared[start : start + 1000]
                 cursor.execute(
-                    f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(batch))}) "  # noqa: S608
+                    f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(batch))}) "  # noqa: S608 - names from the model, quoted; values are parameters  # nosec B608
                     f"AS v({names}) WHERE {table}.{pk} = v.{pk}",
                     [value for row in batch for value in row],
                 )
             return
         assignments = ", ".join(f"{column} = %s" for column in columns)
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", prepared)  # noqa: S608
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", prepared)  # noqa: S608 - names from the model, quoted; values are parameters  # nosec B608
 
 
 def delete_for_account(model: type[models.Model], account_id: int) -> None:
@@ -129,4 +129,4 @@ def delete_for_account(model: type[models.Model], account_id: int) -> None:
     quote = connection.ops.quote_name
     column = model._meta.get_field("account").column
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {quote(model._meta.db_table)} WHERE {quote(column)} = %s", [account_id])  # noqa: S608
+        cursor.execute(f"DELETE FROM {quote(model._meta.db_table)} WHERE {quote(column)} = %s", [account_id])  # noqa: S608 - names from the model, quoted; values are parameters  # nosec B608

@@ -61,7 +61,7 @@ class Command(BaseCommand):
         while True:
             try:
                 # Any HTTP answer (even 401) means the simulator is up.
-                urllib.request.urlopen(url.rstrip("/") + "/customers/me", timeout=2)  # noqa: S310 - our loopback URL
+                urllib.request.urlopen(url.rstrip("/") + "/customers/me", timeout=2)  # noqa: S310 - the simulator URL the operator set; demo only  # nosec B310
                 return
             except urllib.error.HTTPError:
                 return
