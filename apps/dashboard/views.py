@@ -1,13 +1,14 @@
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import FilteredRelation, OuterRef, Q, Subquery
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from apps.reports import metrics
+from apps.reports import metrics, performance
 from apps.reports.forms import TransactionFilterForm
 from apps.reports.scope import get_scope
 from apps.tastytrade_sync.models import Connection, SyncRun
+from apps.trades import pnl
 
 TRANSACTIONS_PER_PAGE = 50
 # The statuses SyncRun.is_active calls active, for filtering in the database.
@@ -26,20 +27,25 @@ def landing(request):
 def home(request):
     period_form, scope = get_scope(request, default_days=365)
     connections, active_runs = sync_status(request.user)
+    figures = None
+    if scope.pnl_computed:
+        open_now = pnl.open_positions(accounts=scope.account_queryset())
+        figures = performance.dashboard_pnl(scope, open_now)
     context = {
         "scope": scope,
         "period_form": period_form,
         "balances": metrics.current_balances(scope),
-        "open_positions": metrics.open_positions(scope),
+        # Our books once the P&L engine has run (the Positions tab compares them with the broker's).
+        "open_positions": metrics.open_instruments(open_now) if figures else metrics.open_positions(scope),
         "fees_this_year": metrics.fees_in_year(scope, scope.today.year),
         "net_liq": metrics.chart_series(metrics.net_liq_history(scope)),
         "connections": connections,
         "active_runs": active_runs,
-        # Filled once the P&L engine's results are wired in; the page shows "—" until then.
-        "pnl": None,
-        "monthly_pnl": None,
-        "cumulative_pnl": None,
-        "pnl_calendar": None,
+        # None until the P&L engine has run for a selected account: the page shows "—".
+        "pnl": figures and figures.summary,
+        "monthly_pnl": figures and figures.monthly,
+        "cumulative_pnl": figures and figures.cumulative,
+        "pnl_calendar": figures and figures.calendar,
     }
     return render(request, "dashboard/home.html", context)
 
@@ -47,7 +53,10 @@ def home(request):
 @require_GET
 def positions(request):
     _, scope = get_scope(request, default_days=None)
-    groups = metrics.positions_by_underlying(scope)
+    reconciliation = metrics.reconciliation(scope)
+    groups = metrics.with_engine_view(
+        metrics.positions_by_underlying(scope), metrics.open_trades(scope), reconciliation.quantity_differences
+    )
     known = [group.unrealized for group in groups if group.unrealized is not None]
     context = {
         "scope": scope,
@@ -55,6 +64,7 @@ def positions(request):
         "unrealized": sum(known) if known else None,
         "missing_marks": any(group.has_missing_marks for group in groups),
         "as_of": min((line.snapshot.as_of for group in groups for line in group.lines), default=None),
+        "reconciliation": reconciliation,
     }
     return render(request, "dashboard/positions.html", context)
 
@@ -77,15 +87,28 @@ def transactions(request):
 
 
 def sync_status(user) -> tuple[list[Connection], list[SyncRun]]:
-    """The user's connections, each with its latest run as ``last_run``, and the runs still in progress."""
-    latest = SyncRun.objects.filter(connection=OuterRef("connection")).order_by("-started_at").values("pk")[:1]
-    runs = list(
-        SyncRun.objects.filter(connection__user=user)
-        .filter(Q(pk=Subquery(latest)) | Q(status__in=ACTIVE_STATUSES))
-        .select_related("connection")
-        .order_by("-started_at")
+    """The user's connections, each with its latest run as ``last_run``, and the runs still in progress.
+
+    One query: each connection is joined to the runs worth showing (its latest, and any still active),
+    so a connection comes back once per such run, or once with no run.
+    """
+    latest = SyncRun.objects.filter(connection=OuterRef("pk")).order_by("-started_at").values("pk")[:1]
+    shown = FilteredRelation("runs", condition=Q(runs__pk=Subquery(latest)) | Q(runs__status__in=ACTIVE_STATUSES))
+    rows = (
+        Connection.objects.filter(user=user)
+        .annotate(shown_run=shown)
+        .select_related("shown_run")
+        .order_by("created_at", "pk", "-shown_run__started_at")
     )
-    connections = list(Connection.objects.filter(user=user).order_by("created_at"))
-    for connection in connections:
-        connection.last_run = next((run for run in runs if run.connection_id == connection.pk), None)
-    return connections, [run for run in runs if run.is_active]
+    connections: dict[int, Connection] = {}
+    runs: list[SyncRun] = []
+    for row in rows:
+        run = getattr(row, "shown_run", None)  # Django leaves the attribute unset when nothing joined
+        connection = connections.setdefault(row.pk, row)
+        if connection is row:
+            connection.last_run = run  # the newest comes first
+        if run is not None:
+            run.connection = connection
+            runs.append(run)
+    active = sorted((run for run in runs if run.is_active), key=lambda run: run.started_at, reverse=True)
+    return list(connections.values()), active

@@ -14,7 +14,11 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
+from apps.trades.models import Target, exact
+
+from . import journal
 from .metrics import CashFlow, UnderlyingGroup
+from .performance import PnlLine
 from .scope import Scope
 
 TRANSACTION_COLUMNS = [
@@ -82,6 +86,61 @@ CASH_FLOW_COLUMNS = [
     "other_charge",
     "net_cash_flow",
 ]
+
+PNL_EVENT_COLUMNS = [
+    "account_number",
+    "event_key",
+    "kind",
+    "trading_day",
+    "executed_at",
+    "opened_at",
+    "symbol",
+    "underlying_symbol",
+    "instrument_type",
+    "quantity",
+    "opening_cash",
+    "closing_cash",
+    "variation",
+    "commission",
+    "clearing_fees",
+    "regulatory_fees",
+    "proprietary_index_option_fees",
+    "currency_conversion_fees",
+    "other_charge",
+    "realized_pnl",
+    "position_key",
+    "strategy",
+    "closing_transaction_id",
+]
+# Column name -> PnlEvent field, where they differ.
+PNL_EVENT_FIELDS = {
+    "account_number": "account__account_number",
+    "event_key": "key",
+    "position_key": "position__key",
+    "strategy": "position__strategy",
+    "closing_transaction_id": "closing_transaction__tastytrade_id",
+}
+
+TRADE_COLUMNS = [
+    "account_number",
+    "position_key",
+    "underlying_symbol",
+    "strategy",
+    "detected_strategy",
+    "status",
+    "opened_at",
+    "closed_at",
+    "legs",
+    "realized_pnl",
+    "chain_key",
+    "chain_kind",
+    "tags",
+    "notes",
+]
+
+# The P&L tables of the reports page; the first column is named after the grouping (day, month, year,
+# underlying or strategy). commissions_in_pnl and fees_in_pnl are the charges inside realized_pnl.
+PNL_REPORT_COLUMNS = ["realized_pnl", "closing_events", "commissions_in_pnl", "fees_in_pnl"]
 
 # A spreadsheet runs a cell starting with one of these as a formula; text cells get a leading quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -156,6 +215,65 @@ def position_rows(groups: list[UnderlyingGroup]) -> Iterator[list[Any]]:
 def cash_flow_rows(rows: list[CashFlow]) -> Iterator[list[Any]]:
     for row in rows:
         yield [getattr(row, column) for column in CASH_FLOW_COLUMNS]
+
+
+def pnl_event_rows(events: QuerySet) -> Iterator[list[Any]]:
+    fields = [PNL_EVENT_FIELDS.get(column, column) for column in PNL_EVENT_COLUMNS]
+    yield from events.order_by("executed_at", "key").values_list(*fields).iterator(chunk_size=2000)
+
+
+def trade_rows(positions: QuerySet, *, chunk: int = 1000) -> Iterator[list[Any]]:
+    """One row per position; legs, tags and notes are read for a chunk of positions at a time."""
+    batch: list = []
+    for position in positions.iterator(chunk_size=chunk):
+        batch.append(position)
+        if len(batch) == chunk:
+            yield from _trade_batch(batch)
+            batch = []
+    yield from _trade_batch(batch)
+
+
+def _trade_batch(positions: list) -> Iterator[list[Any]]:
+    if not positions:
+        return
+    journal.attach_legs(positions)
+    journal.attach_tags(positions, Target.POSITION)
+    notes = journal.notes_of(positions, Target.POSITION)
+    for position in positions:
+        yield [
+            position.account.account_number,
+            position.key,
+            position.underlying_symbol,
+            position.strategy,
+            position.detected_strategy,
+            "closed" if position.closed_at else "open",
+            position.opened_at,
+            position.closed_at,
+            "; ".join(f"{leg.symbol} x {leg.quantity.normalize():f}" for leg in position.legs),
+            exact(position.realized_pnl),
+            position.chain.key if position.chain else "",
+            position.chain.kind if position.chain else "",
+            "; ".join(position.tags),
+            "\n\n".join(notes.get((position.account_id, position.key), [])),
+        ]
+
+
+def pnl_report_rows(lines: list[PnlLine]) -> Iterator[list[Any]]:
+    for line in lines:
+        yield [line.label, line.realized_pnl, line.closing_events, line.commissions, line.fees]
+
+
+def pnl_events_csv(events: QuerySet, *, scope: Scope) -> StreamingHttpResponse:
+    return csv_response(f"pnl-events-{scope.today}.csv", PNL_EVENT_COLUMNS, pnl_event_rows(events))
+
+
+def trades_csv(positions: QuerySet, *, scope: Scope) -> StreamingHttpResponse:
+    return csv_response(f"trades-{scope.today}.csv", TRADE_COLUMNS, trade_rows(positions))
+
+
+def pnl_report_csv(lines: list[PnlLine], *, scope: Scope, grouping: str) -> StreamingHttpResponse:
+    header = [grouping, *PNL_REPORT_COLUMNS]
+    return csv_response(f"pnl-by-{grouping}-{scope.today}.csv", header, pnl_report_rows(lines))
 
 
 def transactions_csv(transactions: QuerySet, *, scope: Scope) -> StreamingHttpResponse:

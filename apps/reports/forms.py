@@ -41,9 +41,15 @@ class PeriodForm(forms.Form):
 
 
 class ReportForm(forms.Form):
+    REPORTS = [
+        ("pnl", "P&L by period"),
+        ("breakdown", "By underlying and strategy"),
+        ("cash-flow", "Cash flow and fees"),
+    ]
     GROUPINGS = [("day", "Day"), ("month", "Month"), ("year", "Year")]
     DEFAULT = "month"
 
+    report = forms.ChoiceField(choices=REPORTS, required=False, widget=forms.HiddenInput)
     group = forms.ChoiceField(
         choices=GROUPINGS,
         required=False,
@@ -52,13 +58,29 @@ class ReportForm(forms.Form):
     )
 
     def __init__(self, data=None, **kwargs) -> None:
-        if data is not None and not data.get("group"):
+        if data is not None and not (data.get("group") and data.get("report")):
             data = data.copy()
-            data["group"] = self.DEFAULT  # so the select shows what the report shows
+            # So the select shows what the report shows, and "Show" stays on the same report.
+            data["group"] = data.get("group") or self.DEFAULT
+            data["report"] = data.get("report") or self.REPORTS[0][0]
         super().__init__(data, **kwargs)
 
     def grouping(self) -> str:
-        return self.cleaned_data["group"] if self.is_valid() else self.DEFAULT
+        self.is_valid()  # an invalid field falls back to its default, the other still counts
+        return self.cleaned_data.get("group") or self.DEFAULT
+
+    def selected_report(self) -> str:
+        self.is_valid()
+        return self.cleaned_data.get("report") or self.REPORTS[0][0]
+
+
+class PnlExportForm(forms.Form):
+    """Which P&L table a CSV export holds: by day, month or year, or by underlying or strategy."""
+
+    by = forms.ChoiceField(choices=[*ReportForm.GROUPINGS, ("underlying", "Underlying"), ("strategy", "Strategy")])
+
+    def grouping(self) -> str:
+        return self.cleaned_data["by"] if self.is_valid() else ReportForm.DEFAULT
 
 
 class TransactionFilterForm(forms.Form):

@@ -6,10 +6,10 @@ queries for a hundred transactions as for fifty thousand. Amounts stay Decimal; 
 helpers turn them into floats only for Chart.js.
 
 Realized and unrealized P&L, win rate and the P&L charts come from the P&L engine (apps.trades),
-not from here.
+read in apps.reports.performance, not from here.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -30,7 +30,16 @@ from django.db.models import (
 from django.db.models.functions import Trunc, TruncDate
 
 from apps.core.money import ZERO
-from apps.trades.models import BalanceSnapshot, NetLiqPoint, PositionSnapshot, Transaction
+from apps.trades.models import (
+    BalanceSnapshot,
+    DataIssue,
+    Lot,
+    NetLiqPoint,
+    PositionSnapshot,
+    ReconciliationCheck,
+    Strategy,
+    Transaction,
+)
 
 from .scope import Scope
 
@@ -106,6 +115,14 @@ def open_positions(scope: Scope) -> OpenPositions:
         .aggregate(legs=Count("id"), underlyings=Count("underlying_symbol", distinct=True))
     )
     return OpenPositions(**counts)
+
+
+def open_instruments(open_positions: list) -> OpenPositions:
+    """The same counts from the P&L engine's open instruments (apps.trades.pnl.open_positions): our books."""
+    return OpenPositions(
+        legs=len(open_positions),
+        underlyings=len({position.underlying_symbol or position.symbol for position in open_positions}),
+    )
 
 
 def fees_in_year(scope: Scope, year: int) -> Decimal:
@@ -235,12 +252,30 @@ def underlyings(scope: Scope) -> list[str]:
     return list(rows)
 
 
+STRATEGY_LABELS = dict(Strategy.choices)
+
+
+@dataclass(frozen=True)
+class OpenTrade:
+    """A P&L engine position that holds part of an open leg: what the Positions tab links to."""
+
+    account_id: int
+    key: str
+    strategy: str
+
+    @property
+    def strategy_label(self) -> str:
+        return STRATEGY_LABELS.get(self.strategy, self.strategy)
+
+
 @dataclass(frozen=True)
 class PositionLine:
     snapshot: PositionSnapshot
     days_to_expiry: int | None
     market_value: Decimal | None  # mark x quantity x multiplier
     unrealized: Decimal | None  # (mark - average open price) x quantity x multiplier
+    trades: tuple[OpenTrade, ...] = ()  # the engine's positions holding this leg
+    difference: dict | None = None  # our quantity against the broker's, when they differ
 
 
 @dataclass(frozen=True)
@@ -289,6 +324,90 @@ def positions_by_underlying(scope: Scope) -> list[UnderlyingGroup]:
     return [UnderlyingGroup(underlying, lines) for underlying, lines in sorted(groups.items())]
 
 
+def open_trades(scope: Scope) -> dict[tuple[int, str], list[OpenTrade]]:
+    """The engine's open positions per (account id, symbol) they hold: one query over open lots."""
+    lots = (
+        Lot.objects.filter(account_id__in=scope.account_ids)
+        .open()
+        .values_list("account_id", "symbol", "position__key", "position__strategy")
+        .distinct()
+        .order_by("account_id", "symbol", "position__key")
+    )
+    trades: dict[tuple[int, str], list[OpenTrade]] = {}
+    for account_id, symbol, key, strategy in lots:
+        trades.setdefault((account_id, symbol), []).append(OpenTrade(account_id, key, strategy))
+    return trades
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The last comparison of our numbers with the broker's, per selected account, and the data issues."""
+
+    checks: list[ReconciliationCheck]  # ordered by account and kind
+    issues: list[DataIssue]  # newest first, at most DATA_ISSUES_SHOWN
+    issue_count: int
+
+    def of_kind(self, kind: str) -> list[ReconciliationCheck]:
+        return [check for check in self.checks if check.kind == kind]
+
+    @property
+    def quantities(self) -> str | None:
+        """ "match", "mismatch" or "unavailable" over the selected accounts; None before any check."""
+        statuses = {check.status for check in self.of_kind(ReconciliationCheck.Kind.POSITIONS)}
+        for status in (ReconciliationCheck.Status.MISMATCH, ReconciliationCheck.Status.MATCH):
+            if status in statuses:
+                return status
+        return ReconciliationCheck.Status.UNAVAILABLE if statuses else None
+
+    @property
+    def quantity_differences(self) -> dict[tuple[int, str], dict]:
+        return {
+            (check.account_id, difference["symbol"]): difference
+            for check in self.of_kind(ReconciliationCheck.Kind.POSITIONS)
+            for difference in check.details.get("differences", [])
+        }
+
+    @property
+    def all_matching(self) -> bool:
+        return bool(self.checks) and all(check.status != ReconciliationCheck.Status.MISMATCH for check in self.checks)
+
+
+DATA_ISSUES_SHOWN = 50
+
+
+def reconciliation(scope: Scope) -> Reconciliation:
+    """Three queries: the checks, the newest data issues and how many there are."""
+    checks = ReconciliationCheck.objects.filter(account_id__in=scope.account_ids).select_related("account")
+    issues = DataIssue.objects.filter(account_id__in=scope.account_ids).select_related("account")
+    return Reconciliation(
+        checks=list(checks.order_by("account__account_number", "kind")),
+        issues=list(issues.order_by("-executed_at", "key")[:DATA_ISSUES_SHOWN]),
+        issue_count=issues.count(),
+    )
+
+
+def with_engine_view(
+    groups: list[UnderlyingGroup],
+    trades: dict[tuple[int, str], list[OpenTrade]],
+    differences: dict[tuple[int, str], dict],
+) -> list[UnderlyingGroup]:
+    """The broker's positions with, per leg, the engine's positions holding it and any quantity difference."""
+    return [
+        UnderlyingGroup(
+            group.underlying,
+            [
+                replace(
+                    line,
+                    trades=tuple(trades.get((line.snapshot.account_id, line.snapshot.symbol), ())),
+                    difference=differences.get((line.snapshot.account_id, line.snapshot.symbol)),
+                )
+                for line in group.lines
+            ],
+        )
+        for group in groups
+    ]
+
+
 PERIOD_LABELS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
 
 
@@ -301,6 +420,6 @@ def cash_flow_chart(rows: list[CashFlow], grouping: Grouping) -> dict[str, list]
     }
 
 
-def chart_series(points: list[tuple[date, Decimal]]) -> dict[str, list]:
+def chart_series(points: list[tuple[date, Decimal]], *, label: str = "%Y-%m-%d") -> dict[str, list]:
     """Dates and amounts in the shape the page scripts read: {"labels": [...], "values": [...]}."""
-    return {"labels": [day.isoformat() for day, _ in points], "values": [float(amount) for _, amount in points]}
+    return {"labels": [day.strftime(label) for day, _ in points], "values": [float(amount) for _, amount in points]}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -29,6 +29,19 @@ class Scope:
     @property
     def account_ids(self) -> list[int]:
         return [self.account.pk] if self.account else [account.pk for account in self.accounts]
+
+    @property
+    def selected(self) -> list[BrokerAccount]:
+        return [self.account] if self.account else self.accounts
+
+    @property
+    def pnl_computed(self) -> bool:
+        """Whether the P&L engine has run for any selected account (get_scope reads when it last did)."""
+        return any(getattr(account, "pnl_computed_at", None) for account in self.selected)
+
+    def account_queryset(self) -> QuerySet[BrokerAccount]:
+        """The selected accounts as the P&L engine's functions take them (used as a subquery, not run alone)."""
+        return BrokerAccount.objects.filter(pk__in=self.account_ids)
 
     @property
     def tz_name(self) -> str:
@@ -68,7 +81,12 @@ def get_scope(request, *, default_days: int | None) -> tuple[PeriodForm, Scope]:
     last ``default_days`` days (None: no limit); an empty one means "from the beginning". An invalid range
     shows its error on the form and falls back to the defaults.
     """
-    accounts = list(BrokerAccount.objects.for_user(request.user).included().order_by("account_number"))
+    accounts = list(
+        BrokerAccount.objects.for_user(request.user)
+        .included()
+        .annotate(pnl_computed_at=F("pnl_state__computed_at"))
+        .order_by("account_number")
+    )
     account = pick_account(accounts, request.GET.get("account", ""))
     tz = request.user.tz
     today = timezone.localdate(timezone=tz)

@@ -9,6 +9,9 @@ urlpatterns = [
     path("cash-flow.csv", views.cash_flow_csv, name="cash_flow_csv"),
     path("transactions.csv", views.transactions_csv, name="transactions_csv"),
     path("positions.csv", views.positions_csv, name="positions_csv"),
+    path("pnl.csv", views.pnl_csv, name="pnl_csv"),
+    path("pnl-events.csv", views.pnl_events_csv, name="pnl_events_csv"),
+    path("trades.csv", views.trades_csv, name="trades_csv"),
     path("backup.json", views.backup_download, name="backup"),
     path("restore/", views.restore, name="restore"),
 ]

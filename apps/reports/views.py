@@ -5,9 +5,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from . import exports, metrics
+from apps.trades import pnl
+from apps.trades.forms import TradeFilterForm
+from apps.trades.models import PnlEvent
+
+from . import exports, journal, metrics, performance
 from .backup import BackupError, iter_backup, read_backup, restore_backup
-from .forms import ReportForm, RestoreForm, TransactionFilterForm
+from .forms import PnlExportForm, ReportForm, RestoreForm, TransactionFilterForm
 from .scope import get_scope
 
 
@@ -15,19 +19,72 @@ from .scope import get_scope
 def home(request):
     period_form, scope = get_scope(request, default_days=365)
     report_form = ReportForm(request.GET)
-    grouping = report_form.grouping()
-    rows = metrics.cash_flow(scope, grouping)
+    report, grouping = report_form.selected_report(), report_form.grouping()
     context = {
         "scope": scope,
         "period_form": period_form,
         "report_form": report_form,
+        "report": report,
         "grouping": grouping,
-        "rows": rows,
-        "total": metrics.cash_flow_total(rows),
-        "chart": metrics.cash_flow_chart(rows, grouping),
         "restore_form": RestoreForm(),
     }
+    if report == "pnl":
+        context |= pnl_by_period(scope, grouping)
+    elif report == "breakdown":
+        context |= {name: performance.realized_by(scope, name) for name in performance.BREAKDOWNS}
+    else:
+        rows = metrics.cash_flow(scope, grouping)
+        context |= {
+            "rows": rows,
+            "total": metrics.cash_flow_total(rows),
+            "chart": metrics.cash_flow_chart(rows, grouping),
+        }
     return render(request, "reports/home.html", context)
+
+
+def pnl_by_period(scope, grouping: str) -> dict:
+    """The P&L report: realized P&L per period, its chart, and statistics on the positions closed in the range."""
+    days = performance.realized_by_day(scope, first=scope.start, last=scope.end)
+    lines = performance.by_period(days, grouping)
+    statistics = pnl.statistics(accounts=scope.account_queryset(), tz=scope.tz, first=scope.start, last=scope.end)
+    points = performance.amounts(lines)
+    return {
+        "lines": lines,
+        "pnl_total": performance.total(lines),
+        "trade_report": performance.TradeReport(statistics, performance.max_drawdown(performance.amounts(days))),
+        "pnl_chart": {
+            "labels": [period.strftime(metrics.PERIOD_LABELS[grouping]) for period, _ in points],
+            "realized": [float(amount) for _, amount in points],
+            "cumulative": [float(amount) for _, amount in performance.running_total(points)],
+        },
+    }
+
+
+@require_GET
+def pnl_csv(request):
+    """A P&L table of the reports page: by day, month or year (?by=), or by underlying or strategy."""
+    _, scope = get_scope(request, default_days=365)
+    grouping = PnlExportForm(request.GET).grouping()
+    if grouping in performance.BREAKDOWNS:
+        lines = performance.realized_by(scope, grouping)
+    else:
+        lines = performance.by_period(performance.realized_by_day(scope, first=scope.start, last=scope.end), grouping)
+    return exports.pnl_report_csv(lines, scope=scope, grouping=grouping)
+
+
+@require_GET
+def pnl_events_csv(request):
+    _, scope = get_scope(request, default_days=None)
+    events = PnlEvent.objects.filter(account_id__in=scope.account_ids).on_days(scope.start, scope.end)
+    return exports.pnl_events_csv(events, scope=scope)
+
+
+@require_GET
+def trades_csv(request):
+    """The positions of the Trades tab, with its filters."""
+    _, scope = get_scope(request, default_days=None)
+    filters = TradeFilterForm(request.GET, tags=journal.tag_names(scope)).filters
+    return exports.trades_csv(journal.positions(scope, filters), scope=scope)
 
 
 @require_GET

@@ -4,6 +4,7 @@ from django import forms
 from django.template.defaultfilters import filesizeformat
 
 from apps.trades.csv_import import CsvFile, account_number_from_file_name
+from apps.trades.models import Strategy
 
 # TastyTrade exports at most 1,000 rows per file (about 250 KB), so these limits leave room.
 MAX_FILE_SIZE = 2 * 1024 * 1024
@@ -105,3 +106,81 @@ class CsvUploadForm(forms.Form):
 
 class ConfirmImportForm(forms.Form):
     skip_bad_rows = forms.BooleanField(required=False)
+
+
+# -- The Trades tab: filters, tags, notes and the strategy override -------------------------------------
+
+SELECT = "form-select form-select-sm"
+INPUT = "form-control form-control-sm"
+
+
+class TradeFilterForm(forms.Form):
+    """Narrows the Trades tab (and its CSV) to positions or chains by status, underlying, strategy and tag.
+
+    The date range comes from the page's scope: a trade shows when it was open on any day of the range.
+    """
+
+    SHOW = [("positions", "Positions"), ("chains", "Chains (rolls and wheels)")]
+    STATUS = [("", "Open and closed"), ("open", "Open"), ("closed", "Closed")]
+
+    show = forms.ChoiceField(choices=SHOW, required=False, label="Show", widget=forms.Select(attrs={"class": SELECT}))
+    status = forms.ChoiceField(
+        choices=STATUS, required=False, label="Status", widget=forms.Select(attrs={"class": SELECT})
+    )
+    underlying = forms.CharField(
+        required=False,
+        max_length=32,
+        label="Underlying",
+        widget=forms.TextInput(attrs={"class": INPUT, "list": "underlyings", "autocomplete": "off"}),
+    )
+    strategy = forms.ChoiceField(required=False, label="Strategy", widget=forms.Select(attrs={"class": SELECT}))
+    tag = forms.ChoiceField(required=False, label="Tag", widget=forms.Select(attrs={"class": SELECT}))
+
+    def __init__(self, *args, tags: list[str] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["strategy"].choices = [("", "Any strategy"), *Strategy.choices]
+        self.fields["tag"].choices = [("", "Any tag"), *((tag, tag) for tag in tags)]
+
+    def clean_underlying(self) -> str:
+        return self.cleaned_data["underlying"].strip().upper()
+
+    @property
+    def filters(self) -> dict:
+        """The valid filters (an invalid field filters nothing)."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+    @property
+    def shows_chains(self) -> bool:
+        return self.filters.get("show") == "chains"
+
+
+class TagForm(forms.Form):
+    name = forms.CharField(
+        max_length=50,
+        label="Tag",
+        widget=forms.TextInput(attrs={"class": INPUT, "placeholder": "earnings, 0DTE, mistake…", "list": "tags"}),
+    )
+
+    def clean_name(self) -> str:
+        # One spelling per tag: "Earnings play " and "earnings  play" are the same tag.
+        return " ".join(self.cleaned_data["name"].split()).lower()
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(max_length=5000, label="Note", widget=forms.Textarea(attrs={"class": INPUT, "rows": 3}))
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError("A note needs some text.")
+        return text
+
+
+class StrategyForm(forms.Form):
+    strategy = forms.ChoiceField(required=False, label="Strategy", widget=forms.Select(attrs={"class": SELECT}))
+
+    def __init__(self, *args, detected: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        detected_label = Strategy(detected).label if detected in Strategy.values else "none"
+        self.fields["strategy"].choices = [("", f"As detected ({detected_label})"), *Strategy.choices]

@@ -3,13 +3,17 @@ import secrets
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
-from apps.trades import csv_import
-from apps.trades.forms import ConfirmImportForm, CsvUploadForm
-from apps.trades.models import BrokerAccount
+from apps.reports import journal
+from apps.reports.scope import get_scope
+from apps.trades import chains, csv_import, strategies
+from apps.trades.forms import ConfirmImportForm, CsvUploadForm, NoteForm, StrategyForm, TagForm, TradeFilterForm
+from apps.trades.models import BrokerAccount, Chain, Note, Position, Tag, Target
 
 # The uploaded bytes wait in the cache between the preview and the confirmation, keyed by a random
 # token that is also remembered in the uploader's session. The cache must be shared between
@@ -101,3 +105,168 @@ def import_result(request, token: str):
     if upload["report"] is None:
         return redirect("trades:import_preview", token=token)
     return render(request, "trades/import_result.html", {"report": upload["report"]})
+
+
+# -- The Trades tab: positions and chains, one trade's legs and transactions, the user's tags and notes ----
+
+TRADES_PER_PAGE = 50
+
+
+def get_position_for_user(request, account: int, key: str) -> Position:
+    """The user's position, named by its account and stable key; anyone else's is a 404."""
+    positions = Position.objects.select_related("account", "chain")
+    return get_object_or_404(positions, account_id=account, account__user=request.user, key=key)
+
+
+def get_chain_for_user(request, account: int, key: str) -> Chain:
+    chains = Chain.objects.select_related("account")
+    return get_object_or_404(chains, account_id=account, account__user=request.user, key=key)
+
+
+def get_trade_for_user(request, account: int, target: str, key: str) -> Position | Chain:
+    """A position or a chain, as the tag and note forms name them."""
+    if target == Target.POSITION:
+        return get_position_for_user(request, account, key)
+    if target == Target.CHAIN:
+        return get_chain_for_user(request, account, key)
+    raise Http404("No such kind of trade")
+
+
+def get_note_for_user(request, trade: Position | Chain, target: str, note: int) -> Note:
+    return get_object_or_404(Note, pk=note, account=trade.account, target=target, key=trade.key)
+
+
+def trade_url(trade: Position | Chain) -> str:
+    name = "trades:detail" if isinstance(trade, Position) else "trades:chain"
+    return reverse(name, kwargs={"account": trade.account_id, "key": trade.key})
+
+
+@require_GET
+def trade_list(request):
+    period_form, scope = get_scope(request, default_days=None)
+    filter_form = TradeFilterForm(request.GET, tags=journal.tag_names(scope))
+    shows_chains = filter_form.shows_chains
+    rows = (journal.chains if shows_chains else journal.positions)(scope, filter_form.filters)
+    page = Paginator(rows, TRADES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    journal.attach_tags(page.object_list, Target.CHAIN if shows_chains else Target.POSITION)
+    if not shows_chains:
+        journal.attach_legs(page.object_list)
+    context = {
+        "scope": scope,
+        "period_form": period_form,
+        "filter_form": filter_form,
+        "shows_chains": shows_chains,
+        "underlyings": journal.traded_underlyings(scope),
+        "page": page,
+    }
+    return render(request, "trades/list.html", context)
+
+
+@require_GET
+def position_detail(request, account: int, key: str):
+    position = get_position_for_user(request, account, key)
+    lots = journal.position_lots(position)
+    overridden = position.strategy if position.strategy != position.detected_strategy else ""
+    context = {
+        "position": position,
+        "lots": lots,
+        "realized_pnl": journal.total_realized(lots),
+        "events": journal.position_events(position),
+        "transactions": journal.position_transactions(position),
+        "tags": journal.tags_for(position.account_id, Target.POSITION, position.key),
+        "notes": journal.notes_for(position.account_id, Target.POSITION, position.key),
+        "target": Target.POSITION,
+        "strategy_form": StrategyForm(initial={"strategy": overridden}, detected=position.detected_strategy),
+        "tag_form": TagForm(),
+        "note_form": NoteForm(),
+    }
+    return render(request, "trades/position.html", context)
+
+
+@require_GET
+def chain_detail(request, account: int, key: str):
+    chain = get_chain_for_user(request, account, key)
+    context = {
+        "chain": chain,
+        "positions": journal.chain_positions(chain),
+        "campaign": chains.campaign(chain=chain),
+        "tags": journal.tags_for(chain.account_id, Target.CHAIN, chain.key),
+        "notes": journal.notes_for(chain.account_id, Target.CHAIN, chain.key),
+        "target": Target.CHAIN,
+        "tag_form": TagForm(),
+        "note_form": NoteForm(),
+    }
+    return render(request, "trades/chain.html", context)
+
+
+@require_POST
+def add_tag(request, account: int, target: str, key: str):
+    trade = get_trade_for_user(request, account, target, key)
+    form = TagForm(request.POST)
+    if form.is_valid():
+        name = form.cleaned_data["name"]
+        Tag.objects.get_or_create(account=trade.account, target=target, key=trade.key, name=name)
+        messages.success(request, f"Tagged “{name}”.")
+    else:
+        messages.error(request, f"Not tagged: {form.errors['name'][0]}")
+    return redirect(trade_url(trade) + "#tags")
+
+
+@require_POST
+def remove_tag(request, account: int, target: str, key: str):
+    trade = get_trade_for_user(request, account, target, key)
+    name = request.POST.get("name", "")
+    deleted, _ = Tag.objects.filter(account=trade.account, target=target, key=trade.key, name=name).delete()
+    if deleted:
+        messages.success(request, f"Removed the tag “{name}”.")
+    return redirect(trade_url(trade) + "#tags")
+
+
+@require_POST
+def add_note(request, account: int, target: str, key: str):
+    trade = get_trade_for_user(request, account, target, key)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        Note.objects.create(account=trade.account, target=target, key=trade.key, text=form.cleaned_data["text"])
+        messages.success(request, "Note added.")
+    else:
+        messages.error(request, f"No note added: {form.errors['text'][0]}")
+    return redirect(trade_url(trade) + "#notes")
+
+
+@require_POST
+def edit_note(request, account: int, target: str, key: str, note: int):
+    trade = get_trade_for_user(request, account, target, key)
+    note = get_note_for_user(request, trade, target, note)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        note.text = form.cleaned_data["text"]
+        note.save(update_fields=["text", "updated_at"])
+        messages.success(request, "Note saved.")
+    else:
+        messages.error(request, f"The note was not changed: {form.errors['text'][0]}")
+    return redirect(trade_url(trade) + "#notes")
+
+
+@require_POST
+def delete_note(request, account: int, target: str, key: str, note: int):
+    trade = get_trade_for_user(request, account, target, key)
+    get_note_for_user(request, trade, target, note).delete()
+    messages.success(request, "Note deleted.")
+    return redirect(trade_url(trade) + "#notes")
+
+
+@require_POST
+def set_strategy(request, account: int, key: str):
+    position = get_position_for_user(request, account, key)
+    form = StrategyForm(request.POST, detected=position.detected_strategy)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the listed strategies.")
+        return redirect(trade_url(position))
+    chosen = form.cleaned_data["strategy"] or None
+    strategies.override_strategy(account=position.account, position_key=position.key, strategy=chosen)
+    messages.success(
+        request, "Strategy saved; it stays after every sync." if chosen else "Back to the detected strategy."
+    )
+    return redirect(trade_url(position))

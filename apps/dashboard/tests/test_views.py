@@ -94,7 +94,7 @@ def test_dashboard_shows_this_years_fees(user_client, account):
 def test_dashboard_shows_pnl_widgets_empty_until_the_pnl_engine_has_run(user_client, account):
     html = get_html(user_client, "dashboard:home")
     assert [widget(html, name) for name in ["realized-today", "unrealized", "win-rate"]] == ["\u2014"] * 3
-    assert "P&amp;L appears after the P&amp;L engine has run." in html
+    assert "P&amp;L appears after the first sync or CSV import." in html
 
 
 def test_dashboard_draws_no_pnl_chart_before_the_pnl_engine_has_run(user_client, account):
@@ -178,13 +178,9 @@ def test_dashboard_invites_a_user_without_connections_to_connect(user_client):
 
 def test_tabs_link_every_section_and_keep_the_chosen_account(user_client, account):
     html = get_html(user_client, "dashboard:home", {"account": account.pk})
-    for name in ["dashboard:positions", "dashboard:transactions", "reports:home"]:
+    for name in ["dashboard:positions", "trades:list", "dashboard:transactions", "reports:home"]:
         assert f'href="{reverse(name)}?account={account.pk}"' in html
     assert f'href="{reverse("tastytrade_sync:page")}"' in html
-
-
-def test_trades_tab_waits_for_the_pnl_engine(user_client):
-    assert '<span class="nav-link disabled" aria-disabled="true"' in get_html(user_client, "dashboard:home")
 
 
 # -- Positions -----------------------------------------------------------------------------

@@ -16,3 +16,11 @@ def number(value: object) -> str:
         return str(value)
     text = f"{value.normalize():f}"
     return "0" if text in {"-0", "0"} else text
+
+
+@register.filter
+def pnl_tone(value: object) -> str:
+    """The CSS class that colours a P&L amount: "pnl-pos" for a gain, "pnl-neg" for a loss, "" otherwise."""
+    if not isinstance(value, (Decimal, int, float)):
+        return ""
+    return "pnl-pos" if value > 0 else "pnl-neg" if value < 0 else ""

@@ -1,0 +1,202 @@
+"""P&L figures for the dashboard and the reports, read from the P&L engine's results (apps.trades).
+
+The engine owns the convention (README, "P&L convention"): realized P&L is the sum of closing events,
+each on the trading day of its execution in the user's time zone; statistics count whole positions,
+never legs; unrealized P&L comes from the broker's marks. This module asks the database for P&L per
+trading day (one aggregate query) and derives the rest in Python (today, this month, this year, months,
+years, running totals, drawdown), so a page costs the same few queries for any number of events.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, F, Sum
+
+from apps.core.money import ZERO
+from apps.trades import pnl
+from apps.trades.models import PnlEvent, exact
+
+from .metrics import STRATEGY_LABELS, chart_series
+from .scope import Scope
+
+DayAmounts = list[tuple[date, Decimal]]
+FEE_FIELDS = pnl.FEE_COLUMNS
+BREAKDOWNS = {"underlying": "underlying_symbol", "strategy": "position__strategy"}
+
+
+@dataclass(frozen=True)
+class PnlLine:
+    """Realized P&L of the closing events of one day, month, year, underlying or strategy.
+
+    commissions and fees are the charges inside realized_pnl: the closed pieces' shares of their
+    opening and closing transactions' charges (negative). The cash-flow report has what was charged
+    in a period instead, whether or not it closed anything.
+    """
+
+    key: date | str  # the first day of a day, month or year; an underlying; a Strategy value
+    realized_pnl: Decimal = ZERO
+    closing_events: int = 0
+    commissions: Decimal = ZERO
+    fees: Decimal = ZERO
+
+    def __add__(self, other: "PnlLine") -> "PnlLine":
+        return PnlLine(
+            self.key,
+            self.realized_pnl + other.realized_pnl,
+            self.closing_events + other.closing_events,
+            self.commissions + other.commissions,
+            self.fees + other.fees,
+        )
+
+    @property
+    def label(self) -> str:
+        if isinstance(self.key, date):
+            return self.key.isoformat()
+        return STRATEGY_LABELS.get(self.key, self.key or pnl.NONE_KEY)
+
+
+def _lines(scope: Scope, field: str, first: date | None, last: date | None) -> list[PnlLine]:
+    fees = sum((F(name) for name in FEE_FIELDS[1:]), F(FEE_FIELDS[0]))
+    rows = (
+        PnlEvent.objects.filter(account_id__in=scope.account_ids)
+        .on_days(first, last)
+        .values(field)
+        .annotate(realized=Sum("realized_pnl"), closed=Count("id"), commission=Sum("commission"), fees=Sum(fees))
+        .order_by(field)
+    )
+    return [
+        PnlLine(row[field], exact(row["realized"]), row["closed"], exact(row["commission"]), exact(row["fees"]))
+        for row in rows
+    ]
+
+
+def realized_by_day(scope: Scope, *, first: date | None = None, last: date | None = None) -> list[PnlLine]:
+    """Realized P&L per trading day of the selected accounts, oldest first: one query."""
+    return _lines(scope, "trading_day", first, last)
+
+
+def realized_by(scope: Scope, breakdown: str) -> list[PnlLine]:
+    """Realized P&L of the scope's days per underlying or strategy, biggest gain first: one query."""
+    lines = _lines(scope, BREAKDOWNS[breakdown], scope.start, scope.end)
+    return sorted(lines, key=lambda line: (-line.realized_pnl, line.label))
+
+
+def within(days: list[PnlLine], start: date | None, end: date | None) -> list[PnlLine]:
+    return [row for row in days if (start is None or row.key >= start) and (end is None or row.key <= end)]
+
+
+def amounts(days: list[PnlLine]) -> DayAmounts:
+    return [(row.key, row.realized_pnl) for row in days]
+
+
+def by_period(days: list[PnlLine], grouping: str) -> list[PnlLine]:
+    """Days rolled up into months or years (keyed by their first day); "day" returns them as they are."""
+    if grouping == "day":
+        return days
+    periods: dict[date, PnlLine] = {}
+    for row in days:
+        start = row.key.replace(day=1) if grouping == "month" else date(row.key.year, 1, 1)
+        periods[start] = periods.get(start, PnlLine(start)) + row
+    return list(periods.values())
+
+
+def total(lines: list[PnlLine]) -> PnlLine:
+    return sum(lines, PnlLine("total"))
+
+
+def running_total(points: DayAmounts) -> DayAmounts:
+    total = ZERO
+    cumulative = []
+    for day, amount in points:
+        total += amount
+        cumulative.append((day, total))
+    return cumulative
+
+
+@dataclass(frozen=True)
+class Drawdown:
+    """The deepest fall of cumulative realized P&L from a previous high (the running total starts at zero)."""
+
+    amount: Decimal  # zero or negative
+    peak_day: date | None  # the high it fell from (None: the start of the range)
+    trough_day: date | None
+
+
+def max_drawdown(points: DayAmounts) -> Drawdown:
+    peak, peak_day = ZERO, None
+    deepest = Drawdown(ZERO, None, None)
+    for day, total in running_total(points):
+        if total > peak:
+            peak, peak_day = total, day
+        elif total - peak < deepest.amount:
+            deepest = Drawdown(total - peak, peak_day, day)
+    return deepest
+
+
+@dataclass(frozen=True)
+class PnlSummary:
+    """The dashboard's P&L widgets."""
+
+    realized_today: Decimal
+    realized_month: Decimal
+    realized_year: Decimal
+    unrealized: Decimal | None  # None when no open leg has a mark
+    legs_without_mark: int
+    win_rate: Decimal | None  # whole positions closed this year
+    closed_positions: int
+
+
+def summary(
+    days: list[PnlLine], *, today: date, open_positions: list[pnl.OpenPosition], statistics: pnl.TradeStatistics
+) -> PnlSummary:
+    def realized_since(first: date) -> Decimal:
+        return sum((row.realized_pnl for row in days if first <= row.key <= today), ZERO)
+
+    marked = [position.unrealized_pnl for position in open_positions if position.unrealized_pnl is not None]
+    return PnlSummary(
+        realized_today=realized_since(today),
+        realized_month=realized_since(today.replace(day=1)),
+        realized_year=realized_since(date(today.year, 1, 1)),
+        unrealized=sum(marked, ZERO) if marked else None,
+        legs_without_mark=len(open_positions) - len(marked),
+        win_rate=statistics.win_rate,
+        closed_positions=statistics.closed_positions,
+    )
+
+
+@dataclass(frozen=True)
+class DashboardPnl:
+    summary: PnlSummary
+    monthly: dict[str, list]  # chart series: realized P&L per month of the range
+    cumulative: dict[str, list]  # running total of realized P&L per trading day of the range
+    calendar: dict[str, list]  # realized P&L per trading day of the range
+
+
+def dashboard_pnl(scope: Scope, open_positions: list[pnl.OpenPosition]) -> DashboardPnl:
+    """Three queries' worth: realized P&L per day (since the range or the year began, whichever is
+    earlier), statistics of the positions closed this year, and the open positions passed in."""
+    year_start = date(scope.today.year, 1, 1)
+    days = realized_by_day(scope, first=min(scope.start, year_start) if scope.start else None)
+    statistics = pnl.statistics(accounts=scope.account_queryset(), tz=scope.tz, first=year_start, last=scope.today)
+    shown = within(days, scope.start, scope.end)
+    return DashboardPnl(
+        summary=summary(days, today=scope.today, open_positions=open_positions, statistics=statistics),
+        monthly=chart_series(amounts(by_period(shown, "month")), label="%Y-%m"),
+        cumulative=chart_series(running_total(amounts(shown))),
+        calendar=chart_series(amounts(shown)),
+    )
+
+
+@dataclass(frozen=True)
+class TradeReport:
+    """Statistics on whole positions closed in a range, with expectancy, plus the range's drawdown."""
+
+    statistics: pnl.TradeStatistics
+    drawdown: Drawdown
+
+    @property
+    def expectancy(self) -> Decimal | None:
+        """The average realized P&L of a closed position: win rate x average win + loss rate x average loss."""
+        closed = self.statistics.closed_positions
+        return self.statistics.realized_pnl / closed if closed else None
