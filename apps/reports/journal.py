@@ -201,17 +201,3 @@ def tags_for(account_id: int, target: str, key: str) -> list[str]:
 
 def total_realized(rows: Iterable) -> Decimal:
     return sum((row.realized_pnl for row in rows), ZERO)
-
-
-def notes_of(rows: list, target: str) -> dict[tuple[int, str], list[str]]:
-    """The notes of a page or chunk of positions or chains, by (account id, key), oldest first: one query."""
-    notes = defaultdict(list)
-    for account_id, key, text in (
-        Note.objects.filter(
-            account_id__in={row.account_id for row in rows}, target=target, key__in={row.key for row in rows}
-        )
-        .order_by("created_at", "pk")
-        .values_list("account_id", "key", "text")
-    ):
-        notes[(account_id, key)].append(text)
-    return notes

@@ -7,7 +7,9 @@ import factory
 
 from apps.accounts.models import User
 from apps.tastytrade_sync.tests import factories as sync_factories
-from apps.trades.models import BalanceSnapshot, NetLiqPoint, PositionSnapshot, Transaction
+from apps.trades.lots import recompute_account
+from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, PositionSnapshot, Transaction
+from apps.trades.tests import factories as trades
 
 __all__ = [
     "BalanceSnapshotFactory",
@@ -16,6 +18,8 @@ __all__ = [
     "PositionSnapshotFactory",
     "TransactionFactory",
     "UserFactory",
+    "make_round_trips",
+    "make_trading_history",
     "make_transactions",
 ]
 
@@ -105,3 +109,85 @@ def make_transactions(account, count: int, *, start: datetime = datetime(2025, 1
         )
         for n in range(count)
     )
+
+
+def at(month: int, day: int, *, hour: int = 15) -> datetime:
+    """A time in 2026, UTC (15:00 UTC is 10:00 or 11:00 in New York: the same trading day)."""
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+def make_trading_history(user, *, account_number: str = "5WT77777") -> BrokerAccount:
+    """A small ledger run through the P&L engine, with hand-computed results (times UTC, days New York):
+
+    - AAPL: bought 10 at 100 (commission -1) on 5 Jan 2026, sold at 110 (fee -0.03) on 20 Jan: +98.97
+    - SPY 400 put (20 Feb 2026) sold at 1.00 on 2 Feb (charges -1.14), expired on 20 Feb: +98.86
+    - KO: bought 5 at 60 on 2 Mar, sold at 50 on 16 Mar: -50.00
+    - QQQ 500 put (17 Apr 2026) sold at 2.50 on 10 Mar (commission -1), still open; the broker's mark 1.50:
+      unrealized = -150 + 249 = +99.00
+
+    So on 16 Mar 2026: realized today and this month -50.00, this year +147.83; 2 of 3 closed positions won.
+    """
+    account = sync_factories.BrokerAccountFactory(user=user, account_number=account_number)
+    trade, option = trades.TransactionFactory, trades.OptionTransactionFactory
+    trade(account=account, quantity=10, price=Decimal("100"), commission=Decimal("-1"), executed_at=at(1, 5))
+    trade(
+        account=account,
+        action="Sell to Close",
+        quantity=10,
+        price=Decimal("110"),
+        regulatory_fees=Decimal("-0.03"),
+        executed_at=at(1, 20),
+    )
+    option(
+        account=account,
+        expires_on=date(2026, 2, 20),
+        commission=Decimal("-1"),
+        clearing_fees=Decimal("-0.10"),
+        regulatory_fees=Decimal("-0.04"),
+        executed_at=at(2, 2),
+    )
+    trades.ReceiveDeliverFactory(account=account, expires_on=date(2026, 2, 20), executed_at=at(2, 20, hour=21))
+    trade(account=account, symbol="KO", quantity=5, price=Decimal("60"), executed_at=at(3, 2))
+    trade(account=account, symbol="KO", action="Sell to Close", quantity=5, price=Decimal("50"), executed_at=at(3, 16))
+    put = option(
+        account=account,
+        underlying_symbol="QQQ",
+        strike=Decimal("500"),
+        expires_on=date(2026, 4, 17),
+        price=Decimal("2.50"),
+        commission=Decimal("-1"),
+        executed_at=at(3, 10),
+    )
+    PositionSnapshotFactory(
+        account=account,
+        symbol=put.symbol,
+        underlying_symbol="QQQ",
+        quantity=Decimal("-1"),
+        multiplier=Decimal("100"),
+        average_open_price=Decimal("2.50"),
+        mark=Decimal("1.50"),
+        expires_at=datetime(2026, 4, 17, 20, tzinfo=UTC),
+        as_of=at(3, 16, hour=20),
+    )
+    recompute_account(account=account)
+    return account
+
+
+def make_round_trips(account, count: int, *, start: datetime = datetime(2025, 6, 2, 15, tzinfo=UTC)) -> None:
+    """`count` stock trades in bulk, an hour apart: each buy is sold the next hour (a gain or a loss), then the
+    P&L engine runs. For the tests that check a page costs the same with more P&L events."""
+    rows = []
+    for n in range(count):
+        buying = n % 2 == 0
+        rows.append(
+            trades.TransactionFactory.build(
+                account=account,
+                symbol=f"R{n // 2 % 40}",
+                action="Buy to Open" if buying else "Sell to Close",
+                quantity=Decimal("1"),
+                price=Decimal("100") if buying else Decimal(95 + n % 11),
+                executed_at=start + timedelta(hours=n),
+            )
+        )
+    Transaction.objects.bulk_create(rows)
+    recompute_account(account=account)

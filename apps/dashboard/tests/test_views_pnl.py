@@ -1,0 +1,160 @@
+"""The dashboard's P&L half: widgets and charts read from the P&L engine, for whom, and at what query cost.
+
+The ledger of make_trading_history: +98.97 on 20 Jan, +98.86 on 20 Feb, -50.00 on 16 Mar 2026 (today), and a
+short QQQ put still open, worth +99.00 at the broker's mark after its opening fees.
+"""
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from apps.reports.tests.factories import (
+    BrokerAccountFactory,
+    PositionSnapshotFactory,
+    make_round_trips,
+    make_trading_history,
+)
+from apps.tastytrade_sync.models import SyncRun
+from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
+from apps.trades.lots import recompute_account
+from apps.trades.tests.factories import OptionTransactionFactory, TransactionFactory
+
+from .test_views import get_html, queries_for, widget
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(datetime(2026, 3, 16, 20, tzinfo=UTC), tick=False):
+        yield
+
+
+@pytest.fixture
+def history(user):
+    return make_trading_history(user)
+
+
+def chart_data(html: str, name: str) -> str:
+    return re.search(rf'<script id="{name}-data" type="application/json">([^<]*)</script>', html).group(1)
+
+
+def test_realized_today_month_and_year_add_up_the_engines_closing_events(user_client, history):
+    html = get_html(user_client, "dashboard:home")
+    widgets = [widget(html, name) for name in ["realized-today", "realized-month", "realized-year"]]
+    assert widgets == ["\u2212$50.00", "\u2212$50.00", "+$147.83"]
+
+
+def test_a_late_evening_close_counts_on_its_new_york_trading_day(user_client, user, history):
+    # 01:30 UTC on 16 March is the evening of 15 March in New York: not today.
+    TransactionFactory(
+        account=history,
+        symbol="MSFT",
+        quantity=1,
+        price=Decimal("10"),
+        executed_at=datetime(2026, 3, 2, 15, tzinfo=UTC),
+    )
+    TransactionFactory(
+        account=history,
+        symbol="MSFT",
+        action="Sell to Close",
+        quantity=1,
+        price=Decimal("30"),
+        executed_at=datetime(2026, 3, 16, 1, 30, tzinfo=UTC),
+    )
+    recompute_account(account=history)
+    html = get_html(user_client, "dashboard:home")
+    assert (widget(html, "realized-today"), widget(html, "realized-month")) == ("\u2212$50.00", "\u2212$30.00")
+
+
+def test_unrealized_comes_from_the_brokers_marks_net_of_opening_fees(user_client, history):
+    assert widget(get_html(user_client, "dashboard:home"), "unrealized") == "+$99.00"
+
+
+def test_unrealized_says_how_many_open_legs_have_no_mark(user_client, history):
+    OptionTransactionFactory(
+        account=history,
+        underlying_symbol="IWM",
+        strike=Decimal("200"),
+        executed_at=datetime(2026, 3, 12, 15, tzinfo=UTC),
+    )
+    recompute_account(account=history)
+    html = get_html(user_client, "dashboard:home")
+    assert widget(html, "unrealized") == "+$99.00"
+    assert "1 open leg(s) without a mark left out" in html
+
+
+def test_win_rate_counts_whole_positions_closed_this_year(user_client, history):
+    html = get_html(user_client, "dashboard:home")
+    assert widget(html, "win-rate") == "66.7%"
+    assert "3 whole positions closed this year" in html
+
+
+def test_open_positions_count_our_open_legs_once_the_engine_has_run(user_client, history):
+    PositionSnapshotFactory(account=history, symbol="NOT-IN-OUR-BOOKS")  # the broker's view, not ours
+    html = get_html(user_client, "dashboard:home")
+    assert widget(html, "open-positions") == "1"
+
+
+def test_monthly_pnl_chart_has_one_bar_per_month(user_client, history):
+    html = get_html(user_client, "dashboard:home")
+    assert (
+        chart_data(html, "monthly-pnl")
+        == '{"labels": ["2026-01", "2026-02", "2026-03"], "values": [98.97, 98.86, -50.0]}'
+    )
+
+
+def test_cumulative_pnl_chart_is_the_running_total_of_realized_pnl(user_client, history):
+    html = get_html(user_client, "dashboard:home")
+    assert chart_data(html, "cumulative-pnl") == (
+        '{"labels": ["2026-01-20", "2026-02-20", "2026-03-16"], "values": [98.97, 197.83, 147.83]}'
+    )
+
+
+def test_pnl_calendar_has_each_trading_day_with_realized_pnl(user_client, history):
+    html = get_html(user_client, "dashboard:home")
+    assert chart_data(html, "pnl-calendar") == (
+        '{"labels": ["2026-01-20", "2026-02-20", "2026-03-16"], "values": [98.97, 98.86, -50.0]}'
+    )
+
+
+def test_pnl_charts_follow_the_date_range_but_the_widgets_keep_their_periods(user_client, history):
+    html = get_html(user_client, "dashboard:home", {"start": "2026-02-01", "end": "2026-02-28"})
+    assert chart_data(html, "cumulative-pnl") == '{"labels": ["2026-02-20"], "values": [98.86]}'
+    assert widget(html, "realized-year") == "+$147.83"
+
+
+def test_a_range_without_closing_events_says_so(user_client, history):
+    html = get_html(user_client, "dashboard:home", {"start": "2026-03-01", "end": "2026-03-10"})
+    assert "No realized P&amp;L in this range." in html and "monthly-pnl-data" not in html
+
+
+def test_dashboard_shows_one_accounts_pnl_when_picked(user_client, user, history):
+    other = make_trading_history(user, account_number="5WT88888")
+    html = get_html(user_client, "dashboard:home", {"account": other.pk})
+    assert widget(html, "realized-year") == "+$147.83"
+    assert widget(get_html(user_client, "dashboard:home"), "realized-year") == "+$295.66"
+
+
+def test_dashboard_does_not_show_another_users_pnl(other_client, history):
+    assert widget(get_html(other_client, "dashboard:home"), "realized-year") == "\u2014"
+
+
+def test_dashboard_links_to_how_pnl_is_counted(user_client, history):
+    assert f'href="{reverse("reports:home")}#convention"' in get_html(user_client, "dashboard:home")
+
+
+def test_dashboard_with_pnl_costs_the_same_few_queries_for_100_and_2000_transactions(
+    user_client, user, django_assert_max_num_queries
+):
+    account = BrokerAccountFactory(user=user)
+    SyncRunFactory(connection=ConnectionFactory(user=user), status=SyncRun.Status.PARTIAL)
+    PositionSnapshotFactory(account=account)
+    make_round_trips(account, 100, start=datetime(2025, 11, 3, 15, tzinfo=UTC))
+    with django_assert_max_num_queries(12):
+        small = queries_for(user_client, "dashboard:home", {"start": ""})
+    make_round_trips(account, 1_900, start=datetime(2025, 12, 1, 15, tzinfo=UTC))
+    with django_assert_max_num_queries(12):
+        assert queries_for(user_client, "dashboard:home", {"start": ""}) == small
