@@ -17,6 +17,7 @@
   const GAIN = color("--bs-success", "#198754");
   const LOSS = color("--bs-danger", "#dc3545");
   const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+  // Axis labels; `value || 0` turns Chart.js's -0 tick into "$0" rather than "-$0".
   const compact = new Intl.NumberFormat("en-US", {
     style: "currency",
     currency: "USD",
@@ -41,7 +42,7 @@
       },
       scales: {
         x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } },
-        y: { ticks: { callback: (value) => compact.format(value) } },
+        y: { ticks: { callback: (value) => compact.format(value || 0) } },
       },
     };
   }

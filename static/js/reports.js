@@ -10,6 +10,7 @@
   const css = getComputedStyle(document.documentElement);
   const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
   const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+  // Axis labels; `value || 0` turns Chart.js's -0 tick into "$0" rather than "-$0".
   const compact = new Intl.NumberFormat("en-US", {
     style: "currency",
     currency: "USD",
@@ -35,7 +36,7 @@
       },
       scales: {
         x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } },
-        y: { ticks: { callback: (value) => compact.format(value) } },
+        y: { ticks: { callback: (value) => compact.format(value || 0) } },
       },
     };
   }
@@ -47,7 +48,7 @@
     pnlOptions.scales.cumulative = {
       position: "right",
       grid: { drawOnChartArea: false },
-      ticks: { callback: (value) => compact.format(value) },
+      ticks: { callback: (value) => compact.format(value || 0) },
     };
     new Chart(pnlCanvas, {
       data: {

@@ -1,6 +1,5 @@
 """The dashboard and its tabs in a real browser: charts drawn, tabs open, filters narrow, CSVs download."""
 
-import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +15,9 @@ from apps.reports.tests.factories import (
     PositionSnapshotFactory,
     TransactionFactory,
 )
+from apps.tastytrade_sync.models import SyncRun
+from apps.tastytrade_sync.simulator import Scenario, Simulator
+from apps.tastytrade_sync.sync import sync_connection
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
 from apps.trades.models import Transaction
 
@@ -70,6 +72,19 @@ def ledger(user):
 
 
 @pytest.fixture
+def synced(user, settings):
+    """Half a year of simulated TastyTrade activity up to today, synced through the real SDK (and so run
+    through the P&L engine) from the simulator on a loopback port."""
+    simulator = Simulator(Scenario(seed=3, accounts=1, start=date.today() - timedelta(days=179), days=180))
+    with simulator.serve() as server:
+        settings.TASTYTRADE_SIMULATOR_URL = server.url
+        connection = ConnectionFactory(user=user, credentials=(simulator.client_secret, simulator.refresh_token))
+        run = sync_connection(connection=connection, trigger=SyncRun.Trigger.MANUAL)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
+    return connection
+
+
+@pytest.fixture
 def page_errors(signed_in_page: Page) -> list[str]:
     """Script errors and console errors (a CSP violation is one) seen by the page."""
     errors: list[str] = []
@@ -87,36 +102,47 @@ def test_the_dashboard_draws_the_net_liq_chart(signed_in_page: Page, ledger, pag
     assert page_errors == []
 
 
-def test_the_pnl_charts_draw_from_their_data_once_the_page_carries_it(signed_in_page: Page, ledger, page_errors):
-    """Before the P&L engine the page has no P&L data; here the page is given some on its way in."""
+def test_the_dashboard_draws_the_pnl_charts_from_synced_data(signed_in_page: Page, synced, page_errors):
     page = signed_in_page
-    days = [date(2026, 1, 5) + timedelta(days=n) for n in range(40) if n % 7 < 5]  # weekdays
-    calendar = {"labels": [day.isoformat() for day in days], "values": [(n % 9 - 4) * 50 for n in range(len(days))]}
-    series = {
-        "monthly-pnl": '{"labels": ["2026-01", "2026-02"], "values": [1200.5, -300.25]}',
-        "cumulative-pnl": '{"labels": ["2026-01-05", "2026-01-06"], "values": [100, 250.75]}',
-        "pnl-calendar": json.dumps(calendar),
-    }
-
-    def with_pnl_data(route):
-        response = route.fetch()
-        html = response.text()
-        for name, data in series.items():
-            # Where the page says "P&L appears after...", put what it renders once it has the data.
-            html, found = re.subn(
-                rf'(id="{name}-chart-title">.*?</h2>)\s*<p [^>]*>P&amp;L appears after the P&amp;L engine has run.</p>',
-                rf'\1<script id="{name}-data" type="application/json">{data}</script>'
-                rf'<div class="position-relative"><canvas id="{name}-chart"></canvas></div>',
-                html,
-            )
-            assert found == 1, name
-        route.fulfill(response=response, body=html)
-
-    page.route(re.compile(r"/dashboard/$"), with_pnl_data)
     page.goto("/dashboard/")
-    for name in series:
-        assert page.evaluate(PAINTED_PIXELS, f"{name}-chart") > 500, name
+    for name in ["realized-year", "unrealized", "win-rate"]:
+        expect(page.locator(f"[data-widget={name}]")).not_to_have_text("\u2014")
+    for chart in ["monthly-pnl-chart", "cumulative-pnl-chart", "pnl-calendar-chart"]:
+        expect(page.locator(f"#{chart}")).to_be_visible()
+        assert page.evaluate(PAINTED_PIXELS, chart) > 1_000, chart
     assert page_errors == []
+
+
+def test_the_pnl_report_draws_its_chart_and_states_the_convention(signed_in_page: Page, synced, page_errors):
+    page = signed_in_page
+    page.goto("/reports/")
+    expect(page.get_by_role("heading", name="Realized P&L by month")).to_be_visible()
+    expect(page.get_by_role("heading", name="How we count P&L")).to_be_visible()
+    expect(page.locator("[data-stat=win-rate]")).to_have_text(re.compile(r"^\d+(\.\d)?%$"))
+    assert page.evaluate(PAINTED_PIXELS, "pnl-chart") > 1_000
+    assert page_errors == []
+
+
+def test_the_pnl_csv_downloads_with_its_header_row(signed_in_page: Page, synced):
+    page = signed_in_page
+    page.goto("/reports/")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    download = download_info.value
+    assert re.fullmatch(r"pnl-by-month-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
+    lines = download.path().read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "month,realized_pnl,closing_events,commissions_in_pnl,fees_in_pnl"
+    assert len(lines) > 2
+
+
+def test_the_pnl_events_csv_downloads_with_its_header_row(signed_in_page: Page, synced):
+    page = signed_in_page
+    page.goto("/reports/")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="P&L events in this range").click()
+    lines = download_info.value.path().read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("account_number,event_key,kind,trading_day,executed_at,opened_at,symbol,")
+    assert len(lines) > 10
 
 
 def test_every_tab_opens(signed_in_page: Page, ledger, page_errors):
@@ -125,6 +151,7 @@ def test_every_tab_opens(signed_in_page: Page, ledger, page_errors):
     tabs = page.get_by_role("navigation", name="Sections")
     for tab, heading in [
         ("Positions", "Positions"),
+        ("Trades", "Trades"),
         ("Transactions", "Transactions"),
         ("Reports", "Reports"),
         ("Overview", "Dashboard"),
@@ -137,9 +164,9 @@ def test_every_tab_opens(signed_in_page: Page, ledger, page_errors):
     assert page_errors == []
 
 
-def test_the_reports_tab_draws_its_chart(signed_in_page: Page, ledger, page_errors):
+def test_the_cash_flow_report_draws_its_chart(signed_in_page: Page, ledger, page_errors):
     page = signed_in_page
-    page.goto("/reports/?group=day")
+    page.goto("/reports/?report=cash-flow&group=day")
     expect(page.get_by_role("heading", name="Cash flow and fees by day")).to_be_visible()
     assert page.evaluate(PAINTED_PIXELS, "cash-flow-chart") > 1_000
     assert page_errors == []
@@ -169,8 +196,19 @@ def test_the_transactions_csv_downloads_with_its_header_row(signed_in_page: Page
     assert len(lines) == 2 and "ACH DEPOSIT" in lines[1]
 
 
-@pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/positions/", "/dashboard/transactions/", "/reports/"])
-def test_pages_fit_a_phone_screen(signed_in_page: Page, ledger, path):
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/",
+        "/dashboard/positions/",
+        "/trades/",
+        "/dashboard/transactions/",
+        "/reports/",
+        "/reports/?report=breakdown",
+        "/reports/?report=cash-flow",
+    ],
+)
+def test_pages_fit_a_phone_screen(signed_in_page: Page, synced, path):
     page = signed_in_page
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(path)
