@@ -114,11 +114,15 @@ TRADES_PER_PAGE = 50
 
 def get_position_for_user(request, account: int, key: str) -> Position:
     """The user's position, named by its account and stable key; anyone else's is a 404."""
+    if "\x00" in key:
+        raise Http404("No such position")  # PostgreSQL cannot even compare text holding NUL: no key has one
     positions = Position.objects.select_related("account", "chain")
     return get_object_or_404(positions, account_id=account, account__user=request.user, key=key)
 
 
 def get_chain_for_user(request, account: int, key: str) -> Chain:
+    if "\x00" in key:
+        raise Http404("No such chain")  # as for positions: no key holds NUL, and PostgreSQL refuses to compare it
     chains = Chain.objects.select_related("account")
     return get_object_or_404(chains, account_id=account, account__user=request.user, key=key)
 
@@ -217,7 +221,9 @@ def add_tag(request, account: int, target: str, key: str):
 def remove_tag(request, account: int, target: str, key: str):
     trade = get_trade_for_user(request, account, target, key)
     name = request.POST.get("name", "")
-    deleted, _ = Tag.objects.filter(account=trade.account, target=target, key=trade.key, name=name).delete()
+    tags = Tag.objects.filter(account=trade.account, target=target, key=trade.key, name=name)
+    # No tag holds NUL (the form refuses it), and PostgreSQL refuses even to compare text holding one.
+    deleted, _ = (0, {}) if "\x00" in name else tags.delete()
     if deleted:
         messages.success(request, f"Removed the tag “{name}”.")
     return redirect(trade_url(trade) + "#tags")

@@ -17,11 +17,11 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.accounts.models import User
-from apps.reports.tests.factories import BrokerAccountFactory, TransactionFactory
+from apps.reports.tests.factories import BrokerAccountFactory, TransactionFactory, make_trading_history
 from apps.tastytrade_sync.models import Connection
 from apps.tastytrade_sync.simulator import Scenario, Simulator
 from apps.trades import forms as trade_forms
-from apps.trades.models import BrokerAccount, Note, Tag, Transaction
+from apps.trades.models import BrokerAccount, Note, Position, StrategyOverride, Tag, Transaction
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -37,10 +37,14 @@ FILTERED_PAGES = [
     "dashboard:home",
     "dashboard:positions",
     "dashboard:transactions",
+    "trades:list",
     "reports:home",
     "reports:cash_flow_csv",
     "reports:transactions_csv",
     "reports:positions_csv",
+    "reports:pnl_csv",
+    "reports:pnl_events_csv",
+    "reports:trades_csv",
 ]
 
 
@@ -312,6 +316,84 @@ def test_hostile_query_strings_on_the_import_preview_are_harmless(browser):
         assert_safe(browser.get(reverse("trades:import_preview", args=[token]), {"skip_bad_rows": value}))
 
 
+# -- Tags, notes and the strategy override (the Trades tab) ------------------------------------------------
+
+
+@pytest.fixture
+def position(user) -> Position:
+    return Position.objects.filter(account=make_trading_history(user)).first()
+
+
+def intent_url(name: str, position: Position, **kwargs) -> str:
+    return reverse(name, kwargs={"account": position.account_id, "target": "position", "key": position.key, **kwargs})
+
+
+def position_url(position: Position) -> str:
+    return reverse("trades:detail", kwargs={"account": position.account_id, "key": position.key})
+
+
+def test_a_tag_and_a_note_with_html_are_stored_as_typed_and_shown_escaped(browser, position):
+    browser.post(intent_url("trades:add_tag", position), {"name": SCRIPT})
+    browser.post(intent_url("trades:add_note", position), {"text": SCRIPT})
+    assert (Tag.objects.get().name, Note.objects.get().text) == (SCRIPT, SCRIPT)
+    assert ESCAPED in assert_safe(browser.get(position_url(position)))
+    assert ESCAPED in assert_safe(browser.get(reverse("trades:list"), {"start": ""}))  # the tag on the list
+    assert_safe(browser.get(reverse("trades:list"), {"start": "", "tag": SCRIPT}))
+    assert_safe(browser.get(reverse("reports:trades_csv"), {"start": "", "tag": SCRIPT}))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "said"),
+    [
+        ("trades:add_tag", {"name": "x" * 51}, "at most 50 characters"),
+        ("trades:add_tag", {"name": NUL}, "Null characters are not allowed"),
+        ("trades:add_tag", {"name": " \t "}, "This field is required"),
+        ("trades:add_note", {"text": "x" * 5001}, "at most 5000 characters"),
+        ("trades:add_note", {"text": NUL}, "Null characters are not allowed"),
+        ("trades:add_note", {"text": " \n "}, "This field is required"),
+    ],
+    ids=["long tag", "NUL tag", "blank tag", "long note", "NUL note", "blank note"],
+)
+def test_a_bad_tag_or_note_is_refused_in_words_and_nothing_is_stored(browser, position, name, data, said):
+    response = browser.post(intent_url(name, position), data, follow=True)
+    assert said in messages_of(response)
+    assert_safe(response)
+    assert not Tag.objects.exists() and not Note.objects.exists()
+
+
+@pytest.mark.parametrize("text", ["x" * 5001, NUL, "  "], ids=["long", "NUL", "blank"])
+def test_a_bad_edit_leaves_the_note_as_it_was(browser, position, text):
+    note = Note.objects.create(account=position.account, target="position", key=position.key, text="Keep me")
+    response = browser.post(intent_url("trades:edit_note", position, note=note.pk), {"text": text}, follow=True)
+    assert "The note was not changed" in messages_of(response)
+    note.refresh_from_db()
+    assert note.text == "Keep me"
+
+
+@pytest.mark.parametrize("name", [SCRIPT, NUL, "x" * 10_000], ids=["html", "NUL", "long"])
+def test_removing_a_tag_that_is_not_there_is_harmless(browser, position, name):
+    Tag.objects.create(account=position.account, target="position", key=position.key, name="earnings")
+    assert_safe(browser.post(intent_url("trades:remove_tag", position), {"name": name}, follow=True))
+    assert Tag.objects.get().name == "earnings"
+
+
+@pytest.mark.parametrize("strategy", [SCRIPT, NUL, HUGE, "covered_call "], ids=["html", "NUL", "huge", "space"])
+def test_an_unknown_strategy_is_refused_and_the_detected_one_stays(browser, position, strategy):
+    url = reverse("trades:set_strategy", kwargs={"account": position.account_id, "key": position.key})
+    response = browser.post(url, {"strategy": strategy}, follow=True)
+    assert "Choose one of the listed strategies" in messages_of(response)
+    assert not StrategyOverride.objects.exists()
+    position.refresh_from_db()
+    assert position.strategy == position.detected_strategy
+
+
+@pytest.mark.parametrize("target", [IMG, "lot", NUL], ids=["html", "lot", "NUL"])
+def test_a_tag_on_something_that_is_not_a_trade_is_404(browser, position, target):
+    url = reverse("trades:add_tag", kwargs={"account": position.account_id, "target": target, "key": position.key})
+    assert browser.post(url, {"name": "x"}).status_code == 404
+    assert not Tag.objects.exists()
+
+
 # -- Restore from a backup --------------------------------------------------------------------------------
 
 
@@ -447,6 +529,8 @@ HOSTILE_QUERIES = [
     {"page": HUGE},
     {"page": "-1"},
     {"page": SCRIPT},
+    {"show": SCRIPT, "status": NUL, "strategy": SCRIPT, "tag": NUL},
+    {"tag": SCRIPT, "by": SCRIPT},
 ]
 EXTREME_DATES = [q for q in HOSTILE_QUERIES if "0001" in str(q) or "9999" in str(q)]
 
@@ -486,6 +570,12 @@ def test_a_bad_account_in_the_query_string_is_404(browser, ledger, account):
 def test_an_id_too_large_for_the_database_is_404(browser, name):
     method = browser.post if name.endswith("disconnect") else browser.get
     assert method(reverse(name, args=[10**30])).status_code == 404
+
+
+@pytest.mark.parametrize("key", [NUL, IMG, "x" * 5000], ids=["NUL", "html", "long"])
+@pytest.mark.parametrize("name", ["trades:detail", "trades:chain"])
+def test_a_made_up_trade_key_is_404(browser, position, name, key):
+    assert browser.get(reverse(name, kwargs={"account": position.account_id, "key": key})).status_code == 404
 
 
 def test_a_made_up_import_token_is_404(browser):

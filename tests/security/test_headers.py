@@ -20,8 +20,10 @@ from apps.reports.tests.factories import (
     NetLiqPointFactory,
     PositionSnapshotFactory,
     TransactionFactory,
+    make_trading_history,
 )
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
+from apps.trades.models import Position
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,6 +37,7 @@ SIGNED_IN_PAGES = [
     "reports:home",
     "accounts:profile",
     "trades:import_csv",
+    "trades:list",
 ]
 YEAR = 365 * 24 * 60 * 60
 
@@ -190,7 +193,16 @@ def test_signed_in_pages_are_never_stored(name, user_client, ledger):
 
 
 @pytest.mark.parametrize(
-    "name", ["reports:backup", "reports:transactions_csv", "reports:positions_csv", "reports:cash_flow_csv"]
+    "name",
+    [
+        "reports:backup",
+        "reports:transactions_csv",
+        "reports:positions_csv",
+        "reports:cash_flow_csv",
+        "reports:pnl_csv",
+        "reports:pnl_events_csv",
+        "reports:trades_csv",
+    ],
 )
 def test_downloads_of_trading_data_are_never_stored(name, user_client, ledger):
     response = user_client.get(reverse(name))
@@ -201,4 +213,13 @@ def test_downloads_of_trading_data_are_never_stored(name, user_client, ledger):
 def test_the_sync_progress_json_is_never_stored(user, user_client):
     run = SyncRunFactory(connection=ConnectionFactory(user=user))
     response = user_client.get(reverse("tastytrade_sync:run_status", args=[run.pk]))
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_position_page_sends_the_same_headers(user_client, user):
+    position = Position.objects.filter(account=make_trading_history(user)).first()
+    response = user_client.get(reverse("trades:detail", kwargs={"account": position.account_id, "key": position.key}))
+    assert response.status_code == 200
+    assert policy(response)["script-src"][0] == "'self'" and "unsafe" not in response["Content-Security-Policy"]
+    assert (response["X-Content-Type-Options"], response["Referrer-Policy"]) == ("nosniff", "same-origin")
     assert "no-store" in response["Cache-Control"]

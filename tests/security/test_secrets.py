@@ -43,8 +43,17 @@ SIGNED_IN_PAGES = [
     "reports:home",
     "accounts:profile",
     "trades:import_csv",
+    "trades:list",
 ]
-DOWNLOADS = ["reports:backup", "reports:transactions_csv", "reports:positions_csv", "reports:cash_flow_csv"]
+DOWNLOADS = [
+    "reports:backup",
+    "reports:transactions_csv",
+    "reports:positions_csv",
+    "reports:cash_flow_csv",
+    "reports:pnl_csv",
+    "reports:pnl_events_csv",
+    "reports:trades_csv",
+]
 
 
 def assert_no_sentinel(text: str | bytes, where: str) -> None:

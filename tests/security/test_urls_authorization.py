@@ -9,6 +9,8 @@ URL without an entry fails `test_every_url_that_takes_an_id_has_an_ownership_tes
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from apps.reports.tests.factories import make_trading_history
 from apps.tastytrade_sync.tests.factories import BrokerAccountFactory, ConnectionFactory, SyncRunFactory
+from apps.trades.lots import recompute_account
+from apps.trades.models import Chain, Note, Position, Target
+from apps.trades.tests.factories import OptionTransactionFactory
 
 CSV_SAMPLE = Path(__file__).resolve().parents[2] / "apps/trades/tests/csv_samples/v3_2026.csv"
 
@@ -80,6 +86,41 @@ def a_csv_import(client, user) -> dict:
     return {"token": re.search(r"/trades/import/([\w-]+)/", response.url)[1]}
 
 
+def a_position(client, user) -> dict:
+    position = Position.objects.filter(account=make_trading_history(user)).first()
+    return {"account": position.account_id, "key": position.key}
+
+
+def a_chain(client, user) -> dict:
+    """A put sold and rolled in one order: two positions, one roll chain."""
+    account = make_trading_history(user)
+    put = {"underlying_symbol": "IWM", "strike": Decimal("200"), "expires_on": date(2026, 4, 17)}
+    OptionTransactionFactory(account=account, executed_at=datetime(2026, 3, 3, 15, tzinfo=UTC), **put)
+    rolled = datetime(2026, 3, 9, 15, tzinfo=UTC)
+    OptionTransactionFactory(account=account, action="Buy to Close", order_id=77, executed_at=rolled, **put)
+    OptionTransactionFactory(
+        account=account,
+        underlying_symbol="IWM",
+        strike=Decimal("195"),
+        expires_on=date(2026, 5, 15),
+        order_id=77,
+        executed_at=rolled,
+    )
+    recompute_account(account=account)
+    chain = Chain.objects.get(account=account)
+    return {"account": chain.account_id, "key": chain.key}
+
+
+def a_position_to_tag(client, user) -> dict:
+    return {**a_position(client, user), "target": Target.POSITION}
+
+
+def a_note(client, user) -> dict:
+    kwargs = a_position_to_tag(client, user)
+    note = Note.objects.create(account_id=kwargs["account"], target=Target.POSITION, key=kwargs["key"], text="Mine")
+    return {**kwargs, "note": note.pk}
+
+
 OWNED_OBJECTS: dict[str, Callable[[Client, object], dict]] = {
     "tastytrade_sync:connection": a_connection,
     "tastytrade_sync:disconnect": a_connection,
@@ -90,6 +131,14 @@ OWNED_OBJECTS: dict[str, Callable[[Client, object], dict]] = {
     "trades:import_confirm": a_csv_import,
     "trades:import_cancel": a_csv_import,
     "trades:import_result": a_csv_import,
+    "trades:detail": a_position,
+    "trades:set_strategy": a_position,
+    "trades:chain": a_chain,
+    "trades:add_tag": a_position_to_tag,
+    "trades:remove_tag": a_position_to_tag,
+    "trades:add_note": a_position_to_tag,
+    "trades:edit_note": a_note,
+    "trades:delete_note": a_note,
 }
 
 # Pages that take an object id in the query string: ?account=<pk> picks one of the user's accounts.
@@ -101,6 +150,10 @@ ACCOUNT_SCOPED = [
     "reports:cash_flow_csv",
     "reports:transactions_csv",
     "reports:positions_csv",
+    "reports:pnl_csv",
+    "reports:pnl_events_csv",
+    "reports:trades_csv",
+    "trades:list",
 ]
 
 # Views that accept a POST without a CSRF token, and why. Anything else must answer 403.
