@@ -420,6 +420,10 @@ def cash_flow_chart(rows: list[CashFlow], grouping: Grouping) -> dict[str, list]
     }
 
 
-def chart_series(points: list[tuple[date, Decimal]], *, label: str = "%Y-%m-%d") -> dict[str, list]:
-    """Dates and amounts in the shape the page scripts read: {"labels": [...], "values": [...]}."""
-    return {"labels": [day.strftime(label) for day, _ in points], "values": [float(amount) for _, amount in points]}
+def chart_series(points: list[tuple[date, Decimal]], *, label: str | None = None) -> dict[str, list]:
+    """Dates and amounts in the shape the page scripts read: {"labels": [...], "values": [...]}.
+
+    Labels are ISO days ("2026-03-02") unless `label` gives another strftime format ("%Y-%m" for months).
+    """
+    labels = [day.strftime(label) if label else day.isoformat() for day, _ in points]
+    return {"labels": labels, "values": [float(amount) for _, amount in points]}
