@@ -8,7 +8,17 @@ import factory
 from apps.accounts.models import User
 from apps.tastytrade_sync.tests import factories as sync_factories
 from apps.trades.lots import recompute_account
-from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, PositionSnapshot, Transaction
+from apps.trades.models import (
+    BalanceSnapshot,
+    BrokerAccount,
+    Chain,
+    NetLiqPoint,
+    Note,
+    Position,
+    PositionSnapshot,
+    Target,
+    Transaction,
+)
 from apps.trades.tests import factories as trades
 
 __all__ = [
@@ -21,6 +31,7 @@ __all__ = [
     "make_round_trips",
     "make_trading_history",
     "make_transactions",
+    "owned_trades",
 ]
 
 
@@ -191,3 +202,36 @@ def make_round_trips(account, count: int, *, start: datetime = datetime(2025, 6,
         )
     Transaction.objects.bulk_create(rows)
     recompute_account(account=account)
+
+
+def owned_trades(user) -> dict[str, dict]:
+    """For ownership tests: the URL kwargs of every id-taking Trades URL, naming objects `user` owns.
+
+    The trade is a short IWM put rolled in one order (so the account holds a chain), with a note.
+    """
+    account = sync_factories.BrokerAccountFactory(user=user)
+    first = {"underlying_symbol": "IWM", "strike": Decimal("200"), "expires_on": date(2026, 4, 17)}
+    trades.OptionTransactionFactory(account=account, executed_at=at(3, 3), **first)
+    trades.OptionTransactionFactory(
+        account=account, action="Buy to Close", price=Decimal("0.40"), order_id=77, executed_at=at(3, 9), **first
+    )
+    trades.OptionTransactionFactory(
+        account=account, underlying_symbol="IWM", strike=Decimal("195"), expires_on=date(2026, 5, 15), order_id=77,
+        executed_at=at(3, 9),
+    )  # fmt: skip
+    recompute_account(account=account)
+    position = Position.objects.filter(account=account).order_by("opened_at").first()
+    chain = Chain.objects.get(account=account)
+    note = Note.objects.create(account=account, target=Target.POSITION, key=position.key, text="Mine.")
+    trade = {"account": account.pk, "key": position.key}
+    named = {**trade, "target": Target.POSITION}
+    return {
+        "trades:detail": trade,
+        "trades:set_strategy": trade,
+        "trades:chain": {"account": account.pk, "key": chain.key},
+        "trades:add_tag": named,
+        "trades:remove_tag": named,
+        "trades:add_note": named,
+        "trades:edit_note": {**named, "note": note.pk},
+        "trades:delete_note": {**named, "note": note.pk},
+    }

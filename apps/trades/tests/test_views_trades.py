@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips, make_trading_history
+from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips, make_trading_history, owned_trades
 from apps.trades.lots import recompute_account
 from apps.trades.models import Chain, Note, Position, Strategy, Tag, Target
 from apps.trades.tests.factories import OptionTransactionFactory
@@ -303,6 +303,26 @@ def test_an_unknown_kind_of_trade_is_404(user_client, ko):
 
 def test_tags_and_notes_change_only_by_post(user_client, ko):
     assert user_client.get(intent_url("trades:add_tag", ko)).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "trades:detail",
+        "trades:set_strategy",
+        "trades:chain",
+        "trades:add_tag",
+        "trades:remove_tag",
+        "trades:add_note",
+        "trades:edit_note",
+        "trades:delete_note",
+    ],
+)
+def test_every_trades_url_that_takes_an_id_is_404_for_another_user(name, user, user_client, other_client):
+    url = reverse(name, kwargs=owned_trades(user)[name])
+    method = "get" if name in ("trades:detail", "trades:chain") else "post"
+    assert getattr(other_client, method)(url).status_code == 404
+    assert getattr(user_client, method)(url).status_code in (200, 302)
 
 
 # -- Speed ---------------------------------------------------------------------------------------------------
