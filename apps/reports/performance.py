@@ -114,6 +114,16 @@ def running_total(points: DayAmounts) -> DayAmounts:
     return cumulative
 
 
+def period_chart(lines: list[PnlLine], *, label: str) -> dict[str, list]:
+    """The P&L report's chart: realized P&L per period and its running total (floats for Chart.js)."""
+    points = amounts(lines)
+    return {
+        "labels": [period.strftime(label) for period, _ in points],
+        "realized": [float(amount) for _, amount in points],
+        "cumulative": [float(amount) for _, amount in running_total(points)],
+    }
+
+
 @dataclass(frozen=True)
 class Drawdown:
     """The deepest fall of cumulative realized P&L from a previous high (the running total starts at zero)."""

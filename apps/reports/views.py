@@ -47,16 +47,11 @@ def pnl_by_period(scope, grouping: str) -> dict:
     days = performance.realized_by_day(scope, first=scope.start, last=scope.end)
     lines = performance.by_period(days, grouping)
     statistics = pnl.statistics(accounts=scope.account_queryset(), tz=scope.tz, first=scope.start, last=scope.end)
-    points = performance.amounts(lines)
     return {
         "lines": lines,
         "pnl_total": performance.total(lines),
         "trade_report": performance.TradeReport(statistics, performance.max_drawdown(performance.amounts(days))),
-        "pnl_chart": {
-            "labels": [period.strftime(metrics.PERIOD_LABELS[grouping]) for period, _ in points],
-            "realized": [float(amount) for _, amount in points],
-            "cumulative": [float(amount) for _, amount in performance.running_total(points)],
-        },
+        "pnl_chart": performance.period_chart(lines, label=metrics.PERIOD_LABELS[grouping]),
     }
 
 
@@ -74,7 +69,8 @@ def pnl_csv(request):
 
 @require_GET
 def pnl_events_csv(request):
-    _, scope = get_scope(request, default_days=None)
+    """The closing events of the range (by default the Reports tab's: the last 365 days)."""
+    _, scope = get_scope(request, default_days=365)
     events = PnlEvent.objects.filter(account_id__in=scope.account_ids).on_days(scope.start, scope.end)
     return exports.pnl_events_csv(events, scope=scope)
 

@@ -7,7 +7,9 @@ import time_machine
 from django.urls import reverse
 
 from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips, make_trading_history
+from apps.trades.lots import recompute_account
 from apps.trades.models import Note, Position, Tag, Target
+from apps.trades.tests.factories import TransactionFactory
 
 from .test_exports import download
 from .test_views import queries_for
@@ -64,6 +66,16 @@ def test_pnl_events_csv_has_one_row_per_closing_event_oldest_first(user_client, 
 def test_pnl_events_csv_follows_the_date_range(user_client, history):
     rows = download(user_client, "reports:pnl_events_csv", {"start": "2026-02-01", "end": "2026-02-28"})[1:]
     assert [row[6] for row in rows] == ["SPY   260220P00400000"]
+
+
+def test_pnl_events_csv_covers_the_reports_last_twelve_months_unless_asked(user_client, history):
+    TransactionFactory(account=history, symbol="OLD", executed_at=datetime(2025, 1, 6, 15, tzinfo=UTC))
+    TransactionFactory(
+        account=history, symbol="OLD", action="Sell to Close", executed_at=datetime(2025, 1, 7, 15, tzinfo=UTC)
+    )
+    recompute_account(account=history)
+    assert "OLD" not in [row[6] for row in download(user_client, "reports:pnl_events_csv")]
+    assert "OLD" in [row[6] for row in download(user_client, "reports:pnl_events_csv", {"start": ""})]
 
 
 def test_pnl_events_csv_leaves_out_another_users_events(other_client, history):
