@@ -52,16 +52,20 @@ def test_chains_are_one_choice_away(signed_in_page: Page, synced):  # noqa: F811
     expect(page.get_by_role("columnheader", name="Kind")).to_be_visible()
 
 
-def test_a_trade_opens_to_its_legs_and_transactions_and_takes_a_tag_and_a_note(
-    signed_in_page: Page,
-    synced,  # noqa: F811
-    page_errors,  # noqa: F811
-):
+def test_a_trade_opens_to_its_legs_and_transactions(signed_in_page: Page, synced, page_errors):  # noqa: F811
     page = signed_in_page
     page.goto("/trades/?status=closed")
     rows(page).first.get_by_role("link").first.click()
     expect(page.get_by_role("heading", name="Legs (FIFO lots)")).to_be_visible()
-    expect(page.get_by_role("heading", name="Transactions")).to_be_visible()
+    expect(page.get_by_role("heading", name="Closing events")).to_be_visible()
+    expect(page.locator("section[aria-labelledby=transactions-title] tbody tr").first).to_be_visible()
+    assert page_errors == []
+
+
+def test_a_tag_and_a_note_are_added_in_place(signed_in_page: Page, synced, page_errors):  # noqa: F811
+    page = signed_in_page
+    page.goto("/trades/?status=closed")
+    rows(page).first.get_by_role("link").first.click()
     page.get_by_label("New tag").fill("Earnings")
     page.get_by_role("button", name="Add tag").click()
     expect(page.get_by_text("Tagged “earnings”.")).to_be_visible()

@@ -222,12 +222,21 @@ def test_a_chain_is_tagged_by_its_key(user_client, roll):
     assert "wheel" in user_client.get(chain_url(roll)).content.decode()
 
 
-def test_a_note_is_added_edited_and_deleted(user_client, ko):
-    user_client.post(intent_url("trades:add_note", ko), {"text": "Stopped out."})
-    note = Note.objects.get(key=ko.key)
+def test_a_note_is_added(user_client, ko):
+    response = user_client.post(intent_url("trades:add_note", ko), {"text": "Stopped out."})
+    assert response.url == detail_url(ko) + "#notes"
+    assert list(Note.objects.filter(key=ko.key).values_list("text", flat=True)) == ["Stopped out."]
+
+
+def test_a_note_is_edited_in_place(user_client, history, ko):
+    note = Note.objects.create(account=history, target=Target.POSITION, key=ko.key, text="Stopped out.")
     user_client.post(intent_url("trades:edit_note", ko, note=note.pk), {"text": "Stopped out, too early."})
     note.refresh_from_db()
     assert note.text == "Stopped out, too early."
+
+
+def test_a_note_is_deleted(user_client, history, ko):
+    note = Note.objects.create(account=history, target=Target.POSITION, key=ko.key, text="Stopped out.")
     user_client.post(intent_url("trades:delete_note", ko, note=note.pk))
     assert not Note.objects.exists()
 
