@@ -186,18 +186,33 @@ def make_trading_history(user, *, account_number: str = "5WT77777") -> BrokerAcc
 
 def make_round_trips(account, count: int, *, start: datetime = datetime(2025, 6, 2, 15, tzinfo=UTC)) -> None:
     """`count` stock trades in bulk, an hour apart: each buy is sold the next hour (a gain or a loss), then the
-    P&L engine runs. For the tests that check a page costs the same with more P&L events."""
+    P&L engine runs. For the tests that check a page costs the same with more P&L events.
+
+    Rows are built here rather than by a factory, so thousands of them leave the factories' sequences (and the
+    default times other tests' rows get from them) alone.
+    """
+    first_id = 9_000_000_000 + Transaction.objects.filter(account=account).count()
     rows = []
     for n in range(count):
         buying = n % 2 == 0
+        price = Decimal("100") if buying else Decimal(95 + n % 11)
+        executed_at = start + timedelta(hours=n)
         rows.append(
-            trades.TransactionFactory.build(
+            Transaction(
                 account=account,
-                symbol=f"R{n // 2 % 40}",
+                tastytrade_id=first_id + n,
+                transaction_type=Transaction.Type.TRADE,
+                transaction_sub_type="Buy to Open" if buying else "Sell to Close",
                 action="Buy to Open" if buying else "Sell to Close",
+                symbol=f"R{n // 2 % 40}",
+                underlying_symbol=f"R{n // 2 % 40}",
+                instrument_type="Equity",
                 quantity=Decimal("1"),
-                price=Decimal("100") if buying else Decimal(95 + n % 11),
-                executed_at=start + timedelta(hours=n),
+                price=price,
+                value=-price if buying else price,
+                net_value=-price if buying else price,
+                executed_at=executed_at,
+                transaction_date=executed_at.date(),
             )
         )
     Transaction.objects.bulk_create(rows)
