@@ -1,0 +1,246 @@
+"""Fault soak: 200 syncs against a faulty simulator, 20 of them killed mid-way; then the ledger against the truth.
+
+    .venv/bin/python bench/fault_soak.py [--syncs 200] [--kills 20] [--parallel 2] [--seed 1] [--days 120]
+                                         [--database-url postgres://postgres@127.0.0.1:5432/tracker_soak]
+
+Set-up, all on 127.0.0.1: a fresh PostgreSQL database, migrated; the TastyTrade simulator (2 accounts, `--days`
+of history ending today) served by `simulator.serve()` from this process; `--parallel` traders connected to it.
+
+Each round installs random faults on the simulator (`simulator.faults`: 429, 500, 502, 503, connection resets,
+malformed JSON, slow answers past the client's timeout, a row landing between two pages, an item on two pages,
+a page window shifted by one, no pagination, an access token expiring mid-sync), sometimes posts a late row dated
+in the past week (as TastyTrade posts fee adjustments), and runs one sync per trader, each in its own process:
+`python manage.py sync_tastytrade --user EMAIL`, the scheduler's command. `--kills` of the syncs, picked at
+random, are killed with SIGKILL at a random moment once their run has started. A killed sync leaves its lease
+held for up to 120 s; the soak expires that lease row directly (and says so) instead of waiting.
+
+At the end the faults are cleared and each trader gets one clean sync; then every account's transactions are
+compared with the simulator's: transactions lost, duplicated, mismatched (and unknown to the broker) must all be
+0, and the cash must add up to the broker's cash balance.
+"""
+
+import argparse
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--syncs", type=int, default=200)
+parser.add_argument("--kills", type=int, default=20)
+parser.add_argument("--parallel", type=int, default=2, help="traders, each synced once per round")
+parser.add_argument("--seed", type=int, default=1, help="the simulator's history and the soak's dice")
+parser.add_argument("--days", type=int, default=120, help="length of the simulated history")
+parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/tracker_soak")
+args = parser.parse_args()
+dice = random.Random(args.seed)
+
+# The child processes read the same settings; retries wait less than in production so 200 syncs fit in
+# minutes (the retry logic is the same), and small pages mean many commits a kill can land between.
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.development",
+    "DEBUG": "false",
+    "DATABASE_URL": args.database_url,
+    "LOG_LEVEL": "ERROR",
+    "SYNC_PAGE_SIZE": "50",
+    "TASTYTRADE_TIMEOUT_SECONDS": "1",
+    "TASTYTRADE_RETRY_BASE_DELAY": "0.05",
+    "TASTYTRADE_RETRY_MAX_DELAY": "0.2",
+}
+os.environ.update(ENV)
+
+import psycopg  # noqa: E402
+
+server_url, _, db_name = args.database_url.rpartition("/")
+with psycopg.connect(f"{server_url}/postgres", autocommit=True) as admin:
+    admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    admin.execute(f'CREATE DATABASE "{db_name}"')
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+from apps.accounts.models import User  # noqa: E402
+from apps.core.money import signed  # noqa: E402
+from apps.tastytrade_sync.models import Connection, SyncRun  # noqa: E402
+from apps.tastytrade_sync.simulator import Scenario, Simulator  # noqa: E402
+from apps.trades.models import Transaction  # noqa: E402
+
+call_command("migrate", verbosity=0)
+started = time.monotonic()
+simulator = Simulator(
+    Scenario(seed=args.seed, accounts=2, start=date.today() - timedelta(days=args.days - 1), days=args.days)
+)
+truth_before = sum(len(simulator.transactions(n)) for n in simulator.account_numbers)
+print(f"simulator: {truth_before:,} transactions in {len(simulator.account_numbers)} accounts, {args.days} days")
+
+FAULTS = [
+    ("429", lambda f, on: f.status(429, method="GET", on=on)),
+    ("500", lambda f, on: f.status(500, method="GET", on=on)),
+    ("502", lambda f, on: f.status(502, method="GET", on=on)),
+    ("503", lambda f, on: f.status(503, method="GET", on=on)),
+    ("reset", lambda f, on: f.reset(method="GET", on=on)),
+    ("malformed JSON", lambda f, on: f.malformed_json(method="GET", on=on)),
+    ("slow past the timeout", lambda f, on: f.slow(1.5, method="GET", on=on)),
+    ("row lands between pages", lambda f, on: f.new_transaction(method="GET", on=on)),
+    ("item on two pages", lambda f, on: f.duplicate_item(mode="extra", method="GET", on=on)),
+    ("window shifted by one", lambda f, on: f.duplicate_item(mode="shift", method="GET", on=on)),
+    ("no pagination", lambda f, on: f.drop_pagination(method="GET", on=on)),
+    ("token expires mid-sync", lambda f, on: f.expire_token(method="GET", on=on)),
+    # More 503s in a row than the client retries: the sync fails part-way, in plain words, keeping what it wrote.
+    ("outage: 503 six times running", lambda f, on: f.status(503, method="GET", on=range(on, on + 6))),
+]
+
+
+def expire_lease(connection: Connection) -> None:
+    Connection.objects.filter(pk=connection.pk).update(lease_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+
+
+def sync_command(email: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "sync_tastytrade", "--user", email],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+with simulator.serve() as server:
+    ENV["TASTYTRADE_SIMULATOR_URL"] = server.url
+    traders = []
+    for n in range(args.parallel):
+        user = User.objects.create_user(f"soak{n}@example.com", "soak-password-1")
+        connection = Connection(user=user, environment=Connection.Environment.SIMULATOR, label="Soak")
+        connection.set_credentials(client_secret=simulator.client_secret, refresh_token=simulator.refresh_token)
+        connection.save()
+        traders.append((user, connection))
+
+    slots = [(r, t) for r in range(args.syncs // args.parallel) for t in range(args.parallel)]
+    # Every trader's first sync (the whole history, the most pages) is among the killed; the rest at random.
+    first_syncs = slots[: args.parallel]
+    to_kill = set(first_syncs) | set(dice.sample(slots[args.parallel :], args.kills - len(first_syncs)))
+    durations: list[float] = []  # seconds from a run's start to its end, of runs that succeeded: kill moments
+    outcomes: Counter = Counter()
+    fault_counts: Counter = Counter()
+    kills = late_rows = 0
+    print(
+        f"{len(slots)} syncs by {args.parallel} traders in {len(slots) // args.parallel} rounds, {len(to_kill)} to kill"
+    )
+
+    for round_number in range(len(slots) // args.parallel):
+        simulator.faults.clear()
+        for _ in range(dice.randint(0, 3)):
+            name, install = dice.choice(FAULTS)
+            install(simulator.faults, dice.randint(1, 10))
+            fault_counts[name] += 1
+        if dice.random() < 0.3:
+            number = dice.choice(simulator.account_numbers)
+            moment = datetime.now(UTC) - timedelta(days=dice.uniform(0, 6))
+            simulator.post_transaction(number, amount=Decimal("-0.02"), executed_at=moment)
+            late_rows += 1
+
+        running = []
+        for trader_number, (user, connection) in enumerate(traders):
+            last_run = (
+                SyncRun.objects.filter(connection=connection).order_by("-pk").values_list("pk", flat=True).first()
+            )
+            running.append((trader_number, connection, last_run or 0, sync_command(user.email)))
+        for trader_number, connection, last_run, process in running:
+            if (round_number, trader_number) in to_kill:
+                # Once its run has started, wait a random part of a typical sync, then SIGKILL.
+                deadline = time.monotonic() + 60
+                while process.poll() is None and time.monotonic() < deadline:
+                    if SyncRun.objects.filter(connection=connection, pk__gt=last_run).exists():
+                        break
+                    time.sleep(0.01)
+                # A little past a typical run's end too: the P&L recompute after the sync is fair game.
+                typical = statistics.median(durations) if durations else 1.0
+                time.sleep(dice.uniform(0, 1.2 * typical))
+                if process.poll() is None:
+                    process.send_signal(signal.SIGKILL)
+                    process.wait()
+                    kills += 1
+                    outcomes["killed"] += 1
+                    expire_lease(connection)
+                    continue
+                # It finished first: kill a later sync instead, so that --kills kills land.
+                later = [s for s in slots if s[0] > round_number and s not in to_kill]
+                if later:
+                    to_kill.add(dice.choice(later))
+            process.wait(timeout=300)
+            run = SyncRun.objects.filter(connection=connection, pk__gt=last_run).order_by("-pk").first()
+            status = run.status if run else "no run"
+            outcomes[status] += 1
+            if status == SyncRun.Status.SUCCEEDED:
+                durations.append((run.finished_at - run.started_at).total_seconds())
+        done = (round_number + 1) * args.parallel
+        if done % 20 == 0 or done == len(slots):
+            stored = Transaction.objects.count()
+            print(
+                f"  {done:3}/{len(slots)} syncs, {time.monotonic() - started:5.0f} s: "
+                + ", ".join(f"{n} {s}" for s, n in sorted(outcomes.items()))
+                + f"; {stored:,} rows stored",
+                flush=True,
+            )
+
+    print(f"killed {kills} syncs with SIGKILL; each time the lease row was expired directly instead of waiting 120 s")
+    print("faults installed: " + ", ".join(f"{name} x{n}" for name, n in fault_counts.most_common()))
+    print(f"late rows posted in the past week between syncs: {late_rows}")
+
+    # One clean sync per trader, as the next scheduled run would be once TastyTrade behaves.
+    simulator.faults.clear()
+    for user, connection in traders:
+        expire_lease(connection)
+        sync_command(user.email).wait(timeout=300)
+        final = SyncRun.objects.filter(connection=connection).order_by("-pk").first()
+        print(f"final clean sync of {user.email}: {final.status}")
+
+# -- the ledger against the truth -------------------------------------------------------------------------
+lost = duplicated = mismatched = unknown = 0
+cash_off = []
+for user, _ in traders:
+    for number in simulator.account_numbers:
+        truth = {row.id: row.to_api() for row in simulator.transactions(number)}
+        ours = Transaction.objects.filter(account__user=user, account__account_number=number)
+        ids = list(ours.values_list("tastytrade_id", flat=True))
+        duplicated += len(ids) - len(set(ids))  # the same TastyTrade transaction stored twice or more
+        lost += len(set(truth) - set(ids))
+        unknown += len(set(ids) - set(truth))  # rows the broker does not have (a NULL id counts here too)
+        for row in ours.exclude(tastytrade_id=None).values("tastytrade_id", "raw", "net_value"):
+            expected = truth.get(row["tastytrade_id"])
+            if expected is not None and (
+                row["raw"] != expected
+                or row["net_value"] != signed(expected["net-value"], expected["net-value-effect"])
+            ):
+                mismatched += 1
+        cash = sum(ours.values_list("net_value", flat=True), Decimal(0))
+        if cash != simulator.truth(number).cash_balance:
+            cash_off.append(f"{user.email} {number}: {cash} vs {simulator.truth(number).cash_balance}")
+
+truth_after = sum(len(simulator.transactions(n)) for n in simulator.account_numbers)
+print(
+    f"\nsimulator now has {truth_after:,} transactions ({truth_after - truth_before} landed during the soak); "
+    f"{args.parallel} traders x {len(simulator.account_numbers)} accounts compared"
+)
+print(f"transactions lost:       {lost}")
+print(f"transactions duplicated: {duplicated}")
+print(f"transactions mismatched: {mismatched}")
+print(f"transactions unknown to the broker: {unknown}")
+print("cash matches the broker's cash balance" if not cash_off else "cash differs: " + "; ".join(cash_off))
+print(f"soak took {time.monotonic() - started:.0f} s")
+ok = lost == duplicated == mismatched == unknown == 0 and not cash_off
+print("all zero" if ok else "NOT ALL ZERO")
+sys.exit(0 if ok else 1)
