@@ -82,8 +82,29 @@ def realized_by(scope: Scope, breakdown: str) -> list[PnlLine]:
     return sorted(lines, key=lambda line: (-line.realized_pnl, line.label))
 
 
-def within(days: list[PnlLine], start: date | None, end: date | None) -> list[PnlLine]:
-    return [row for row in days if (start is None or row.key >= start) and (end is None or row.key <= end)]
+def realized_per_day(scope: Scope, *, first: date | None = None) -> DayAmounts:
+    """Only the realized P&L per trading day, oldest first: the dashboard's one P&L query, kept to one sum."""
+    rows = (
+        PnlEvent.objects.filter(account_id__in=scope.account_ids)
+        .on_days(first, None)
+        .values("trading_day")
+        .annotate(realized=Sum("realized_pnl"))
+        .order_by("trading_day")
+        .values_list("trading_day", "realized")
+    )
+    return [(day, exact(realized)) for day, realized in rows]
+
+
+def between(points: DayAmounts, start: date | None, end: date | None) -> DayAmounts:
+    return [(day, amount) for day, amount in points if (start is None or day >= start) and (end is None or day <= end)]
+
+
+def by_month(points: DayAmounts) -> DayAmounts:
+    months: dict[date, Decimal] = {}
+    for day, amount in points:
+        month = day.replace(day=1)
+        months[month] = months.get(month, ZERO) + amount
+    return list(months.items())
 
 
 def amounts(days: list[PnlLine]) -> DayAmounts:
@@ -158,10 +179,10 @@ class PnlSummary:
 
 
 def summary(
-    days: list[PnlLine], *, today: date, open_positions: list[pnl.OpenPosition], statistics: pnl.TradeStatistics
+    days: DayAmounts, *, today: date, open_positions: list[pnl.OpenPosition], statistics: pnl.TradeStatistics
 ) -> PnlSummary:
     def realized_since(first: date) -> Decimal:
-        return sum((row.realized_pnl for row in days if first <= row.key <= today), ZERO)
+        return sum((amount for day, amount in days if first <= day <= today), ZERO)
 
     marked = [position.unrealized_pnl for position in open_positions if position.unrealized_pnl is not None]
     return PnlSummary(
@@ -187,14 +208,14 @@ def dashboard_pnl(scope: Scope, open_positions: list[pnl.OpenPosition]) -> Dashb
     """Three queries' worth: realized P&L per day (since the range or the year began, whichever is
     earlier), statistics of the positions closed this year, and the open positions passed in."""
     year_start = date(scope.today.year, 1, 1)
-    days = realized_by_day(scope, first=min(scope.start, year_start) if scope.start else None)
+    days = realized_per_day(scope, first=min(scope.start, year_start) if scope.start else None)
     statistics = pnl.statistics(accounts=scope.account_queryset(), tz=scope.tz, first=year_start, last=scope.today)
-    shown = within(days, scope.start, scope.end)
+    shown = between(days, scope.start, scope.end)
     return DashboardPnl(
         summary=summary(days, today=scope.today, open_positions=open_positions, statistics=statistics),
-        monthly=chart_series(amounts(by_period(shown, "month")), label="%Y-%m"),
-        cumulative=chart_series(running_total(amounts(shown))),
-        calendar=chart_series(amounts(shown)),
+        monthly=chart_series(by_month(shown), label="%Y-%m"),
+        cumulative=chart_series(running_total(shown)),
+        calendar=chart_series(shown),
     )
 
 
