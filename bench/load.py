@@ -28,6 +28,7 @@ import random
 import re
 import secrets
 import shlex
+import shutil
 import socket
 import statistics
 import subprocess
@@ -258,6 +259,7 @@ finally:
         web.wait(timeout=30)
     simulator.terminate()
     simulator.wait(timeout=30)
+    shutil.rmtree(static_root, ignore_errors=True)  # the gunicorn log stays: its path is printed below
 
 
 def percentile(values: list[float], p: float) -> float:
