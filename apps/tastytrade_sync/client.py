@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx2
@@ -460,9 +459,3 @@ def parse_datetime(text: str) -> datetime:
     if parsed.tzinfo is None:
         raise BadResponse(f"timestamp without a zone: {text!r}")
     return parsed
-
-
-def decimal_or_none(value: Any) -> Decimal | None:
-    from apps.core.money import to_decimal
-
-    return None if value is None else to_decimal(value)

@@ -685,8 +685,3 @@ def _fail(run: SyncRun, exc: TastytradeError) -> None:
     AccountSync.objects.filter(account__connection=run.connection_id).exclude(completed_run=run).update(
         last_error_code=exc.code, last_error_message=exc.user_message
     )
-
-
-def is_syncing(connection: Connection, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return bool(connection.lease_expires_at and connection.lease_expires_at > now)
