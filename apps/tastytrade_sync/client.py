@@ -16,6 +16,7 @@ models expose.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -263,6 +264,8 @@ class Client:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._session: Session | None = None
+        # The next transactions page, requested while the caller writes the current one.
+        self._read_ahead: tuple[tuple, asyncio.Task] | None = None
 
     def __enter__(self) -> Client:
         # The SDK is async; its coroutines run on a private loop in a helper thread, so callers
@@ -283,6 +286,7 @@ class Client:
         if self._loop is None:
             return
         try:
+            self._drop_read_ahead()
             if self._session is not None:
                 self._run(self._session._client.aclose())  # the SDK exposes no public close
         finally:
@@ -299,6 +303,7 @@ class Client:
     def _call(self, make: Callable[[], Any]) -> Any:
         """Run one SDK coroutine with retries; `make` builds a fresh coroutine per attempt."""
         assert self._loop is not None and self._session is not None, "use Client as a context manager"
+        self._drop_read_ahead()  # one request at a time: the recorder holds the last body
         attempts = settings.TASTYTRADE_RETRY_ATTEMPTS
         deadline = time.monotonic() + settings.TASTYTRADE_RETRY_MAX_TOTAL_SECONDS
         refreshed = False
@@ -345,21 +350,59 @@ class Client:
     def transactions_page(
         self, account_number: str, *, start: date, end: date, page_offset: int, per_page: int
     ) -> TransactionPage:
-        """GET /accounts/{n}/transactions?sort=Asc&start-date&end-date&page-offset&per-page."""
+        """GET /accounts/{n}/transactions?sort=Asc&start-date&end-date&page-offset&per-page.
 
-        async def fetch() -> list:
-            return await self._account(account_number).get_history(
-                self._session, per_page=per_page, page_offset=page_offset, sort="Asc", start_date=start, end_date=end
-            )
+        When more pages follow, the next one is requested at once and waits here, so the caller's
+        database work on this page overlaps TastyTrade's work on the next (a first sync of 50,000
+        transactions spent about a third of its time waiting for pages).
+        """
+        query = (account_number, start, end, page_offset, per_page)
+        body = self._take_read_ahead(query)
+        if body is None:
+            body = self._call(lambda: self._transactions_body(*query))
+        page = _transaction_page(body, page_offset)
+        if page.total_pages is None:
+            more = len(page.items) >= per_page
+        else:
+            more = bool(page.items) and page_offset < page.total_pages - 1
+        if more:
+            following = (account_number, start, end, page_offset + 1, per_page)
+            task = self._run(_start_task(self._transactions_body(*following)))
+            self._read_ahead = (following, task)
+        return page
 
+    async def _transactions_body(
+        self, account_number: str, start: date, end: date, page_offset: int, per_page: int
+    ) -> Any:
+        params = {"per-page": per_page, "page-offset": page_offset, "sort": "Asc", "start-date": start, "end-date": end}
+        # The SDK's own pager (token refresh, checks), but with items kept as dicts: our tolerant
+        # parser reads the raw body, and the SDK's strict models (about 2 s per 50,000 items) would
+        # only refuse a value TastyTrade added later. TypeError: an item that is not an object; the
+        # body is recorded all the same and our parser skips it.
+        with contextlib.suppress(TypeError):
+            await self._session._paginate(_as_is, f"/accounts/{account_number}/transactions", params)
+        return self.recorder.body
+
+    def _take_read_ahead(self, query: tuple) -> Any:
+        """The body read ahead for `query`, or None (none, another query, or it failed: the caller
+        then asks again with retries, so a failure means the same as without reading ahead)."""
+        if self._read_ahead is None:
+            return None
+        wanted, task = self._read_ahead
+        self._read_ahead = None
+        if wanted != query:
+            self._run(_cancel_task(task))
+            return None
         try:
-            self._call(fetch)
-        except BadResponse:
-            # The SDK's strict models may refuse a value TastyTrade added later (a new action or
-            # instrument type). Our own parser is tolerant, so use the raw body when we have it.
-            if not _is_transactions_body(self.recorder.body):
-                raise
-        return _transaction_page(self.recorder.body, page_offset)
+            return self._run(_await_task(task))
+        except Exception:  # any failure: the retrying path asks again and decides
+            return None
+
+    def _drop_read_ahead(self) -> None:
+        if self._read_ahead is not None:
+            _, task = self._read_ahead
+            self._read_ahead = None
+            self._run(_cancel_task(task))
 
     def positions(self, account_number: str) -> list[dict[str, Any]]:
         """GET /accounts/{n}/positions (not paginated)."""
@@ -399,6 +442,23 @@ class Client:
         return _items(self.recorder.body)
 
 
+async def _start_task(coroutine: Any) -> asyncio.Task:
+    return asyncio.ensure_future(coroutine)
+
+
+async def _await_task(task: asyncio.Task) -> Any:
+    return await task
+
+
+async def _cancel_task(task: asyncio.Task) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+def _as_is(**item: Any) -> dict[str, Any]:
+    return item
+
+
 # -- parsing helpers ---------------------------------------------------------------------
 
 
@@ -410,13 +470,6 @@ def _items(body: Any) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         raise BadResponse("data.items is not a list")
     return [item for item in items if isinstance(item, dict)]
-
-
-def _is_transactions_body(body: Any) -> bool:
-    try:
-        return isinstance(body["data"]["items"], list)
-    except (TypeError, KeyError):
-        return False
 
 
 def _transaction_page(body: Any, page_offset: int) -> TransactionPage:

@@ -1025,6 +1025,14 @@ class Simulator:
             return self._envelope({"items": [balance]}, request)
         return self._envelope(balance, request)
 
+    def warm(self) -> None:
+        """Build each account's ledger and daily balances now, not on the first request: TastyTrade
+        has them stored, so a first sync against the served simulator should not wait for them."""
+        for number in self.account_numbers:
+            with self._lock:
+                self._ledger(number)
+            self.daily_balances(number)
+
     def daily_balances(self, account_number: str) -> list[tuple[date, dict]]:
         """End-of-day balances for every trading day from the first row to today (cached)."""
         with self._lock:

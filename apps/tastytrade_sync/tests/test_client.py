@@ -1,6 +1,7 @@
 """client.py at the HTTP boundary: error mapping, retries and headers (the simulator covers the rest)."""
 
 import json
+import time
 from datetime import date
 
 import httpx2
@@ -142,6 +143,76 @@ def test_the_raw_items_come_back_even_when_the_sdk_cannot_parse_a_new_value():
     body = {**EMPTY_PAGE, "data": {"items": [item]}}
     script = Script(**{"/oauth/token": [(200, TOKEN)], "api": [(200, body)]})
     assert read_page(script).items == [item]
+
+
+def page_of(offset: int, pages: int) -> dict:
+    item = {"id": 3100000000 + offset, "transaction-date": "2026-01-02", "executed-at": "2026-01-02T15:00:00Z"}
+    pagination = {"per-page": 1, "page-offset": offset, "total-items": pages, "total-pages": pages}
+    return {"data": {"items": [item]}, "pagination": pagination}
+
+
+def read_every_page(script: Script, pages: int) -> list[tt.TransactionPage]:
+    with make_client(script) as client:
+        return [
+            client.transactions_page(
+                "5WT00001", start=date(2026, 1, 1), end=date(2026, 1, 31), page_offset=n, per_page=1
+            )
+            for n in range(pages)
+        ]
+
+
+def page_offsets_asked(script: Script) -> list[str]:
+    return [r.url.params["page-offset"] for r in script.requests if r.url.path != "/oauth/token"]
+
+
+def test_reading_pages_in_order_asks_for_each_page_once():
+    script = Script(**{"/oauth/token": [(200, TOKEN)], "api": [(200, page_of(n, 3)) for n in range(3)]})
+    pages = read_every_page(script, 3)
+    assert [p.items[0]["id"] for p in pages] == [3100000000, 3100000001, 3100000002]
+    assert page_offsets_asked(script) == ["0", "1", "2"]
+
+
+def test_the_next_page_is_asked_for_before_the_caller_wants_it():
+    script = Script(**{"/oauth/token": [(200, TOKEN)], "api": [(200, page_of(0, 2)), (200, page_of(1, 2))]})
+    with make_client(script) as client:
+        client.transactions_page("5WT00001", start=date(2026, 1, 1), end=date(2026, 1, 31), page_offset=0, per_page=1)
+        for _ in range(200):  # the read-ahead runs on the client's own thread
+            if len(page_offsets_asked(script)) == 2:
+                break
+            time.sleep(0.01)
+        assert page_offsets_asked(script) == ["0", "1"]
+
+
+def test_a_page_read_ahead_that_failed_is_asked_again_with_retries():
+    answers = [(200, page_of(0, 2)), (503, {"error": "busy"}), (200, page_of(1, 2))]
+    script = Script(**{"/oauth/token": [(200, TOKEN)], "api": answers})
+    pages = read_every_page(script, 2)
+    assert pages[1].items[0]["id"] == 3100000001
+    assert page_offsets_asked(script) == ["0", "1", "1"]
+
+
+def test_asking_for_another_page_than_the_one_read_ahead_drops_the_read_ahead():
+    class ByOffset(Script):
+        def __call__(self, request):
+            self.requests.append(request)
+            if request.url.path == "/oauth/token":
+                return httpx2.Response(200, json=TOKEN)
+            return httpx2.Response(200, json=page_of(int(request.url.params["page-offset"]), 3))
+
+    script = ByOffset()
+    with make_client(script) as client:
+        query = {"start": date(2026, 1, 1), "end": date(2026, 1, 31), "per_page": 1}
+        client.transactions_page("5WT00001", page_offset=0, **query)
+        again = client.transactions_page("5WT00001", page_offset=0, **query)
+    assert again.items[0]["id"] == 3100000000
+
+
+def test_leaving_the_client_with_a_page_read_ahead_leaves_nothing_running():
+    script = Script(**{"/oauth/token": [(200, TOKEN)], "api": [(200, page_of(0, 2)), (200, page_of(1, 2))]})
+    with make_client(script) as client:
+        client.transactions_page("5WT00001", start=date(2026, 1, 1), end=date(2026, 1, 31), page_offset=0, per_page=1)
+        thread = client._thread
+    assert client._read_ahead is None and not thread.is_alive()
 
 
 def test_a_connection_reset_is_unavailable():

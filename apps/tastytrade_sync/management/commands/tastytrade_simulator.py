@@ -54,6 +54,7 @@ class Command(BaseCommand):
             environment=options["environment"],
             **credentials,
         )
+        simulator.warm()
         try:
             server = SimulatorServer(simulator, options["host"], options["port"], verbose=options["verbose"])
         except OSError as error:
