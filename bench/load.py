@@ -10,13 +10,15 @@ What it sets up, all on 127.0.0.1:
   (every trader has the same two accounts' ledger, P&L included), each signed in by a session row written
   directly (the sign-in form's rate limits would refuse 50 sign-ins from one address);
 - gunicorn exactly as the Procfile's web command starts it (3 workers unless WEB_CONCURRENCY says otherwise),
-  with the production settings and test-safe secrets.
+  and the sync worker as its worker line does, with the production settings and test-safe secrets.
 
 Then every trader, for `--duration` seconds: waits a think time drawn from `--think` seconds, then opens the
 dashboard, positions, transactions, reports or sync page, or presses Sync now (a real no-change sync against the
-simulator, at most once per 30 s per connection: the app answers a quicker press with "try again"). Every request
-carries X-Forwarded-Proto: https, as Heroku's router sends it (production redirects plain http). An error is any
-answer but 200 (pages) or 302 (Sync now), or no answer. It prints requests per second, p50/p95/p99 and errors,
+simulator, at most once per 30 s per connection: the app answers a quicker press with "try again"), and then
+follows the run as the page's script does: a POST to its continue URL every second until it ends ("follow sync";
+the worker carries the sync, so these only read progress). Every request carries X-Forwarded-Proto: https, as
+Heroku's router sends it (production redirects plain http). An error is any answer but 200 (pages, follow sync)
+or 302 (Sync now), or no answer. It prints requests per second, p50/p95/p99 and errors,
 overall and per page. Aim: no error and p95 <= 300 ms.
 """
 
@@ -61,6 +63,7 @@ PAGES = {
     "sync page": ("/sync/", 1),
     "Sync now": (None, 1),
 }
+FOLLOW = "follow sync"  # the page's script polling the run Sync now started, once a second until it ends
 
 
 def free_port() -> int:
@@ -74,6 +77,42 @@ def cpu_ticks() -> tuple[int, int]:
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = fields[3] + fields[4]  # idle + iowait
     return sum(fields) - idle, sum(fields)
+
+
+def process_ticks() -> dict[int, tuple[int, str, int]]:
+    """pid -> (parent pid, command name, user+system jiffies) for every process, from /proc."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        found[int(stat.parent.name)] = (int(fields[1]), name, int(fields[11]) + int(fields[12]))
+    return found
+
+
+def cpu_by_part(before: dict, after: dict, parts: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used between two process_ticks() by each part (a pid and its children), PostgreSQL
+    and everything else (this script and the machine's other work)."""
+
+    def part_of(pid: int) -> str:
+        seen = 0
+        while pid in after and seen < 50:
+            for part, root in parts.items():
+                if pid == root:
+                    return part
+            if after[pid][1] == "postgres":
+                return "PostgreSQL"
+            pid, seen = after[pid][0], seen + 1
+        return "other"
+
+    used: dict[str, float] = defaultdict(float)
+    hertz = os.sysconf("SC_CLK_TCK")
+    for pid, (_, _, ticks) in after.items():
+        used[part_of(pid)] += (ticks - (before[pid][2] if pid in before else 0)) / hertz
+    return used
 
 
 def wait_for(url: str, seconds: float = 60) -> None:
@@ -127,7 +166,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection as db  # noqa: E402
 
 from apps.accounts.models import User  # noqa: E402
-from apps.tastytrade_sync.models import Connection, SyncRun  # noqa: E402
+from apps.tastytrade_sync.models import Connection, SyncRun, SyncWorker  # noqa: E402
 from apps.tastytrade_sync.simulator import DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN  # noqa: E402
 from apps.tastytrade_sync.sync import sync_connection  # noqa: E402
 from apps.trades.models import Transaction  # noqa: E402
@@ -144,7 +183,7 @@ simulator = subprocess.Popen(
     stdout=subprocess.DEVNULL,
     stderr=subprocess.DEVNULL,
 )
-web = None
+web = worker = None
 log_path = Path(tempfile.mkstemp(prefix="tracker-load-gunicorn-", suffix=".log")[1])
 try:
     wait_for(settings.TASTYTRADE_SIMULATOR_URL + "/customers/me")
@@ -186,6 +225,16 @@ try:
     base = f"http://127.0.0.1:{web_port}"
     wait_for(base + "/healthz")
     print(f"gunicorn: {' '.join(argv[1:])}")
+    # -- the sync worker, as the Procfile starts it -----------------------------------------------------
+    line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("worker:"))
+    argv = shlex.split(line.removeprefix("worker:").strip())
+    argv[0] = sys.executable if argv[0] == "python" else argv[0]
+    worker = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **ENV}, stdout=log, stderr=subprocess.STDOUT)
+    while not SyncWorker.objects.alive().exists():
+        if worker.poll() is not None:
+            raise SystemExit(f"the sync worker stopped: see {log_path}")
+        time.sleep(0.2)
+    print(f"sync worker: {' '.join(argv[1:])}")
 
     # -- the load ---------------------------------------------------------------------------------------
     results: dict[str, list[float]] = defaultdict(list)
@@ -194,6 +243,40 @@ try:
 
     host = f"127.0.0.1:{web_port}"
     cpu: list[tuple[int, int]] = []
+    processes: list[dict] = []
+
+    async def timed(name: str, email: str, request) -> httpx2.Response | None:
+        started = time.perf_counter()
+        try:
+            response = await request
+        except httpx2.HTTPError as exc:
+            response, status = None, type(exc).__name__
+        else:
+            status = str(response.status_code)
+        results[name].append(time.perf_counter() - started)
+        expected = 302 if name == "Sync now" else 200
+        if response is None or response.status_code != expected:
+            errors[name].append(f"{email}: {status}")
+            return None
+        return response
+
+    async def click(client, name: str, email: str, csrf: str, connection_pk: int) -> str | None:
+        """One page or Sync now; returns where Sync now sent the trader."""
+        if PAGES[name][0] is not None:
+            await timed(name, email, client.get(PAGES[name][0]))
+            return None
+        form = {"csrfmiddlewaretoken": csrf, "next": "/dashboard/"}
+        response = await timed(name, email, client.post(f"/sync/connections/{connection_pk}/sync/", data=form))
+        location = response.headers.get("location", "") if response else ""
+        if response and not location.startswith("/dashboard/"):
+            errors[name].append(f"{email}: sent to {location!r}")
+        return location
+
+    async def follow(client, run_pk: str, email: str, csrf: str) -> bool:
+        """One poll of a run's progress; True while the run is still going."""
+        headers = {"X-CSRFToken": csrf, "X-Requested-With": "fetch"}
+        response = await timed(FOLLOW, email, client.post(f"/sync/runs/{run_pk}/continue/", headers=headers))
+        return bool(response and response.json()["active"])
 
     async def drive() -> None:
         """Every trader opens the dashboard once (not counted); then the clock starts for all of them."""
@@ -215,6 +298,7 @@ try:
                 if warmed == len(cookies):
                     deadline[0] = time.monotonic() + args.duration
                     cpu.append(cpu_ticks())
+                    processes.append(process_ticks())
                     ready.set()
                 await ready.wait()
                 names, weights = zip(*((name, weight) for name, (_, weight) in PAGES.items()), strict=True)
@@ -223,27 +307,17 @@ try:
                     if time.monotonic() >= deadline[0]:
                         return
                     name = random.choices(names, weights)[0]
-                    started = time.perf_counter()
-                    try:
-                        if PAGES[name][0] is None:
-                            response = await client.post(
-                                f"/sync/connections/{connection_pk}/sync/",
-                                data={"csrfmiddlewaretoken": csrf, "next": "/dashboard/"},
-                            )
-                            location = response.headers.get("location", "")
-                            ok = response.status_code == 302 and location.startswith("/dashboard/")
-                        else:
-                            response = await client.get(PAGES[name][0])
-                            ok = response.status_code == 200
-                        status = str(response.status_code)
-                    except httpx2.HTTPError as exc:
-                        ok, status = False, type(exc).__name__
-                    results[name].append(time.perf_counter() - started)
-                    if not ok:
-                        errors[name].append(f"{email}: {status}")
+                    location = await click(client, name, email, csrf, connection_pk)
+                    run = re.search(r"[?&]run=(\d+)", location or "")
+                    while run and time.monotonic() < deadline[0]:
+                        # As static/js/sync.js does: ask every second until the run is over.
+                        await asyncio.sleep(1)
+                        if not await follow(client, run[1], email, csrf):
+                            break
 
         await asyncio.gather(*(one(*cookie) for cookie in cookies))
         cpu.append(cpu_ticks())
+        processes.append(process_ticks())
 
     print(
         f"load: {args.users} traders, think time {THINK_LOW:g}-{THINK_HIGH:g} s, {args.duration:g} s "
@@ -254,9 +328,10 @@ try:
     asyncio.run(drive())
     elapsed = args.duration  # requests are started inside this window; the last ones may end a little after
 finally:
-    if web is not None:
-        web.terminate()
-        web.wait(timeout=30)
+    for process in (web, worker):
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=30)
     simulator.terminate()
     simulator.wait(timeout=30)
     shutil.rmtree(static_root, ignore_errors=True)  # the gunicorn log stays: its path is printed below
@@ -271,7 +346,7 @@ everything = [value for values in results.values() for value in values]
 error_count = sum(len(e) for e in errors.values())
 print()
 print(f"{'':14} {'requests':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
-for name in PAGES:
+for name in [*PAGES, FOLLOW]:
     values = results[name]
     if values:
         print(
@@ -287,6 +362,10 @@ mean = statistics.mean(everything) * 1000
 print(f"\n{len(everything) / elapsed:.1f} requests/s over {elapsed:.1f} s; mean {mean:.0f} ms")
 (busy0, total0), (busy1, total1) = cpu
 print(f"machine CPU busy during the load: {100 * (busy1 - busy0) / (total1 - total0):.0f}% of {os.cpu_count()} cores")
+parts = {"gunicorn": web.pid, "sync worker": worker.pid, "simulator": simulator.pid, "load driver": os.getpid()}
+used = cpu_by_part(*processes, parts)
+ranked = sorted(used.items(), key=lambda item: -item[1])
+print("CPU seconds used: " + ", ".join(f"{part} {seconds:.1f}" for part, seconds in ranked))
 runs = SyncRun.objects.order_by("pk")[sync_runs_before:]
 outcomes = defaultdict(int)
 for run in runs:

@@ -1,8 +1,10 @@
-"""The Heroku shape: collectstatic, then the Procfile's web command serving /healthz and hashed static files."""
+"""The Heroku shape: collectstatic, the release phase, the Procfile's web command serving /healthz and hashed
+static files, and its sync worker."""
 
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -46,9 +48,9 @@ def fresh_database_url(tmp_path_factory) -> str:
     return f"{server}/tracker_heroku_boot"
 
 
-def release_command() -> list[str]:
-    line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("release:"))
-    argv = shlex.split(line.removeprefix("release:").strip())
+def procfile_command(kind: str) -> list[str]:
+    line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith(f"{kind}:"))
+    argv = shlex.split(line.removeprefix(f"{kind}:").strip())
     return [sys.executable if argv[0] == "python" else argv[0], *argv[1:]]
 
 
@@ -67,7 +69,7 @@ def production_server(tmp_path_factory):
         "STATIC_ROOT": str(static_root),
     }
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run(release_command(), cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(procfile_command("release"), cwd=ROOT, env=env, check=True, capture_output=True)
     port = free_port()
     # A file, not a pipe: an unread pipe fills up and blocks the workers.
     process = subprocess.Popen(web_command(port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -82,20 +84,20 @@ def production_server(tmp_path_factory):
                 log.seek(0)
                 raise AssertionError(log.read().decode()) from None
             time.sleep(0.2)
-    yield base, static_root
+    yield base, static_root, env
     process.terminate()
     process.wait(timeout=20)
     log.close()
 
 
 def test_gunicorn_from_the_procfile_answers_healthz(production_server):
-    base, _ = production_server
+    base, _, _ = production_server
     with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
         assert response.status == 200
 
 
 def test_hashed_static_files_are_served_with_a_long_cache_header(production_server):
-    base, static_root = production_server
+    base, static_root, _ = production_server
     hashed = next(static_root.glob("vendor/bootstrap/bootstrap.min.*.css"))
     request = urllib.request.Request(
         f"{base}/static/vendor/bootstrap/{hashed.name}", headers={"X-Forwarded-Proto": "https"}
@@ -106,8 +108,20 @@ def test_hashed_static_files_are_served_with_a_long_cache_header(production_serv
 
 
 def test_release_phase_migrated_the_empty_database(production_server):
-    base, _ = production_server
+    base, _, _ = production_server
     # /accounts/login/ reads allauth's and our tables: it only renders on a migrated database.
     request = urllib.request.Request(base + "/accounts/login/", headers={"X-Forwarded-Proto": "https"})
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
+
+
+def test_the_procfile_worker_runs_and_stops_cleanly_on_sigterm(production_server):
+    _, _, env = production_server
+    worker = subprocess.Popen(procfile_command("worker"), cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "started" in worker.stdout.readline()
+        worker.send_signal(signal.SIGTERM)  # what Heroku sends on a restart, 30 s before SIGKILL
+        assert worker.wait(timeout=10) == 0
+        assert "stopped" in worker.stdout.read()
+    finally:
+        worker.kill()

@@ -1,7 +1,11 @@
+from __future__ import annotations
+
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from apps.core.models import TimestampedModel
@@ -67,6 +71,16 @@ class Connection(TimestampedModel):
         return bool(self.encrypted_refresh_token)
 
 
+class SyncRunQuerySet(models.QuerySet):
+    def waiting(self) -> SyncRunQuerySet:
+        """Runs with work left that no live process carries: queued, paused, or left running by a
+        process that died (a live sync holds its connection's lease). Fresh requests first."""
+        free = Q(connection__lease_expires_at__isnull=True) | Q(connection__lease_expires_at__lt=timezone.now())
+        return self.filter(free, status__in=["queued", "running", "partial"]).order_by(
+            Case(When(status="queued", then=0), default=1), "started_at"
+        )
+
+
 class SyncRun(models.Model):
     """One sync of one connection: what triggered it, how it ended, what it wrote."""
 
@@ -100,6 +114,8 @@ class SyncRun(models.Model):
     error_code = models.CharField(max_length=32, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
 
+    objects = SyncRunQuerySet.as_manager()
+
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["connection", "-started_at"])]
@@ -131,3 +147,21 @@ class AccountSync(models.Model):
 
     def __str__(self) -> str:
         return f"sync state of {self.account}"
+
+
+class WorkerQuerySet(models.QuerySet):
+    def alive(self) -> WorkerQuerySet:
+        """Workers heard from lately: while one is, pages leave syncs to it instead of running them."""
+        return self.filter(seen_at__gte=timezone.now() - timedelta(seconds=settings.SYNC_WORKER_ALIVE_SECONDS))
+
+
+class SyncWorker(models.Model):
+    """A running `sync_worker` process (host:pid), which says it is alive every second or so."""
+
+    name = models.CharField(max_length=100, unique=True)
+    seen_at = models.DateTimeField()
+
+    objects = WorkerQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.name

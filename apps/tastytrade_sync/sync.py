@@ -35,12 +35,13 @@ from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, Posi
 
 from . import crypto
 from .client import AuthError, Client, TastytradeError, Unavailable, parse_datetime
-from .models import AccountSync, Connection, SyncRun
+from .models import AccountSync, Connection, SyncRun, SyncWorker
 from .symbols import parse_option_symbol
 
 logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120
+ACTIVE_STATUSES = [SyncRun.Status.QUEUED, SyncRun.Status.RUNNING, SyncRun.Status.PARTIAL]
 FIRST_SYNC_FALLBACK_DAYS = 5 * 366
 MONEY_FIELDS = {
     "value": "value",
@@ -129,6 +130,13 @@ def sync_connection(
     else:
         SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING)
         run.status = SyncRun.Status.RUNNING
+    # We hold the lease, so any other run still marked running was left by a process that died.
+    connection.runs.filter(status=SyncRun.Status.RUNNING).exclude(pk=run.pk).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error_code="stopped",
+        error_message="Stopped before finishing (the server restarted); the next sync carried on from there.",
+    )
     counts = Counts()
     budget = Budget(budget_seconds)
     try:
@@ -203,9 +211,13 @@ def create_connection(
 
 
 def queue_sync(*, connection: Connection, trigger: str) -> SyncRun:
-    """A run the sync page (or the scheduler) will carry out; returns the active one if any."""
-    active = connection.runs.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.PARTIAL]).first()
+    """A run the sync worker (or, without one, the page) will carry out; returns the active one if any."""
+    active = connection.runs.filter(status__in=ACTIVE_STATUSES).first()
     return active or SyncRun.objects.create(connection=connection, trigger=trigger, status=SyncRun.Status.QUEUED)
+
+
+def worker_is_alive() -> bool:
+    return SyncWorker.objects.alive().exists()
 
 
 def sync_on_login(sender, request, user, **kwargs) -> None:

@@ -15,7 +15,7 @@ from apps.trades.models import BrokerAccount
 from . import client as tt
 from .forms import AccountsForm, DisconnectForm, OAuthStartForm, PersonalGrantForm
 from .models import Connection, SyncRun
-from .sync import create_connection, queue_sync, sync_connection
+from .sync import create_connection, queue_sync, sync_connection, worker_is_alive
 
 
 def get_connection_for_user(request, pk: int) -> Connection:
@@ -167,9 +167,10 @@ def sync_now(request, pk: int):
         messages.info(request, "A sync ran moments ago; try again in a few seconds.")
         return redirect(next_url(request))
     run = queue_sync(connection=connection, trigger=SyncRun.Trigger.MANUAL)
-    run = sync_connection(
-        connection=connection, trigger=run.trigger, run=run, budget_seconds=settings.SYNC_REQUEST_BUDGET_SECONDS
-    )
+    if not worker_is_alive():  # no worker: this request carries the first slice itself
+        run = sync_connection(
+            connection=connection, trigger=run.trigger, run=run, budget_seconds=settings.SYNC_REQUEST_BUDGET_SECONDS
+        )
     messages.info(request, run_message(run))
     target = next_url(request)
     return redirect(f"{target}?run={run.pk}" if run.pk and run.is_active else target)
@@ -177,9 +178,10 @@ def sync_now(request, pk: int):
 
 @require_POST
 def run_continue(request, pk: int):
-    """Polled by the page while a run is active: do one more budgeted slice, report progress."""
+    """Polled by the page while a run is active: report progress, and without a sync worker
+    first carry the run one budgeted slice further."""
     run = get_run_for_user(request, pk)
-    if run.is_active:
+    if run.is_active and not worker_is_alive():
         result = sync_connection(
             connection=run.connection, trigger=run.trigger, run=run, budget_seconds=settings.SYNC_REQUEST_BUDGET_SECONDS
         )
@@ -211,6 +213,8 @@ def run_message(run: SyncRun) -> str:
         return "Already syncing: the sync in progress will finish on its own."
     if run.status == SyncRun.Status.FAILED:
         return run.error_message
+    if run.status == SyncRun.Status.QUEUED:
+        return "Sync queued: it starts in a moment and this page follows it."
     if run.is_active:
         return (
             f"Syncing: {run.accounts_done} of {run.accounts_total or '?'} accounts done, "

@@ -150,6 +150,17 @@ def trade_fees(instrument: Instrument, quantity: Decimal, *, opening: bool, sell
     }
 
 
+def _crosses_zero(instrument: Instrument, held: Decimal, quantity: Decimal) -> bool:
+    """Whether buying (+) or selling (-) `quantity` takes a holding of `held` through zero.
+
+    Futures rows say only Buy or Sell, so a futures fill may cross; every other row says open or
+    close, and TastyTrade books a close for no more than the position it closes.
+    """
+    if instrument.instrument_type == "Future" or not held or (held > 0) == (quantity > 0):
+        return False
+    return abs(quantity) > abs(held)
+
+
 def quantity_text(quantity: Decimal) -> str:
     return format(quantity.normalize(), "f")
 
@@ -296,6 +307,31 @@ class Book:
         group: str,
     ) -> None:
         price = self.price(instrument, day)
+        venue = self.rng.choice(VENUES[instrument.instrument_type])
+        bits = self.rng.getrandbits(64)  # one draw for the exchange's reference numbers
+        held = self.holding(instrument.symbol)
+        if _crosses_zero(instrument, held, quantity):
+            # Another play holds the other side of this contract and the broker nets by symbol. A
+            # closing row never closes more than is held, so the fill posts as a close of what is
+            # held and an open of the rest (the second row's reference numbers are derived, not
+            # drawn, so the random stream the rest of the history comes from stays where it was).
+            self._post_fill(day, moment, instrument, -held, price, order_id, leg_count, group, venue, bits)
+            quantity, bits = quantity + held, bits + 1
+        self._post_fill(day, moment, instrument, quantity, price, order_id, leg_count, group, venue, bits)
+
+    def _post_fill(
+        self,
+        day: date,
+        moment: datetime,
+        instrument: Instrument,
+        quantity: Decimal,
+        price: Decimal,
+        order_id: int,
+        leg_count: int,
+        group: str,
+        venue: str,
+        bits: int,
+    ) -> None:
         held = self.holding(instrument.symbol)
         buying = quantity > 0
         size = abs(quantity)
@@ -313,8 +349,6 @@ class Book:
             gross = (price * size * instrument.multiplier).quantize(CENT, ROUND_HALF_UP)
             value = -gross if buying else gross
         fees = trade_fees(instrument, size, opening=opening, selling=not buying, value=abs(value))
-        venue = self.rng.choice(VENUES[instrument.instrument_type])
-        bits = self.rng.getrandbits(64)  # one draw for the exchange's reference numbers
         row = Transaction(
             id=0,
             account_number=self.number,
@@ -497,30 +531,42 @@ class Book:
                 continue
             # Stock changes hands at the strike: a short put or a long call buys, the others sell.
             shares = size * instrument.multiplier
-            buys = instrument.is_call != short
             stock = equity(instrument.underlying)
+            signed = shares if instrument.is_call != short else -shares
             held = self.holding(stock.symbol)
-            opening = not held or (held > 0) == buys
-            action = ("Buy" if buys else "Sell") + (" to Open" if opening else " to Close")
-            gross = (instrument.strike * shares).quantize(CENT, ROUND_HALF_UP)
-            self.receive_deliver(
-                day,
-                moment,
-                stock,
-                action,
-                f"{action} {quantity_text(shares)} {stock.symbol} @ {instrument.strike:.2f}",
-                shares,
-                action=action,
-                price=instrument.strike,
-                value=-gross if buys else gross,
-                clearing_fee=-DELIVERY_FEE,
-            )
-            signed = shares if buys else -shares
-            self._move(stock, signed, instrument.strike)
+            # As with a fill, a delivery through zero closes what is held and opens the rest; the
+            # assignment fee is charged once, on the first row.
+            pieces = [-held, signed + held] if _crosses_zero(stock, held, signed) else [signed]
+            for index, piece in enumerate(pieces):
+                self._deliver(day, moment, stock, piece, instrument.strike, charged=index == 0)
             delivered[stock.symbol] = delivered.get(stock.symbol, ZERO) + signed
         for symbol, shares in delivered.items():
             if shares and symbol not in self.wheels:
                 self.start(day, liquidate(self, day, symbol, shares))
+
+    def _deliver(
+        self, day: date, moment: datetime, stock: Instrument, quantity: Decimal, strike: Decimal, *, charged: bool
+    ) -> None:
+        """One stock delivery row of an assignment or exercise, at the strike."""
+        held = self.holding(stock.symbol)
+        buys = quantity > 0
+        shares = abs(quantity)
+        opening = not held or (held > 0) == buys
+        action = ("Buy" if buys else "Sell") + (" to Open" if opening else " to Close")
+        gross = (strike * shares).quantize(CENT, ROUND_HALF_UP)
+        self.receive_deliver(
+            day,
+            moment,
+            stock,
+            action,
+            f"{action} {quantity_text(shares)} {stock.symbol} @ {strike:.2f}",
+            shares,
+            action=action,
+            price=strike,
+            value=-gross if buys else gross,
+            clearing_fee=-DELIVERY_FEE if charged else None,
+        )
+        self._move(stock, quantity, strike)
 
     def _mark_futures(self, day: date) -> None:
         for symbol, quantity in list(self.holdings.items()):

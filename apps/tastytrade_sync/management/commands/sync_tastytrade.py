@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.models import User
 from apps.tastytrade_sync.models import Connection, SyncRun
-from apps.tastytrade_sync.sync import sync_connection
+from apps.tastytrade_sync.sync import ACTIVE_STATUSES, sync_connection
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
             connections = connections.filter(user=user)
         failed = 0
         for connection in connections:
-            paused = connection.runs.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.PARTIAL]).first()
+            paused = connection.runs.filter(status__in=ACTIVE_STATUSES).first()
             run = sync_connection(connection=connection, trigger=SyncRun.Trigger.SCHEDULE, run=paused)
             failed += run.status == SyncRun.Status.FAILED
             self.stdout.write(

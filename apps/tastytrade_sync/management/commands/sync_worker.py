@@ -1,0 +1,59 @@
+"""Procfile `worker:`: carry out queued syncs (Sync now, sign-in) off the web processes.
+
+While a worker is alive, pressing Sync now only queues a run and the page shows its progress;
+no web process spends seconds talking to TastyTrade, so pages stay fast for everyone else.
+Without one, pages run syncs themselves in budgeted slices, as before.
+"""
+
+import os
+import signal
+import socket
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from django.utils import timezone
+
+from apps.tastytrade_sync.models import SyncRun, SyncWorker
+from apps.tastytrade_sync.sync import sync_connection
+
+IDLE_SECONDS = 1.0
+
+
+class Command(BaseCommand):
+    help = "Run queued TastyTrade syncs until stopped (SIGTERM finishes the current slice first)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--until-idle", action="store_true", help="stop once no run is waiting")
+
+    def handle(self, *args, **options) -> None:
+        self.stopping = False
+        signal.signal(signal.SIGTERM, self._stop)
+        name = f"{socket.gethostname()}:{os.getpid()}"[:100]
+        SyncWorker.objects.filter(seen_at__lt=timezone.now() - timedelta(days=1)).delete()  # long-gone workers
+        self.stdout.write(f"sync worker {name} started")
+        try:
+            while not self.stopping:
+                close_old_connections()  # a restarted database must not end the worker
+                SyncWorker.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
+                run = SyncRun.objects.waiting().select_related("connection").first()
+                if run is None:
+                    if options["until_idle"]:
+                        break
+                    time.sleep(IDLE_SECONDS)
+                    continue
+                result = sync_connection(
+                    connection=run.connection,
+                    trigger=run.trigger,
+                    run=run,
+                    budget_seconds=settings.SYNC_WORKER_SLICE_SECONDS,
+                )
+                self.stdout.write(f"run {run.pk} ({run.connection.user_id}): {result.status}, {result.inserted} new")
+        finally:
+            SyncWorker.objects.filter(name=name).delete()
+        self.stdout.write(f"sync worker {name} stopped")
+
+    def _stop(self, signum, frame) -> None:
+        self.stopping = True
