@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from apps.tastytrade_sync.simulator import Ledger, Scenario, Simulator
+from apps.tastytrade_sync.simulator.market import equity, equity_option
 from apps.tastytrade_sync.simulator.scenario import History
 
 ZERO = Decimal(0)
@@ -174,6 +175,75 @@ def test_a_spread_settles_with_both_legs_in_the_money_into_no_shares(history):
             sells = sum(r.quantity for r in pair if r.action.startswith("Sell"))
             found = found or (buys == sells and len({r.price for r in pair}) == 2)
         assert found
+
+
+def mislabelled(rows) -> list:
+    """Rows whose open/close label the position they meet contradicts: a close of more than is held
+    (or of nothing), an open against an opposite position. Positions net by symbol, as the broker's do."""
+    held: dict[str, Decimal] = defaultdict(Decimal)
+    wrong = []
+    for row in sorted(rows, key=lambda row: row.sort_key):
+        before = held[row.symbol]
+        if row.transaction_sub_type in {"Expiration", "Assignment", "Exercise"}:
+            held[row.symbol] -= row.quantity if before > 0 else -row.quantity
+        elif row.action and row.quantity:
+            buying = row.action.startswith("Buy")
+            against = bool(before) and (before > 0) != buying
+            if row.action.endswith("to Close") and not (against and row.quantity <= abs(before)):
+                wrong.append(row)
+            if row.action.endswith("to Open") and against:
+                wrong.append(row)
+            held[row.symbol] += row.quantity if buying else -row.quantity
+    return wrong
+
+
+def test_no_row_closes_more_than_is_held_or_opens_against_an_opposite_position(history):
+    for _, rows in every_account(history):
+        assert mislabelled(rows) == []
+
+
+def small_book(day: date):
+    """A one-day history's only account, to place orders in by hand (ticker KO is not held)."""
+    history = History(Scenario(seed=1, accounts=1, start=day, days=1))
+    book = next(iter(history.books.values()))
+    assert not book.holding("KO")
+    return history, book
+
+
+def test_a_fill_through_zero_closes_what_is_held_and_opens_the_rest_in_one_order_at_one_instant():
+    day = date(2025, 3, 3)
+    history, book = small_book(day)
+    call = equity_option("KO", "KO", date(2025, 4, 17), True, Decimal(60))
+    book.order(day, [(call, Decimal(2))])
+    book.order(day, [(call, Decimal(-5))])
+    rows = [row for row in history._commit(history.rng) if row.symbol == call.symbol]
+    assert [(row.action, row.quantity) for row in rows] == [
+        ("Buy to Open", 2),
+        ("Sell to Close", 2),
+        ("Sell to Open", 3),
+    ]
+    assert rows[1].order_id == rows[2].order_id and rows[1].executed_at == rows[2].executed_at
+    assert rows[1].id < rows[2].id
+    # TastyTrade's $1 per contract is charged to open, never to close.
+    assert (rows[1].commission, rows[2].commission) == (ZERO, Decimal(-3))
+    assert book.holding(call.symbol) == -3
+
+
+def test_a_delivery_through_zero_sells_the_shares_held_then_opens_short_with_one_assignment_fee():
+    day = date(2025, 3, 3)
+    history, book = small_book(day)
+    strike = book.market.round_strike("KO", book.market.price("KO", day) * 2)
+    put = equity_option("KO", "KO", day, False, strike)
+    book.order(day, [(equity("KO"), Decimal(30))])
+    book.order(day, [(put, Decimal(1))])
+    book.settle(day)  # the put is exercised: 100 shares are sold at the strike
+    rows = [row for row in history._commit(history.rng) if row.symbol == "KO"]
+    assert [(row.transaction_sub_type, row.quantity, row.price) for row in rows[1:]] == [
+        ("Sell to Close", 30, strike),
+        ("Sell to Open", 70, strike),
+    ]
+    assert [row.clearing_fees for row in rows[1:]] == [Decimal("-5.00"), None]
+    assert book.holding("KO") == -70
 
 
 def test_index_options_settle_in_cash_with_two_rows_per_event(history):

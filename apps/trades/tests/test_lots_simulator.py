@@ -2,8 +2,9 @@
 
 Rows go through the sync's own normalisation, positions and balances come from the simulator's API,
 exactly as a sync would store them. Every closed piece's realized P&L, every open lot, the open
-quantities and the cash must equal the ground truth to the last digit, and reconciliation must be
-green.
+quantities and the cash must equal the ground truth to the last digit, reconciliation must be
+green, and the engine must find nothing to report as a data issue (the simulator posts only
+histories TastyTrade could).
 """
 
 from collections import defaultdict
@@ -17,7 +18,15 @@ from apps.tastytrade_sync.simulator import Scenario, Simulator
 from apps.tastytrade_sync.sync import normalize_transaction, position_fields
 from apps.tastytrade_sync.tests.simulator_fixtures import access_token, api
 from apps.trades.lots import recompute_account
-from apps.trades.models import BalanceSnapshot, Lot, PnlEvent, PositionSnapshot, ReconciliationCheck, Transaction
+from apps.trades.models import (
+    BalanceSnapshot,
+    DataIssue,
+    Lot,
+    PnlEvent,
+    PositionSnapshot,
+    ReconciliationCheck,
+    Transaction,
+)
 from apps.trades.tests.factories import BrokerAccountFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -117,3 +126,8 @@ def test_reconciliation_is_green_on_simulator_data(simulated):
         ReconciliationCheck.Kind.CASH: ReconciliationCheck.Status.MATCH,
         ReconciliationCheck.Kind.FEES: ReconciliationCheck.Status.MATCH,
     }
+
+
+def test_a_simulated_history_leaves_no_data_issue_such_as_a_close_without_an_open(simulated):
+    account, _ = simulated
+    assert list(DataIssue.objects.filter(account=account).values_list("kind", "symbol", "message")) == []
