@@ -8,6 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.trades.models import BrokerAccount
@@ -59,6 +60,7 @@ def sync_page(request):
     return render(request, "tastytrade_sync/sync.html", context)
 
 
+@sensitive_post_parameters("client_secret", "refresh_token")  # masked in error reports and DEBUG pages
 def connect(request):
     form = PersonalGrantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -122,3 +122,18 @@ def test_stored_credentials_are_encrypted_not_plain(connection):
 
 def test_stored_credentials_decrypt_for_their_own_row(connection):
     assert Connection.objects.get().refresh_token == SENTINEL
+
+
+def test_the_connect_form_secrets_are_masked_in_error_reports(rf, user):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from apps.tastytrade_sync.views import connect
+
+    request = rf.post(
+        reverse("tastytrade_sync:connect"),
+        {"label": "x", "environment": "sandbox", "client_secret": "s3cret-value", "refresh_token": ""},
+    )
+    request.user = user
+    connect(request)  # the form is invalid (no refresh token): it renders again, nothing is sent anywhere
+    masked = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert masked["client_secret"] != "s3cret-value" and "s3cret-value" not in str(masked)
