@@ -32,6 +32,7 @@ from django.db.models.functions import Trunc, TruncDate
 from apps.core.money import ZERO
 from apps.trades.models import (
     CHARGE_FIELDS,
+    FEE_FIELDS,
     BalanceSnapshot,
     DataIssue,
     Lot,
@@ -54,13 +55,6 @@ def ledger_amount(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(LEDGER_PRECISION)
 
 
-FEE_FIELDS = [
-    "clearing_fees",
-    "regulatory_fees",
-    "proprietary_index_option_fees",
-    "currency_conversion_fees",
-    "other_charge",
-]
 # Every charge except commission, as one SQL expression (the Transaction.fees property, per row).
 FEES = F("clearing_fees") + F("regulatory_fees") + F("proprietary_index_option_fees")
 FEES = FEES + F("currency_conversion_fees") + F("other_charge")

@@ -15,13 +15,12 @@ from django.db.models import Count, F, Sum
 
 from apps.core.money import ZERO
 from apps.trades import pnl
-from apps.trades.models import PnlEvent, exact
+from apps.trades.models import FEE_FIELDS, PnlEvent, exact
 
 from .metrics import STRATEGY_LABELS, chart_series
 from .scope import Scope
 
 DayAmounts = list[tuple[date, Decimal]]
-FEE_FIELDS = pnl.FEE_COLUMNS
 BREAKDOWNS = {"underlying": "underlying_symbol", "strategy": "position__strategy"}
 
 

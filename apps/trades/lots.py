@@ -57,6 +57,7 @@ from django.utils import timezone
 from apps.trades.bulk import delete_for_account, insert_rows, update_rows
 from apps.trades.chains import rebuild_chains
 from apps.trades.models import (
+    CHARGE_FIELDS,
     BrokerAccount,
     Chain,
     DataIssue,
@@ -88,15 +89,7 @@ RESCAN_WINDOW = timedelta(days=45)
 UPDATED_MARGIN = timedelta(hours=1)
 EDITED_AFTER_CREATION = timedelta(seconds=1)
 
-FEE_FIELDS = (
-    "commission",
-    "clearing_fees",
-    "regulatory_fees",
-    "proprietary_index_option_fees",
-    "currency_conversion_fees",
-    "other_charge",
-)
-NO_FEES = (ZERO,) * len(FEE_FIELDS)
+NO_FEES = (ZERO,) * len(CHARGE_FIELDS)
 
 TRADE = Transaction.Type.TRADE
 RECEIVE_DELIVER = Transaction.Type.RECEIVE_DELIVER
@@ -168,7 +161,7 @@ ROW_FIELDS = (
     "price",
     "value",
     "net_value",
-    *FEE_FIELDS,
+    *CHARGE_FIELDS,
     "executed_at",
     "transaction_date",
     "order_id",
@@ -1388,7 +1381,7 @@ def _load_event(item: dict) -> Event:
 # --- Reading the ledger and writing results ------------------------------------------------------
 
 
-DECIMAL_FIELDS = {"strike", "multiplier", "quantity", "price", "value", "net_value", *FEE_FIELDS}
+DECIMAL_FIELDS = {"strike", "multiplier", "quantity", "price", "value", "net_value", *CHARGE_FIELDS}
 
 
 def _rows(transactions) -> list[Row]:
@@ -1504,7 +1497,7 @@ LOT_FIELDS = (
 EVENT_FIELDS = (
     "account", "key", "kind", "lot", "position", "closing_transaction", "executed_at", "trading_day",
     "opened_at", "symbol", "underlying_symbol", "instrument_type", "quantity", "opening_cash", "variation",
-    "closing_cash", *FEE_FIELDS, "realized_pnl",
+    "closing_cash", *CHARGE_FIELDS, "realized_pnl",
 )  # fmt: skip
 ISSUE_FIELDS = ("account", "key", "kind", "transaction", "executed_at", "symbol", "message")
 
@@ -1631,7 +1624,7 @@ def _write(engine: Engine, account: BrokerAccount) -> None:
     # Events of earlier runs amended by a late cash-settlement row.
     update_rows(
         PnlEvent,
-        ("kind", "closing_cash", *FEE_FIELDS, "realized_pnl"),
+        ("kind", "closing_cash", *CHARGE_FIELDS, "realized_pnl"),
         ((e.kind, e.closing_cash, *e.fees, e.realized_pnl, e.pk) for e in engine.touched_events.values()),
     )
     waiting = [event for s in engine.settlements.values() for event in s.events if event.pk is None]

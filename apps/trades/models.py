@@ -72,15 +72,16 @@ class TransactionQuerySet(models.QuerySet):
         return self.filter(transaction_type=Transaction.Type.TRADE)
 
 
-# What a transaction was charged: the commission and every fee, each a signed amount (charges negative).
-CHARGE_FIELDS = (
-    "commission",
+# Every fee a transaction carries besides the commission, each a signed amount (charges negative).
+FEE_FIELDS = (
     "clearing_fees",
     "regulatory_fees",
     "proprietary_index_option_fees",
     "currency_conversion_fees",
     "other_charge",
 )
+# All it was charged: the commission, then the fees.
+CHARGE_FIELDS = ("commission", *FEE_FIELDS)
 
 
 class Transaction(TimestampedModel):

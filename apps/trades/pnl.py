@@ -18,7 +18,7 @@ from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 
 from apps.core.money import round_cents
-from apps.trades.models import BrokerAccount, Lot, PnlEvent, PositionSnapshot, Strategy, Transaction, exact
+from apps.trades.models import FEE_FIELDS, BrokerAccount, Lot, PnlEvent, PositionSnapshot, Strategy, Transaction, exact
 
 ZERO = Decimal(0)
 GROUPINGS = ("year", "month", "day", "underlying", "strategy", "instrument-type")
@@ -26,18 +26,11 @@ NONE_KEY = "(none)"
 ACCOUNT_FEE_SUB_TYPES = ("Fee", "Balance Adjustment")
 DIVIDEND_SUB_TYPES = ("Dividend",)
 INTEREST_SUB_TYPES = ("Credit Interest", "Debit Interest")
-FEE_COLUMNS = (
-    "clearing_fees",
-    "regulatory_fees",
-    "proprietary_index_option_fees",
-    "currency_conversion_fees",
-    "other_charge",
-)
 
 
 def _fees_expression():
-    expression = F(FEE_COLUMNS[0])
-    for column in FEE_COLUMNS[1:]:
+    expression = F(FEE_FIELDS[0])
+    for column in FEE_FIELDS[1:]:
         expression = expression + F(column)
     return expression
 
@@ -114,7 +107,7 @@ def realized_pnl_by(
         group.closed_events += closed
 
     charged = Transaction.objects.filter(account__in=accounts).filter(_day_bounds(first, last, tz))
-    charged = charged.exclude(Q(commission=0) & Q(**{f"{column}": 0 for column in FEE_COLUMNS}))
+    charged = charged.exclude(Q(commission=0) & Q(**{f"{column}": 0 for column in FEE_FIELDS}))
     if by == "strategy":
         for key, commission, fees in _charges_by_strategy(charged, accounts):
             group = row(key)
