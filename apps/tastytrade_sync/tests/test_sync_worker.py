@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -164,3 +165,22 @@ def test_another_users_run_is_not_followed(client, connection, live_worker, djan
     client.force_login(other)
     run = queue_sync(connection=connection, trigger=SyncRun.Trigger.MANUAL)
     assert client.post(reverse("tastytrade_sync:run_continue", args=[run.pk])).status_code == 404
+
+
+def test_a_database_error_does_not_end_the_worker(connection, server):
+    run = queue_sync(connection=connection, trigger=SyncRun.Trigger.MANUAL)
+    real_waiting = SyncRun.objects.waiting
+    answers = iter([OperationalError("the server closed the connection unexpectedly")])
+
+    def waiting():
+        for answer in answers:
+            raise answer
+        return real_waiting()
+
+    with (
+        mock.patch.object(SyncRun.objects, "waiting", waiting),
+        mock.patch("apps.tastytrade_sync.management.commands.sync_worker.RETRY_SECONDS", 0),
+    ):
+        call_command("sync_worker", "--until-idle", stdout=io.StringIO())
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED

@@ -5,6 +5,8 @@ no web process spends seconds talking to TastyTrade, so pages stay fast for ever
 Without one, pages run syncs themselves in budgeted slices, as before.
 """
 
+import contextlib
+import logging
 import os
 import signal
 import socket
@@ -13,13 +15,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 from apps.tastytrade_sync.models import SyncRun, SyncWorker
 from apps.tastytrade_sync.sync import sync_connection
 
 IDLE_SECONDS = 1.0
+RETRY_SECONDS = 5.0
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -36,24 +41,34 @@ class Command(BaseCommand):
         self.stdout.write(f"sync worker {name} started")
         try:
             while not self.stopping:
-                close_old_connections()  # a restarted database must not end the worker
-                SyncWorker.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
-                run = SyncRun.objects.waiting().select_related("connection").first()
-                if run is None:
+                try:
+                    worked = self._step(name)
+                except DatabaseError:
+                    # The database restarting or failing over must not end the worker: wait, then reconnect.
+                    logger.exception("sync worker %s: database error; retrying in %s s", name, RETRY_SECONDS)
+                    time.sleep(RETRY_SECONDS)
+                    continue
+                if not worked:
                     if options["until_idle"]:
                         break
                     time.sleep(IDLE_SECONDS)
-                    continue
-                result = sync_connection(
-                    connection=run.connection,
-                    trigger=run.trigger,
-                    run=run,
-                    budget_seconds=settings.SYNC_WORKER_SLICE_SECONDS,
-                )
-                self.stdout.write(f"run {run.pk} ({run.connection.user_id}): {result.status}, {result.inserted} new")
         finally:
-            SyncWorker.objects.filter(name=name).delete()
+            with contextlib.suppress(DatabaseError):
+                SyncWorker.objects.filter(name=name).delete()
         self.stdout.write(f"sync worker {name} stopped")
+
+    def _step(self, name: str) -> bool:
+        """Check in, then carry the next waiting run one slice further; False when none waits."""
+        close_old_connections()
+        SyncWorker.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
+        run = SyncRun.objects.waiting().select_related("connection").first()
+        if run is None:
+            return False
+        result = sync_connection(
+            connection=run.connection, trigger=run.trigger, run=run, budget_seconds=settings.SYNC_WORKER_SLICE_SECONDS
+        )
+        self.stdout.write(f"run {run.pk} (user {run.connection.user_id}): {result.status}, {result.inserted} new")
+        return True
 
     def _stop(self, signum, frame) -> None:
         self.stopping = True
