@@ -71,11 +71,13 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from apps.accounts.models import User  # noqa: E402
 from apps.core.money import signed  # noqa: E402
 from apps.tastytrade_sync.models import Connection, SyncRun  # noqa: E402
 from apps.tastytrade_sync.simulator import Scenario, Simulator  # noqa: E402
+from apps.tastytrade_sync.sync import ACTIVE_STATUSES  # noqa: E402
 from apps.trades.models import Transaction  # noqa: E402
 
 call_command("migrate", verbosity=0)
@@ -135,7 +137,7 @@ with simulator.serve() as server:
     durations: list[float] = []  # seconds from a run's start to its end, of runs that succeeded: kill moments
     outcomes: Counter = Counter()
     fault_counts: Counter = Counter()
-    kills = late_rows = 0
+    kills = late_rows = carried = 0
     print(
         f"{len(slots)} syncs by {args.parallel} traders in {len(slots) // args.parallel} rounds, {len(to_kill)} to kill"
     )
@@ -157,13 +159,15 @@ with simulator.serve() as server:
             last_run = (
                 SyncRun.objects.filter(connection=connection).order_by("-pk").values_list("pk", flat=True).first()
             )
-            running.append((trader_number, connection, last_run or 0, sync_command(user.email)))
-        for trader_number, connection, last_run, process in running:
+            # A run a killed sync left behind: the next sync carries it on rather than starting another.
+            left = connection.runs.filter(status__in=ACTIVE_STATUSES).values_list("pk", flat=True).first()
+            running.append((trader_number, connection, last_run or 0, left, sync_command(user.email)))
+        for trader_number, connection, last_run, left, process in running:
             if (round_number, trader_number) in to_kill:
-                # Once its run has started, wait a random part of a typical sync, then SIGKILL.
+                # Once its sync holds the lease, wait a random part of a typical sync, then SIGKILL.
                 deadline = time.monotonic() + 60
                 while process.poll() is None and time.monotonic() < deadline:
-                    if SyncRun.objects.filter(connection=connection, pk__gt=last_run).exists():
+                    if Connection.objects.filter(pk=connection.pk, lease_expires_at__gt=timezone.now()).exists():
                         break
                     time.sleep(0.01)
                 # A little past a typical run's end too: the P&L recompute after the sync is fair game.
@@ -182,9 +186,12 @@ with simulator.serve() as server:
                     to_kill.add(dice.choice(later))
             process.wait(timeout=300)
             run = SyncRun.objects.filter(connection=connection, pk__gt=last_run).order_by("-pk").first()
+            if run is None and left is not None:
+                run = SyncRun.objects.get(pk=left)
+                carried += 1
             status = run.status if run else "no run"
             outcomes[status] += 1
-            if status == SyncRun.Status.SUCCEEDED:
+            if status == SyncRun.Status.SUCCEEDED and run.pk != left:
                 durations.append((run.finished_at - run.started_at).total_seconds())
         done = (round_number + 1) * args.parallel
         if done % 20 == 0 or done == len(slots):
@@ -196,6 +203,7 @@ with simulator.serve() as server:
                 flush=True,
             )
 
+    print(f"syncs that carried on the run a killed sync left: {carried}")
     print(f"killed {kills} syncs with SIGKILL; each time the lease row was expired directly instead of waiting 120 s")
     print("faults installed: " + ", ".join(f"{name} x{n}" for name, n in fault_counts.most_common()))
     print(f"late rows posted in the past week between syncs: {late_rows}")
@@ -205,8 +213,11 @@ with simulator.serve() as server:
     for user, connection in traders:
         expire_lease(connection)
         sync_command(user.email).wait(timeout=300)
-        final = SyncRun.objects.filter(connection=connection).order_by("-pk").first()
+        final = SyncRun.objects.filter(connection=connection, finished_at__isnull=False).order_by("-finished_at")[0]
         print(f"final clean sync of {user.email}: {final.status}")
+    left_running = SyncRun.objects.filter(status__in=ACTIVE_STATUSES).count()
+    stopped = SyncRun.objects.filter(error_code="stopped").count()
+    print(f"runs killed mid-sync that the next sync marked stopped: {stopped}; runs still shown active: {left_running}")
 
 # -- the ledger against the truth -------------------------------------------------------------------------
 lost = duplicated = mismatched = unknown = 0
@@ -241,6 +252,6 @@ print(f"transactions mismatched: {mismatched}")
 print(f"transactions unknown to the broker: {unknown}")
 print("cash matches the broker's cash balance" if not cash_off else "cash differs: " + "; ".join(cash_off))
 print(f"soak took {time.monotonic() - started:.0f} s")
-ok = lost == duplicated == mismatched == unknown == 0 and not cash_off
+ok = lost == duplicated == mismatched == unknown == left_running == 0 and not cash_off
 print("all zero" if ok else "NOT ALL ZERO")
 sys.exit(0 if ok else 1)
