@@ -131,9 +131,11 @@ with simulator.serve() as server:
         traders.append((user, connection))
 
     slots = [(r, t) for r in range(args.syncs // args.parallel) for t in range(args.parallel)]
-    # Every trader's first sync (the whole history, the most pages) is among the killed; the rest at random.
+    # Every trader's first sync (the whole history, the most pages) is among the killed; the rest at random in
+    # the first three quarters, leaving the last quarter for kills that miss (a sync that ends first) to move to.
     first_syncs = slots[: args.parallel]
-    to_kill = set(first_syncs) | set(dice.sample(slots[args.parallel :], args.kills - len(first_syncs)))
+    planned = slots[args.parallel : len(slots) * 3 // 4]
+    to_kill = set(first_syncs) | set(dice.sample(planned, args.kills - len(first_syncs)))
     durations: list[float] = []  # seconds from a run's start to its end, of runs that succeeded: kill moments
     outcomes: Counter = Counter()
     fault_counts: Counter = Counter()
@@ -142,7 +144,15 @@ with simulator.serve() as server:
         f"{len(slots)} syncs by {args.parallel} traders in {len(slots) // args.parallel} rounds, {len(to_kill)} to kill"
     )
 
-    for round_number in range(len(slots) // args.parallel):
+    rounds = len(slots) // args.parallel
+    round_number = -1
+    while True:
+        round_number += 1
+        if round_number >= rounds:
+            # A kill that missed (its sync ended first) moved to a later sync; past the last, add rounds.
+            if kills >= args.kills or round_number >= rounds + 20:
+                break
+            to_kill |= {(round_number, t) for t in range(min(args.parallel, args.kills - kills))}
         simulator.faults.clear()
         for _ in range(dice.randint(0, 3)):
             name, install = dice.choice(FAULTS)
@@ -203,6 +213,8 @@ with simulator.serve() as server:
                 flush=True,
             )
 
+    extra = (round_number - rounds) * args.parallel
+    print(f"{sum(outcomes.values())} syncs ({max(extra, 0)} past the {len(slots)} to land the last kills)")
     print(f"syncs that carried on the run a killed sync left: {carried}")
     print(f"killed {kills} syncs with SIGKILL; each time the lease row was expired directly instead of waiting 120 s")
     print("faults installed: " + ", ".join(f"{name} x{n}" for name, n in fault_counts.most_common()))
