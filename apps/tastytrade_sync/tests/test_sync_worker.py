@@ -2,6 +2,7 @@
 
 import io
 from datetime import UTC, datetime, time, timedelta
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -12,6 +13,7 @@ from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.tastytrade_sync.management.commands import sync_worker
 from apps.tastytrade_sync.models import Connection, SyncRun, SyncWorker
 from apps.tastytrade_sync.sync import create_connection, queue_sync, sync_connection
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
@@ -170,17 +172,32 @@ def test_another_users_run_is_not_followed(client, connection, live_worker, djan
 def test_a_database_error_does_not_end_the_worker(connection, server):
     run = queue_sync(connection=connection, trigger=SyncRun.Trigger.MANUAL)
     real_waiting = SyncRun.objects.waiting
-    answers = iter([OperationalError("the server closed the connection unexpectedly")])
+    errors = iter([OperationalError("the server closed the connection unexpectedly")])
 
     def waiting():
-        for answer in answers:
-            raise answer
+        for error in errors:
+            raise error
         return real_waiting()
+
+    command = sync_worker.Command(stdout=io.StringIO())
+
+    def sleep(seconds):
+        if seconds == sync_worker.IDLE_SECONDS:  # idle: the queue is done, so stop as SIGTERM would
+            command.stopping = True
 
     with (
         mock.patch.object(SyncRun.objects, "waiting", waiting),
-        mock.patch("apps.tastytrade_sync.management.commands.sync_worker.RETRY_SECONDS", 0),
+        mock.patch.object(sync_worker, "time", SimpleNamespace(sleep=sleep)),
     ):
-        call_command("sync_worker", "--until-idle", stdout=io.StringIO())
+        call_command(command)
     run.refresh_from_db()
     assert run.status == SyncRun.Status.SUCCEEDED
+
+
+def test_a_one_off_worker_run_reports_a_database_error(connection, server):
+    queue_sync(connection=connection, trigger=SyncRun.Trigger.MANUAL)
+    with (
+        mock.patch.object(SyncRun.objects, "waiting", mock.Mock(side_effect=OperationalError("gone"))),
+        pytest.raises(OperationalError),
+    ):
+        call_command("sync_worker", "--until-idle", stdout=io.StringIO())

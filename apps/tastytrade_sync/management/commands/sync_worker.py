@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from apps.tastytrade_sync.models import SyncRun, SyncWorker
@@ -44,6 +44,8 @@ class Command(BaseCommand):
                 try:
                     worked = self._step(name)
                 except DatabaseError:
+                    if options["until_idle"]:
+                        raise  # a one-off run reports the failure instead of waiting for the database
                     # The database restarting or failing over must not end the worker: wait, then reconnect.
                     logger.exception("sync worker %s: database error; retrying in %s s", name, RETRY_SECONDS)
                     time.sleep(RETRY_SECONDS)
@@ -59,7 +61,8 @@ class Command(BaseCommand):
 
     def _step(self, name: str) -> bool:
         """Check in, then carry the next waiting run one slice further; False when none waits."""
-        close_old_connections()
+        if not connection.in_atomic_block:  # inside a transaction (a test's), closing would lose it
+            close_old_connections()  # drop a connection the database closed or that outlived CONN_MAX_AGE
         SyncWorker.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
         run = SyncRun.objects.waiting().select_related("connection").first()
         if run is None:
