@@ -16,7 +16,6 @@ models expose.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -377,10 +376,15 @@ class Client:
         params = {"per-page": per_page, "page-offset": page_offset, "sort": "Asc", "start-date": start, "end-date": end}
         # The SDK's own pager (token refresh, checks), but with items kept as dicts: our tolerant
         # parser reads the raw body, and the SDK's strict models (about 2 s per 50,000 items) would
-        # only refuse a value TastyTrade added later. TypeError: an item that is not an object; the
-        # body is recorded all the same and our parser skips it.
-        with contextlib.suppress(TypeError):
+        # only refuse a value TastyTrade added later.
+        self.recorder.body = None  # never hand back an earlier request's body
+        try:
             await self._session._paginate(_as_is, f"/accounts/{account_number}/transactions", params)
+        except TypeError:
+            # An item that is not an object: the page arrived, our parser skips that item. Before
+            # any page arrived (say, in the token refresh) it is a real failure.
+            if self.recorder.body is None:
+                raise
         return self.recorder.body
 
     def _take_read_ahead(self, query: tuple) -> Any:
@@ -389,14 +393,15 @@ class Client:
         if self._read_ahead is None:
             return None
         wanted, task = self._read_ahead
-        self._read_ahead = None
         if wanted != query:
-            self._run(_cancel_task(task))
+            self._drop_read_ahead()
             return None
         try:
-            return self._run(_await_task(task))
+            body = self._run(_await_task(task))
         except Exception:  # any failure: the retrying path asks again and decides
-            return None
+            body = None
+        self._read_ahead = None  # only now: interrupted while waiting, __exit__ must still cancel it
+        return body
 
     def _drop_read_ahead(self) -> None:
         if self._read_ahead is not None:

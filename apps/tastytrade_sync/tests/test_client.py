@@ -236,3 +236,16 @@ def test_a_connection_reset_is_unavailable():
 
 def test_net_liq_times_without_iso_form_are_read_as_utc():
     assert tt.parse_datetime("2023-06-08 13:30:00+00").isoformat() == "2023-06-08T13:30:00+00:00"
+
+
+def test_a_failure_before_any_page_arrives_is_never_answered_with_an_earlier_page():
+    # TastyTrade's token answer without a usable lifetime breaks the SDK's refresh (a TypeError)
+    # before the page is asked for; the page before must not come back in its place.
+    bad_token = {"access_token": "access-2", "token_type": "Bearer", "expires_in": None}
+    script = Script(**{"/oauth/token": [(200, TOKEN), (200, bad_token)], "api": [(200, page_of(0, 1))]})
+    with make_client(script) as client:
+        query = {"start": date(2026, 1, 1), "end": date(2026, 1, 31), "page_offset": 0, "per_page": 1}
+        client.transactions_page("5WT00001", **query)
+        client._session.session_expiration = 0  # the token has run out: the next call refreshes
+        with pytest.raises(TypeError):
+            client.transactions_page("5WT00001", **query)
