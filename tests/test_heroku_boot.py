@@ -69,7 +69,8 @@ def production_server(tmp_path_factory):
         "STATIC_ROOT": str(static_root),
     }
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run(procfile_command("release"), cwd=ROOT, env=env, check=True, capture_output=True)
+    release = subprocess.run(procfile_command("release"), cwd=ROOT, env=env, capture_output=True, text=True)
+    assert release.returncode == 0, release.stdout + release.stderr
     port = free_port()
     # A file, not a pipe: an unread pipe fills up and blocks the workers.
     process = subprocess.Popen(web_command(port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

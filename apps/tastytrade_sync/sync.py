@@ -93,6 +93,10 @@ class Budget:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
 
+class _LeaseLost(Exception):
+    """Another process took this connection's lease: this one was too slow to renew it and must stop."""
+
+
 class _BudgetExceeded(Exception):
     pass
 
@@ -127,8 +131,12 @@ def sync_connection(
         return SyncRun(connection=connection, trigger=trigger, status=SyncRun.Status.SKIPPED)
     if run is None:
         run = SyncRun.objects.create(connection=connection, trigger=trigger, status=SyncRun.Status.RUNNING)
+    elif not SyncRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(status=SyncRun.Status.RUNNING):
+        # The caller's copy is stale: another process finished this run meanwhile. Never revive it.
+        _release_lease(connection, token)
+        run.refresh_from_db()
+        return run
     else:
-        SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING)
         run.status = SyncRun.Status.RUNNING
     # We hold the lease, so any other run still marked running was left by a process that died.
     connection.runs.filter(status=SyncRun.Status.RUNNING).exclude(pk=run.pk).update(
@@ -139,6 +147,7 @@ def sync_connection(
     )
     counts = Counts()
     budget = Budget(budget_seconds)
+    lease_lost = False
     try:
         api = client or client_for(connection)
         with api:
@@ -152,6 +161,11 @@ def sync_connection(
             connection.status = Connection.Status.ACTIVE
     except _BudgetExceeded:
         run.status = SyncRun.Status.PARTIAL
+    except _LeaseLost:
+        # The process that took over carries the run on from the checkpoints; its counts and
+        # status are the run's now, so leave them alone.
+        logger.warning("sync run %s stopped: connection %s was taken over", run.pk, connection.pk)
+        lease_lost = True
     except (AuthError, crypto.DecryptionError) as exc:
         if isinstance(exc, crypto.DecryptionError):
             # The key that sealed these credentials is gone: only reconnecting can help.
@@ -171,14 +185,15 @@ def sync_connection(
         run.error_code = "internal"
         run.error_message = "Something went wrong on our side during the sync. It has been logged; try again later."
     finally:
-        run.fetched += counts.fetched
-        run.inserted += counts.inserted
-        run.updated += counts.updated
-        run.unchanged += counts.unchanged
-        if run.status != SyncRun.Status.PARTIAL:
-            run.finished_at = timezone.now()
-        run.save()
-        _release_lease(connection, token)
+        if not lease_lost:
+            run.fetched += counts.fetched
+            run.inserted += counts.inserted
+            run.updated += counts.updated
+            run.unchanged += counts.unchanged
+            if run.status != SyncRun.Status.PARTIAL:
+                run.finished_at = timezone.now()
+            run.save()
+            _release_lease(connection, token)
     for account in BrokerAccount.objects.filter(pk__in=counts.changed_accounts):
         # Explicit, not a signal: a reader sees the P&L recompute follow the sync.
         lots.recompute_account(account=account)
@@ -281,8 +296,9 @@ def _sync_accounts(
         state, _ = AccountSync.objects.get_or_create(account=account)
         if state.completed_run_id == run.pk:
             continue  # finished in an earlier slice of this run
+        _renew_lease(connection.pk, token)
         _sync_transactions(account=account, state=state, api=api, run=run, counts=counts, budget=budget, token=token)
-        _sync_positions_and_balances(account=account, api=api)
+        _sync_positions_and_balances(account=account, api=api, token=token)
         state.completed_run = run
         state.last_success_at = timezone.now()
         state.last_error_code = state.last_error_message = ""
@@ -354,12 +370,14 @@ def _sync_window(
         )
         rows = [normalize_transaction(item) for item in page.items]
         with transaction.atomic():
+            # First: it checks the lease is still ours and locks the connection row until this page is
+            # committed, so a process that took the lease over cannot write the same page meanwhile.
+            _renew_lease(account.connection_id, token)
             _upsert(account, rows, counts)
             last_day = max((r["transaction_date"] for r in rows), default=None)
             if last_day and (state.checkpoint is None or last_day > state.checkpoint):
                 # Everything dated before the last row's day is in: resume from there at worst.
                 _save_checkpoint(state, last_day)
-            _renew_lease(account.connection_id, token)
         seen.update(r["tastytrade_id"] for r in rows)
         counts.fetched += len(rows)
         SyncRun.objects.filter(pk=run.pk).update(fetched=run.fetched + counts.fetched)  # progress for the page
@@ -495,9 +513,10 @@ def _link_reversals(account: BrokerAccount, rows: list[dict[str, Any]]) -> None:
             ).update(reverses_id=target)
 
 
-def _sync_positions_and_balances(*, account: BrokerAccount, api: Client) -> None:
+def _sync_positions_and_balances(*, account: BrokerAccount, api: Client, token: str) -> None:
     now = timezone.now()
     positions = [position_fields(item) for item in api.positions(account.account_number)]
+    _renew_lease(account.connection_id, token)  # each call may take its whole retry time
     balance = api.balance(account.account_number)
     last_snapshot = (
         BalanceSnapshot.objects.filter(account=account, time_of_day="EOD").order_by("-snapshot_date").first()
@@ -507,7 +526,9 @@ def _sync_positions_and_balances(*, account: BrokerAccount, api: Client) -> None
         if last_snapshot
         else (account.opened_at.date() if account.opened_at else now.date() - timedelta(days=365))
     )
+    _renew_lease(account.connection_id, token)
     snapshots = api.balance_snapshots(account.account_number, start=since, end=now.date())
+    _renew_lease(account.connection_id, token)
     last_point = NetLiqPoint.objects.filter(account=account).order_by("-time").first()
     history_start = (
         last_point.time - timedelta(days=1) if last_point else (account.opened_at or now - timedelta(days=365))
@@ -517,6 +538,7 @@ def _sync_positions_and_balances(*, account: BrokerAccount, api: Client) -> None
     except Unavailable:
         history = []  # the sandbox serves no net-liq history (502); the sync goes on without it
     with transaction.atomic():
+        _renew_lease(account.connection_id, token)
         PositionSnapshot.objects.filter(account=account).delete()
         PositionSnapshot.objects.bulk_create(
             [PositionSnapshot(account=account, as_of=now, **p) for p in _merge_positions(positions)]
@@ -685,9 +707,12 @@ def _acquire_lease(connection: Connection) -> str | None:
 
 
 def _renew_lease(connection_id: int | None, token: str) -> None:
-    Connection.objects.filter(pk=connection_id, lease_token=token).update(
+    """Extend our lease, or raise _LeaseLost when it lapsed and another process took it."""
+    renewed = Connection.objects.filter(pk=connection_id, lease_token=token).update(
         lease_expires_at=timezone.now() + timedelta(seconds=LEASE_SECONDS)
     )
+    if not renewed:
+        raise _LeaseLost
 
 
 def _release_lease(connection: Connection, token: str) -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.core.money import signed
 from apps.tastytrade_sync.client import Client
@@ -232,3 +233,58 @@ def test_the_sentinel_refresh_token_appears_nowhere(user, user_client, caplog, t
     assert sentinel not in html
     assert sentinel not in caplog.text
     assert sentinel not in "".join(dump)
+
+
+class TakenOverClient(Client):
+    """A sync too slow to renew its lease: before its `pages`-th page, another process takes the lease."""
+
+    def __init__(self, *args, connection, pages, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connection, self.pages = connection, pages
+
+    def transactions_page(self, *args, **kwargs):
+        page = super().transactions_page(*args, **kwargs)
+        self.pages -= 1
+        if self.pages == 0:
+            Connection.objects.filter(pk=self.connection.pk).update(
+                lease_token="the-other-process", lease_expires_at=timezone.now() + timedelta(seconds=60)
+            )
+        return page
+
+
+def taken_over(connection, simulator, pages) -> SyncRun:
+    client = TakenOverClient(
+        client_secret=simulator.client_secret,
+        refresh_token=simulator.refresh_token,
+        base_url="http://simulator.invalid",
+        transport=simulator.transport(),
+        sleep=lambda seconds: None,
+        connection=connection,
+        pages=pages,
+    )
+    return sync_connection(connection=connection, trigger=SyncRun.Trigger.MANUAL, client=client)
+
+
+def test_a_sync_whose_lease_was_taken_over_writes_no_further_page(connection, tiny, settings):
+    settings.SYNC_PAGE_SIZE = 25
+    with at_close(tiny):
+        taken_over(connection, tiny, pages=2)
+    assert Transaction.objects.count() == 25  # the first page only: the second met a lease no longer ours
+
+
+def test_a_sync_whose_lease_was_taken_over_leaves_the_run_and_the_lease_to_the_other_process(connection, tiny):
+    with at_close(tiny):
+        run = taken_over(connection, tiny, pages=1)
+    run.refresh_from_db()
+    connection.refresh_from_db()
+    assert (run.status, run.finished_at, connection.lease_token) == (SyncRun.Status.RUNNING, None, "the-other-process")
+
+
+def test_a_run_another_process_finished_is_never_revived_by_a_stale_copy(connection, tiny):
+    with at_close(tiny):
+        run = sync(connection, tiny)
+        stale = SyncRun.objects.get(pk=run.pk)
+        stale.status = SyncRun.Status.PARTIAL  # what a page loaded before the run finished holds
+        again = sync(connection, tiny, run=stale)
+    assert again.status == SyncRun.Status.SUCCEEDED and SyncRun.objects.count() == 1
+    assert not Connection.objects.get(pk=connection.pk).lease_token

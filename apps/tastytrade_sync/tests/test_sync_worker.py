@@ -187,7 +187,7 @@ def test_a_database_error_does_not_end_the_worker(connection, server):
 
     with (
         mock.patch.object(SyncRun.objects, "waiting", waiting),
-        mock.patch.object(sync_worker, "time", SimpleNamespace(sleep=sleep)),
+        mock.patch.object(sync_worker, "time", SimpleNamespace(sleep=sleep, monotonic=sync_worker.time.monotonic)),
     ):
         call_command(command)
     run.refresh_from_db()
@@ -201,3 +201,53 @@ def test_a_one_off_worker_run_reports_a_database_error(connection, server):
         pytest.raises(OperationalError),
     ):
         call_command("sync_worker", "--until-idle", stdout=io.StringIO())
+
+
+def test_an_unexpected_error_does_not_end_the_worker(connection, server):
+    run = queue_sync(connection=connection, trigger=SyncRun.Trigger.MANUAL)
+    calls = []
+
+    def syncing(**kwargs):
+        calls.append(kwargs["run"].pk)
+        if len(calls) == 1:
+            raise ZeroDivisionError("a bug met on one account's data")
+        return sync_connection(**kwargs)
+
+    command = sync_worker.Command(stdout=io.StringIO())
+
+    def sleep(seconds):
+        if seconds == sync_worker.IDLE_SECONDS:
+            command.stopping = True
+
+    with (
+        mock.patch.object(sync_worker, "sync_connection", syncing),
+        mock.patch.object(sync_worker, "time", SimpleNamespace(sleep=sleep, monotonic=sync_worker.time.monotonic)),
+    ):
+        call_command(command)
+    run.refresh_from_db()
+    assert (calls, run.status) == ([run.pk, run.pk], SyncRun.Status.SUCCEEDED)
+
+
+def test_the_worker_gives_paused_runs_slices_in_turn(user, other_user, django_user_model):
+    third = django_user_model.objects.create_user("carol@example.com", "carol-password-1")
+    earlier = timezone.now() - timedelta(minutes=10)
+    runs = [
+        SyncRunFactory(
+            connection=ConnectionFactory(user=owner),
+            status=SyncRun.Status.PARTIAL,
+            started_at=earlier + timedelta(minutes=n),
+        )
+        for n, owner in enumerate([user, other_user, third])
+    ]
+    command = sync_worker.Command(stdout=io.StringIO())
+    served = []
+
+    def slice_of(*, run, **kwargs):
+        served.append(run.pk)
+        if len(served) == 6:
+            command.stopping = True
+        return run  # still paused: it needs more slices
+
+    with mock.patch.object(sync_worker, "sync_connection", slice_of):
+        call_command(command)
+    assert served == [r.pk for r in runs] * 2

@@ -35,6 +35,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         self.stopping = False
+        self.served: dict[int, float] = {}  # run id -> when this worker last gave it a slice
         signal.signal(signal.SIGTERM, self._stop)
         name = f"{socket.gethostname()}:{os.getpid()}"[:100]
         SyncWorker.objects.filter(seen_at__lt=timezone.now() - timedelta(days=1)).delete()  # long-gone workers
@@ -43,11 +44,12 @@ class Command(BaseCommand):
             while not self.stopping:
                 try:
                     worked = self._step(name)
-                except DatabaseError:
+                except Exception:
                     if options["until_idle"]:
-                        raise  # a one-off run reports the failure instead of waiting for the database
-                    # The database restarting or failing over must not end the worker: wait, then reconnect.
-                    logger.exception("sync worker %s: database error; retrying in %s s", name, RETRY_SECONDS)
+                        raise  # a one-off run reports the failure instead of carrying on
+                    # Neither the database restarting nor a bug met on one account's data (the P&L
+                    # recompute runs after the sync) may end the worker: log it, wait, go on.
+                    logger.exception("sync worker %s: step failed; going on in %s s", name, RETRY_SECONDS)
                     time.sleep(RETRY_SECONDS)
                     continue
                 if not worked:
@@ -64,9 +66,13 @@ class Command(BaseCommand):
         if not connection.in_atomic_block:  # inside a transaction (a test's), closing would lose it
             close_old_connections()  # drop a connection the database closed or that outlived CONN_MAX_AGE
         SyncWorker.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
-        run = SyncRun.objects.waiting().select_related("connection").first()
-        if run is None:
+        waiting = list(SyncRun.objects.waiting().select_related("connection")[:100])
+        if not waiting:
             return False
+        # Fresh requests first; among the rest, the one this worker served longest ago (round robin).
+        run = min(waiting, key=lambda r: (r.status != SyncRun.Status.QUEUED, self.served.get(r.pk, 0.0)))
+        self.served = {r.pk: self.served[r.pk] for r in waiting if r.pk in self.served}
+        self.served[run.pk] = time.monotonic()
         result = sync_connection(
             connection=run.connection, trigger=run.trigger, run=run, budget_seconds=settings.SYNC_WORKER_SLICE_SECONDS
         )
