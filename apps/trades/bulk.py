@@ -64,7 +64,9 @@ def _adapters(model: type[models.Model], fields: Sequence[str]):
     return connection, adapters
 
 
-def _prepared(adapters, rows: Iterable[Sequence]) -> list[list]:
+def _prepared(adapters, rows: Iterable[Sequence]) -> list[Sequence]:
+    if all(adapt is None for adapt in adapters):
+        return list(rows)  # PostgreSQL: the driver adapts every value itself
     return [
         [adapt(value) if adapt is not None else value for adapt, value in zip(adapters, row, strict=True)]
         for row in rows

@@ -288,3 +288,14 @@ def test_a_run_another_process_finished_is_never_revived_by_a_stale_copy(connect
         again = sync(connection, tiny, run=stale)
     assert (again.status, again.finished_at, again.unchanged) == (run.status, run.finished_at, run.unchanged)
     assert not Connection.objects.get(pk=connection.pk).lease_token
+
+
+def test_a_short_last_page_without_pagination_is_still_held_to_the_total_reported_before(user, settings):
+    settings.SYNC_PAGE_SIZE = 20
+    simulator = Simulator(Scenario(seed=1, accounts=1, start=date(2024, 3, 1), days=40))
+    connection = ConnectionFactory(user=user, credentials=(simulator.client_secret, simulator.refresh_token))
+    simulator.faults.duplicate_item(mode="shift", on=2, method="GET")  # page 2 repeats one row and skips one
+    simulator.faults.drop_pagination(on=9, method="GET")  # the short last page comes without pagination
+    with at_close(simulator):
+        sync(connection, simulator)  # the window falls short of the total, so it is read again
+    assert_ledger_matches(simulator)

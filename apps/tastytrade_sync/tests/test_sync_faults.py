@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from apps.tastytrade_sync.client import Client
@@ -70,6 +70,9 @@ fault_plans = st.lists(st.tuples(st.sampled_from(FAULTS), st.integers(min_value=
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(seed=st.integers(min_value=1, max_value=5), plan=fault_plans, crash_after=st.none() | st.integers(0, 6))
+# Found by this test: a shifted page lost an item, and the short last page came without pagination,
+# which used to end the window as complete without holding it to the total reported before.
+@example(seed=1, plan=[("duplicate_shift", 2), ("drop_pagination", 9)], crash_after=None)
 def test_after_any_faults_one_clean_sync_leaves_the_ledger_equal_to_the_brokers(
     user, seed, plan, crash_after, django_settings
 ):
