@@ -370,6 +370,12 @@ class Client:
             self._read_ahead = (following, task)
         return page
 
+    def transactions_count(self, account_number: str, *, start: date, end: date) -> int | None:
+        """How many transactions TastyTrade holds dated `start` to `end`: the total of a one-item
+        page (None when the answer has no pagination object)."""
+        body = self._call(lambda: self._transactions_body(account_number, start, end, 0, 1))
+        return _transaction_page(body, 0).total_items
+
     async def _transactions_body(
         self, account_number: str, start: date, end: date, page_offset: int, per_page: int
     ) -> Any:

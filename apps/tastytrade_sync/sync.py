@@ -5,12 +5,15 @@ it lossless and idempotent:
 - transactions are read oldest first (sort=Asc) in date windows, starting at the account's
   checkpoint minus an overlap (late fee adjustments and reversals are posted days later), or
   at the account's opening date on a first sync;
-- each page is written in one database transaction together with the checkpoint, so a crash
-  or a timeout loses nothing and the next run resumes where it stopped;
+- each page is written in one database transaction, and the checkpoint only moves past days
+  whose count TastyTrade confirmed: at the end of a window, or at a time budget's stop for the
+  days read so far. A page can silently skip a row when TastyTrade's list shifts between two
+  requests, so a crash or a kill mid-window reads that window again: nothing is lost;
 - rows are upserted by (account, TastyTrade id), which a database constraint makes unique;
   new rows are inserted, changed rows updated, unchanged rows left alone;
 - each window's unique ids must add up to the total TastyTrade reports, else the window is
-  read once more and then the run is marked incomplete where the user sees it;
+  read once more and then the run is marked incomplete where the user sees it, and the next
+  run reads from that window again;
 - one sync per connection at a time (an expiring lease row that works on SQLite too);
 - a sync started by a request stops cleanly at its time budget and is continued later.
 """
@@ -334,7 +337,11 @@ def _sync_transactions(
 ) -> None:
     today = timezone.now().date() + timedelta(days=1)  # TastyTrade dates in New York; never stop short
     start = _first_day(account, state, today)
-    problems = []
+    if state.recheck_from and state.recheck_run_id != run.pk:
+        # An earlier run could not complete a window: read from there again, once in this run.
+        start = min(start, state.recheck_from)
+        state.recheck_run = run
+        state.save(update_fields=["recheck_run"])
     while start <= today:
         end = min(start + timedelta(days=settings.SYNC_WINDOW_DAYS - 1), today)
         complete = _sync_window(account, state, api, start, end, counts, budget, token, run)
@@ -342,13 +349,20 @@ def _sync_transactions(
             logger.warning("account %s window %s..%s incomplete; reading it again", account.pk, start, end)
             complete = _sync_window(account, state, api, start, end, counts, budget, token, run)
         if not complete:
-            problems.append(f"{start:%Y-%m-%d} to {end:%Y-%m-%d}")
+            state.recheck_from = min(start, state.recheck_from or start)
+            state.recheck_run = run
+        elif state.recheck_from and start <= state.recheck_from <= end:
+            state.recheck_from = None  # read in full at last
         _save_checkpoint(state, end + timedelta(days=1))
+        state.save(update_fields=["recheck_from", "recheck_run"])
         start = end + timedelta(days=1)
         if budget.exceeded() and start <= today:
             raise _BudgetExceeded
     state.incomplete_detail = (
-        ("TastyTrade reported more transactions than it sent for " + ", ".join(problems))[:500] if problems else ""
+        f"TastyTrade reported more transactions than it sent for days from {state.recheck_from:%Y-%m-%d}; "
+        "the next sync reads them again."
+        if state.recheck_from
+        else ""
     )
     state.save(update_fields=["incomplete_detail"])
 
@@ -365,8 +379,9 @@ def _sync_window(
     run: SyncRun,
 ) -> bool:
     """Read one date window page by page; True when every id TastyTrade counted arrived."""
-    seen: set[int] = set()
+    seen: dict[int, date] = {}  # id: its day, for the days a budget stop may keep
     total: int | None = None
+    tried_to_stop = False
     page_offset = 0
     per_page = settings.SYNC_PAGE_SIZE
     while True:
@@ -379,11 +394,7 @@ def _sync_window(
             # committed, so a process that took the lease over cannot write the same page meanwhile.
             _renew_lease(account.connection_id, token)
             _upsert(account, rows, counts)
-            last_day = max((r["transaction_date"] for r in rows), default=None)
-            if last_day and (state.checkpoint is None or last_day > state.checkpoint):
-                # Everything dated before the last row's day is in: resume from there at worst.
-                _save_checkpoint(state, last_day)
-        seen.update(r["tastytrade_id"] for r in rows)
+        seen.update((r["tastytrade_id"], r["transaction_date"]) for r in rows)
         counts.fetched += len(rows)
         SyncRun.objects.filter(pk=run.pk).update(fetched=run.fetched + counts.fetched)  # progress for the page
         if page.total_pages is None:
@@ -396,8 +407,26 @@ def _sync_window(
             if page_offset >= page.total_pages - 1 or not rows:
                 return total is None or len(seen) >= total
         page_offset += 1
-        if budget.exceeded():
-            raise _BudgetExceeded
+        if budget.exceeded() and not tried_to_stop:
+            tried_to_stop = True
+            # Stop only when that keeps progress; else read on to the window's end.
+            if _keep_days_read(account, state, api, start, seen):
+                raise _BudgetExceeded
+
+
+def _keep_days_read(account: BrokerAccount, state: AccountSync, api: Client, start: date, seen: dict) -> bool:
+    """A time budget ran out inside a window. The days before the last one read are kept (the
+    checkpoint moves to that day) when TastyTrade's count for them equals the ids read for them;
+    a page that skipped a row leaves them to be read again."""
+    last_day = max(seen.values(), default=start)
+    if last_day <= start or (state.checkpoint is not None and last_day <= state.checkpoint):
+        return False  # nothing to keep past what is kept already
+    before = last_day - timedelta(days=1)
+    total = api.transactions_count(account.account_number, start=start, end=before)
+    if total is None or total != sum(1 for day in seen.values() if day <= before):
+        return False
+    _save_checkpoint(state, last_day)
+    return True
 
 
 def _save_checkpoint(state: AccountSync, day: date) -> None:

@@ -249,3 +249,13 @@ def test_a_failure_before_any_page_arrives_is_never_answered_with_an_earlier_pag
         client._session.session_expiration = 0  # the token has run out: the next call refreshes
         with pytest.raises(TypeError):
             client.transactions_page("5WT00001", **query)
+
+
+def test_counting_transactions_asks_for_one_item_of_the_days_and_answers_the_total():
+    body = {**EMPTY_PAGE, "pagination": {**EMPTY_PAGE["pagination"], "per-page": 1, "total-items": 42}}
+    script = Script(**{"/oauth/token": [(200, TOKEN)], "api": [(200, body)]})
+    with make_client(script) as client:
+        total = client.transactions_count("5WT00001", start=date(2026, 1, 1), end=date(2026, 1, 9))
+    asked = script.requests[-1].url.params
+    assert (total, asked["per-page"], asked["start-date"], asked["end-date"]) == (42, "1", "2026-01-01", "2026-01-09")
+    assert len(script.requests) == 2  # the token and the count; no page read ahead

@@ -57,6 +57,17 @@ def assert_ledger_matches(simulator: Simulator) -> None:
             assert row["net_value"] == signed(expected["net-value"], expected["net-value-effect"])
 
 
+def assert_checkpoints_hold(simulator: Simulator) -> None:
+    """Every row dated before the day the next sync starts from is stored (its checkpoint, or a
+    window to read again), else it would never come."""
+    for state in AccountSync.objects.exclude(checkpoint=None).select_related("account"):
+        number = state.account.account_number
+        start = min(state.checkpoint, state.recheck_from or state.checkpoint)
+        truth = {row.id for row in simulator.transactions(number) if row.transaction_date < start}
+        ours = set(Transaction.objects.filter(account=state.account).values_list("tastytrade_id", flat=True))
+        assert truth <= ours, f"checkpoint {state.checkpoint} passed rows never stored: {sorted(truth - ours)}"
+
+
 @pytest.fixture
 def tiny():
     return Simulator(TINY)
@@ -166,6 +177,56 @@ def test_a_sync_that_runs_out_of_time_pauses_and_the_next_slice_finishes_it(conn
         assert paused.status == SyncRun.Status.PARTIAL and paused.finished_at is None
         finished = sync(connection, tiny, run=paused)
     assert finished.pk == paused.pk and finished.status == SyncRun.Status.SUCCEEDED
+    assert_ledger_matches(tiny)
+
+
+def test_a_time_budget_stop_keeps_the_days_read_when_tastytrades_count_confirms_them(connection, tiny, settings):
+    settings.SYNC_PAGE_SIZE = 25
+    with at_close(tiny):
+        sync(connection, tiny, budget_seconds=0)
+    state = AccountSync.objects.get()
+    assert state.checkpoint > tiny.scenario.start  # the next slice goes on from there
+    assert_checkpoints_hold(tiny)
+
+
+class BudgetAfter:
+    """A budget that runs out on its `calls`-th question, then stays out."""
+
+    def __init__(self, calls: int) -> None:
+        self.calls_left = calls
+
+    def exceeded(self) -> bool:
+        self.calls_left -= 1
+        return self.calls_left <= 0
+
+
+def test_a_time_budget_stop_after_a_page_that_skipped_a_row_keeps_no_day_past_that_row(
+    connection, tiny, settings, monkeypatch
+):
+    settings.SYNC_PAGE_SIZE = 20
+    tiny.faults.duplicate_item(mode="shift", on=3, method="GET")  # page 3 repeats one row and skips one
+    monkeypatch.setattr("apps.tastytrade_sync.sync.Budget", lambda seconds: BudgetAfter(4))
+    with at_close(tiny):
+        paused = sync(connection, tiny, budget_seconds=1)
+        assert paused.status == SyncRun.Status.PARTIAL
+        assert_checkpoints_hold(tiny)
+        monkeypatch.undo()
+        finished = sync(connection, tiny, run=paused)
+    assert finished.status == SyncRun.Status.SUCCEEDED
+    assert_ledger_matches(tiny)
+
+
+def test_a_window_still_short_after_its_second_reading_is_read_again_by_the_next_sync(connection, tiny, settings):
+    settings.SYNC_PAGE_SIZE = 20
+    tiny.faults.duplicate_item(mode="shift", on=[2, 11], method="GET")  # 9 pages: both readings skip a row
+    with at_close(tiny):
+        short = sync(connection, tiny)
+        detail = AccountSync.objects.get().incomplete_detail
+        assert_checkpoints_hold(tiny)
+        again = sync(connection, tiny)
+    assert short.status == SyncRun.Status.INCOMPLETE
+    assert "TastyTrade reported more transactions than it sent" in detail
+    assert again.status == SyncRun.Status.SUCCEEDED and AccountSync.objects.get().incomplete_detail == ""
     assert_ledger_matches(tiny)
 
 
