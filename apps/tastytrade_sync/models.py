@@ -144,10 +144,11 @@ class AccountSync(models.Model):
     last_error_code = models.CharField(max_length=32, blank=True)
     last_error_message = models.CharField(max_length=500, blank=True)
     incomplete_detail = models.CharField(max_length=500, blank=True)
-    # The first day of a window that came short of TastyTrade's total even when read twice. The
-    # checkpoint still moves on (the run must end), so the next run reads from here again, once:
-    # `recheck_run` is the run that last read it, whose later slices go on without going back.
+    # Days of windows that came short of TastyTrade's total even when read twice. The checkpoint
+    # still moves on (the run must end), so the next run reads these days again, once: `recheck_run`
+    # is the run that last read them, whose later slices go on without going back.
     recheck_from = models.DateField(null=True, blank=True)
+    recheck_to = models.DateField(null=True, blank=True)
     recheck_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     def __str__(self) -> str:

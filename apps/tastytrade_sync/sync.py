@@ -336,35 +336,43 @@ def _sync_transactions(
     token: str,
 ) -> None:
     today = timezone.now().date() + timedelta(days=1)  # TastyTrade dates in New York; never stop short
-    start = _first_day(account, state, today)
     if state.recheck_from and state.recheck_run_id != run.pk:
-        # An earlier run could not complete a window: read from there again, once in this run.
-        start = min(start, state.recheck_from)
+        # Days an earlier run could not complete: read them again, once in this run (marked first,
+        # so a slice that dies in them does not make every later slice start over).
         state.recheck_run = run
         state.save(update_fields=["recheck_run"])
+        if _read_window(account, state, api, state.recheck_from, state.recheck_to, counts, budget, token, run):
+            state.recheck_from = state.recheck_to = None
+            state.save(update_fields=["recheck_from", "recheck_to"])
+    start = _first_day(account, state, today)
     while start <= today:
         end = min(start + timedelta(days=settings.SYNC_WINDOW_DAYS - 1), today)
-        complete = _sync_window(account, state, api, start, end, counts, budget, token, run)
-        if not complete:
-            logger.warning("account %s window %s..%s incomplete; reading it again", account.pk, start, end)
-            complete = _sync_window(account, state, api, start, end, counts, budget, token, run)
-        if not complete:
+        if not _read_window(account, state, api, start, end, counts, budget, token, run):
             state.recheck_from = min(start, state.recheck_from or start)
+            state.recheck_to = max(end, state.recheck_to or end)
             state.recheck_run = run
-        elif state.recheck_from and start <= state.recheck_from <= end:
-            state.recheck_from = None  # read in full at last
-        _save_checkpoint(state, end + timedelta(days=1))
-        state.save(update_fields=["recheck_from", "recheck_run"])
+        # One statement: the checkpoint never passes a short window without its recheck.
+        state.checkpoint = end + timedelta(days=1)
+        state.save(update_fields=["checkpoint", "recheck_from", "recheck_to", "recheck_run"])
         start = end + timedelta(days=1)
         if budget.exceeded() and start <= today:
             raise _BudgetExceeded
     state.incomplete_detail = (
-        f"TastyTrade reported more transactions than it sent for days from {state.recheck_from:%Y-%m-%d}; "
-        "the next sync reads them again."
+        f"TastyTrade reported more transactions than it sent for {state.recheck_from:%Y-%m-%d} to "
+        f"{state.recheck_to:%Y-%m-%d}; the next sync reads those days again."
         if state.recheck_from
         else ""
     )
     state.save(update_fields=["incomplete_detail"])
+
+
+def _read_window(account: BrokerAccount, state: AccountSync, *args) -> bool:
+    """A window, read again once if it came short of TastyTrade's total; True when complete."""
+    if _sync_window(account, state, *args):
+        return True
+    _, start, end, *_ = args
+    logger.warning("account %s window %s..%s incomplete; reading it again", account.pk, start, end)
+    return _sync_window(account, state, *args)
 
 
 def _sync_window(
@@ -381,7 +389,6 @@ def _sync_window(
     """Read one date window page by page; True when every id TastyTrade counted arrived."""
     seen: dict[int, date] = {}  # id: its day, for the days a budget stop may keep
     total: int | None = None
-    tried_to_stop = False
     page_offset = 0
     per_page = settings.SYNC_PAGE_SIZE
     while True:
@@ -397,21 +404,18 @@ def _sync_window(
         seen.update((r["tastytrade_id"], r["transaction_date"]) for r in rows)
         counts.fetched += len(rows)
         SyncRun.objects.filter(pk=run.pk).update(fetched=run.fetched + counts.fetched)  # progress for the page
-        if page.total_pages is None:
-            # No pagination object: TastyTrade sometimes omits it. A full page may have more behind it;
-            # a short one ends the window, still held to the total an earlier page reported.
-            if len(rows) < per_page:
-                return total is None or len(seen) >= total
-        else:
+        if page.total_pages is not None:
             total = page.total_items
-            if page_offset >= page.total_pages - 1 or not rows:
-                return total is None or len(seen) >= total
+        # No pagination object: TastyTrade sometimes omits it. A full page may have more behind it.
+        last = len(rows) < per_page if page.total_pages is None else page_offset >= page.total_pages - 1 or not rows
+        if last:
+            if total is None:  # no page said how many: ask
+                total = api.transactions_count(account.account_number, start=start, end=end)
+            return total is None or len(seen) >= total
         page_offset += 1
-        if budget.exceeded() and not tried_to_stop:
-            tried_to_stop = True
-            # Stop only when that keeps progress; else read on to the window's end.
-            if _keep_days_read(account, state, api, start, seen):
-                raise _BudgetExceeded
+        # Stop only when that keeps progress; else read on and try again after the next page.
+        if budget.exceeded() and _keep_days_read(account, state, api, start, seen):
+            raise _BudgetExceeded
 
 
 def _keep_days_read(account: BrokerAccount, state: AccountSync, api: Client, start: date, seen: dict) -> bool:

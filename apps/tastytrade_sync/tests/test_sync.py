@@ -3,6 +3,7 @@
 import logging
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from urllib.parse import parse_qs
 
 import pytest
 import time_machine
@@ -227,6 +228,53 @@ def test_a_window_still_short_after_its_second_reading_is_read_again_by_the_next
     assert short.status == SyncRun.Status.INCOMPLETE
     assert "TastyTrade reported more transactions than it sent" in detail
     assert again.status == SyncRun.Status.SUCCEEDED and AccountSync.objects.get().incomplete_detail == ""
+    assert_ledger_matches(tiny)
+
+
+def test_a_window_without_pagination_on_any_page_is_held_to_tastytrades_count(connection, tiny, settings):
+    settings.SYNC_PAGE_SIZE = 20
+    # The 9 pages of the first reading come without pagination; the count after them has it.
+    tiny.faults.drop_pagination(path=r"/accounts/[^/]+/transactions", on=range(1, 10))
+    tiny.faults.duplicate_item(mode="shift", on=2, method="GET")  # page 2 repeats one row and skips one
+    with at_close(tiny):
+        run = sync(connection, tiny)
+    assert run.status == SyncRun.Status.SUCCEEDED  # the count came short, so the window was read again
+    assert_ledger_matches(tiny)
+
+
+def test_the_next_run_reads_only_the_days_left_short_and_then_shows_the_account_complete(connection, tiny, settings):
+    settings.SYNC_PAGE_SIZE = 20
+    with at_close(tiny):
+        sync(connection, tiny)
+        AccountSync.objects.update(
+            recheck_from=date(2024, 3, 5), recheck_to=date(2024, 3, 9), incomplete_detail="short before"
+        )
+        tiny.requests.clear()
+        run = sync(connection, tiny)
+    windows = {
+        (query["start-date"][0], query["end-date"][0])
+        for query in (parse_qs(r.query_string) for r in tiny.requests if r.path.endswith("/transactions"))
+    }
+    state = AccountSync.objects.get()
+    assert ("2024-03-05", "2024-03-09") in windows
+    assert (run.status, state.recheck_from, state.incomplete_detail) == (SyncRun.Status.SUCCEEDED, None, "")
+
+
+def test_a_time_budget_stop_while_days_wait_to_be_read_again_still_ends_complete(
+    connection, tiny, settings, monkeypatch
+):
+    settings.SYNC_PAGE_SIZE = 20
+    with at_close(tiny):
+        sync(connection, tiny)
+        AccountSync.objects.update(
+            checkpoint=date(2024, 3, 20), recheck_from=date(2024, 3, 12), recheck_to=date(2024, 3, 15)
+        )
+        monkeypatch.setattr("apps.tastytrade_sync.sync.Budget", lambda seconds: BudgetAfter(4))
+        paused = sync(connection, tiny, budget_seconds=1)
+        assert paused.status == SyncRun.Status.PARTIAL
+        monkeypatch.undo()
+        finished = sync(connection, tiny, run=paused)
+    assert finished.status == SyncRun.Status.SUCCEEDED
     assert_ledger_matches(tiny)
 
 
