@@ -133,6 +133,8 @@ def fill_database() -> None:
 
 if fresh:
     fill_database()
+else:
+    call_command("migrate", verbosity=0)  # a database kept from an earlier run gets newer migrations, as on release
 user = User.objects.get(email=BENCH_EMAIL)
 accounts = BrokerAccount.objects.filter(user=user)
 print(
