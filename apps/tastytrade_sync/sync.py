@@ -13,7 +13,7 @@ it lossless and idempotent:
   new rows are inserted, changed rows updated, unchanged rows left alone;
 - each window's unique ids must add up to the total TastyTrade reports, else the window is
   read once more and then the run is marked incomplete where the user sees it, and the next
-  run reads from that window again;
+  run reads those days again;
 - one sync per connection at a time (an expiring lease row that works on SQLite too);
 - a sync started by a request stops cleanly at its time budget and is continued later.
 """
@@ -366,13 +366,24 @@ def _sync_transactions(
     state.save(update_fields=["incomplete_detail"])
 
 
-def _read_window(account: BrokerAccount, state: AccountSync, *args) -> bool:
+def _read_window(
+    account: BrokerAccount,
+    state: AccountSync,
+    api: Client,
+    start: date,
+    end: date,
+    counts: Counts,
+    budget: Budget,
+    token: str,
+    run: SyncRun,
+) -> bool:
     """A window, read again once if it came short of TastyTrade's total; True when complete."""
-    if _sync_window(account, state, *args):
-        return True
-    _, start, end, *_ = args
-    logger.warning("account %s window %s..%s incomplete; reading it again", account.pk, start, end)
-    return _sync_window(account, state, *args)
+    for reading in (1, 2):
+        if _sync_window(account, state, api, start, end, counts, budget, token, run):
+            return True
+        if reading == 1:
+            logger.warning("account %s window %s..%s incomplete; reading it again", account.pk, start, end)
+    return False
 
 
 def _sync_window(
@@ -389,6 +400,7 @@ def _sync_window(
     """Read one date window page by page; True when every id TastyTrade counted arrived."""
     seen: dict[int, date] = {}  # id: its day, for the days a budget stop may keep
     total: int | None = None
+    may_stop = True
     page_offset = 0
     per_page = settings.SYNC_PAGE_SIZE
     while True:
@@ -413,18 +425,22 @@ def _sync_window(
                 total = api.transactions_count(account.account_number, start=start, end=end)
             return total is None or len(seen) >= total
         page_offset += 1
-        # Stop only when that keeps progress; else read on and try again after the next page.
-        if budget.exceeded() and _keep_days_read(account, state, api, start, seen):
-            raise _BudgetExceeded
+        # Stop only where that keeps progress. Nothing to keep yet: try after the next page. A count
+        # that disagreed (a skipped row stays skipped) is not asked again in this reading.
+        if budget.exceeded() and may_stop:
+            kept = _keep_days_read(account, state, api, start, seen)
+            if kept:
+                raise _BudgetExceeded
+            may_stop = kept is None
 
 
-def _keep_days_read(account: BrokerAccount, state: AccountSync, api: Client, start: date, seen: dict) -> bool:
+def _keep_days_read(account: BrokerAccount, state: AccountSync, api: Client, start: date, seen: dict) -> bool | None:
     """A time budget ran out inside a window. The days before the last one read are kept (the
-    checkpoint moves to that day) when TastyTrade's count for them equals the ids read for them;
-    a page that skipped a row leaves them to be read again."""
+    checkpoint moves to that day, True) when TastyTrade's count for them equals the ids read for
+    them; a page that skipped a row leaves them to be read again (False). None: nothing to keep yet."""
     last_day = max(seen.values(), default=start)
     if last_day <= start or (state.checkpoint is not None and last_day <= state.checkpoint):
-        return False  # nothing to keep past what is kept already
+        return None  # nothing past what is kept already
     before = last_day - timedelta(days=1)
     total = api.transactions_count(account.account_number, start=start, end=before)
     if total is None or total != sum(1 for day in seen.values() if day <= before):

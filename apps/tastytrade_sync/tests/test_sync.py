@@ -21,8 +21,8 @@ from apps.trades.models import BalanceSnapshot, BrokerAccount, PositionSnapshot,
 TINY = Scenario(seed=3, accounts=1, start=date(2024, 3, 1), days=45)
 
 
-def client_for(simulator: Simulator, **kwargs) -> Client:
-    return Client(
+def client_for(simulator: Simulator, cls: type[Client] = Client, **kwargs) -> Client:
+    return cls(
         client_secret=simulator.client_secret,
         refresh_token=kwargs.pop("refresh_token", simulator.refresh_token),
         base_url="http://simulator.invalid",
@@ -362,15 +362,7 @@ class TakenOverClient(Client):
 
 
 def taken_over(connection, simulator, pages) -> SyncRun:
-    client = TakenOverClient(
-        client_secret=simulator.client_secret,
-        refresh_token=simulator.refresh_token,
-        base_url="http://simulator.invalid",
-        transport=simulator.transport(),
-        sleep=lambda seconds: None,
-        connection=connection,
-        pages=pages,
-    )
+    client = client_for(simulator, TakenOverClient, connection=connection, pages=pages)
     return sync_connection(connection=connection, trigger=SyncRun.Trigger.MANUAL, client=client)
 
 

@@ -113,14 +113,7 @@ def test_after_any_faults_one_clean_sync_leaves_the_ledger_equal_to_the_brokers(
 
 
 def crashing_client(simulator: Simulator, crash_after: int | None) -> Client:
-    return CrashingClient(
-        client_secret=simulator.client_secret,
-        refresh_token=simulator.refresh_token,
-        base_url="http://simulator.invalid",
-        transport=simulator.transport(),
-        sleep=lambda s: None,
-        crash_after_pages=crash_after,
-    )
+    return client_for(simulator, CrashingClient, crash_after_pages=crash_after)
 
 
 @pytest.fixture
