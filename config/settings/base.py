@@ -135,6 +135,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Where Django's admin lives ("admin/" by default; pick something less guessable, or leave it empty to turn
+# the admin off). Its sign-in is allauth's, with the second factor and rate limits (config/urls.py).
+ADMIN_URL = read("ADMIN_URL", env.str, default="admin/")
+if ADMIN_URL and (not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/")):
+    raise ImproperlyConfigured("Environment variable ADMIN_URL is invalid: write it like staff-only/ (no leading /)")
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "dashboard:landing"
