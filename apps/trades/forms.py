@@ -94,8 +94,8 @@ class CsvUploadForm(forms.Form):
         files = cleaned.get("files")
         if files and not cleaned.get("account_number"):
             named = {account_number_from_file_name(f.name) for f in files}
-            if len(named) == 1 and None not in named:
-                cleaned["account_number"] = named.pop()
+            if len(named) == 1 and None not in named and ACCOUNT_NUMBER_RE.match(number := named.pop()):
+                cleaned["account_number"] = number
             else:
                 self.add_error(
                     "account_number",

@@ -177,6 +177,7 @@ if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "TastyTrade Tracker"
 
+SOCIALACCOUNT_ADAPTER = "apps.accounts.adapter.SocialAccountAdapter"
 SOCIALACCOUNT_LOGIN_ON_GET = False  # a provider's sign-in starts with a POST, never a plain link
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # no takeover through a provider's unverified email
 SOCIALACCOUNT_STORE_TOKENS = False  # we only need to know who signed in, never to call Google or Apple
