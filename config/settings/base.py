@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "apps.core.middleware.RequestBodyLimitMiddleware",  # before anything reads the body (the CSRF check does)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -280,6 +281,13 @@ LOGGING = {
 }
 
 SITE_NAME = "TastyTrade Tracker"
+
+# The largest backup file a restore accepts; a bigger request is refused before it is read. A restore runs
+# inside the request, so this also bounds its time (about 1 s per 2 MB).
+BACKUP_RESTORE_MAX_MB = read("BACKUP_RESTORE_MAX_MB", env.int, default=20)
+if BACKUP_RESTORE_MAX_MB < 1:
+    raise ImproperlyConfigured("Environment variable BACKUP_RESTORE_MAX_MB is invalid: use 1 or more")
+BACKUP_RESTORE_MAX_BYTES = BACKUP_RESTORE_MAX_MB * 1024 * 1024
 
 # TastyTrade. Connections pick production or sandbox; the simulator (development and tests) is
 # offered only when its URL is set. The OAuth app settings enable "Connect with TastyTrade".
