@@ -1,8 +1,23 @@
-"""gunicorn's access log without the secrets some URLs carry (Procfile: --logger-class)."""
+"""gunicorn, as the Procfile runs it (--logger-class config.gunicorn.RedactingLogger, which also loads this
+module in the master before any worker forks):
+
+* the access log without the secrets some URLs carry;
+* no `Server` header. gunicorn always sends `Server: gunicorn` and has no setting for it; naming the
+  software only helps someone matching it against known vulnerabilities."""
 
 from gunicorn.glogging import Logger
+from gunicorn.http import wsgi
 
 from apps.core.redact import redact_secrets
+
+_default_headers = wsgi.Response.default_headers
+
+
+def _default_headers_without_server(self) -> list[str]:
+    return [line for line in _default_headers(self) if not line.lower().startswith("server:")]
+
+
+wsgi.Response.default_headers = _default_headers_without_server
 
 
 class RedactingLogger(Logger):

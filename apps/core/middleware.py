@@ -18,6 +18,18 @@ def no_store_for_signed_in_users(get_response):
     return middleware
 
 
+def permissions_policy(get_response):
+    """Tell browsers this site never uses the camera, microphone, location, payments and the like, so
+    nothing injected into a page (or a frame of it) can ask for them."""
+
+    def middleware(request):
+        response = get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+    return middleware
+
+
 def body_limit(max_bytes: int) -> Callable:
     """Let this view take a request body of up to ``max_bytes`` instead of DATA_UPLOAD_MAX_MEMORY_SIZE.
 

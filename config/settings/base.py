@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "apps.core.middleware.no_store_for_signed_in_users",
+    "apps.core.middleware.permissions_policy",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -264,6 +265,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page here uses, denied to every origin (apps.core.middleware.permissions_policy).
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in [
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "xr-spatial-tracking",
+    ]
+)
 
 # Broker credentials are encrypted with the first key; every key listed can decrypt (rotation).
 FIELD_ENCRYPTION_KEYS = read("FIELD_ENCRYPTION_KEYS", env.list, default=[])

@@ -3,18 +3,13 @@
 
 import contextlib
 import logging
-import subprocess
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from apps.core.redact import RedactSecretsFilter, redact_secrets
-from tests.test_heroku_boot import free_port, web_command
 
-ROOT = Path(__file__).resolve().parents[2]
 RESET_KEY = "c5f2k1-0d3b1e8f2a4c6e8a0b2d4f6a8c0e2b4d"
 CONFIRM_KEY = "mq9zkxa7yv4pwn2r8s6t0u1vdexyz12345abcdefghijklmnop"
 OAUTH_CODE = "oauth-code-7Yb2kQ"
@@ -58,34 +53,18 @@ def test_djangos_log_lines_go_through_the_redaction():
 
 
 @pytest.mark.slow
-def test_gunicorn_as_the_procfile_runs_it_logs_no_secret(tmp_path):
+def test_gunicorn_as_the_procfile_runs_it_logs_no_secret(procfile_gunicorn):
     """The real web command, with Django's log lines on the same stream: each request's line is there,
     with its path, and no secret."""
-    port = free_port()
-    env = {
-        "PATH": str(Path(sys.executable).parent),
-        "DJANGO_SETTINGS_MODULE": "config.settings.development",
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
-    }
-    process = subprocess.Popen(
-        web_command(port), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        for line in process.stdout:  # blocks until gunicorn says it listens; no sleeping
-            if "Listening at" in line:
-                break
-        for url in [f"/accounts/confirm-email/{CONFIRM_KEY}/not-a-page", SECRET_URLS[2]]:
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}{url}", headers={"Referer": f"http://127.0.0.1{SECRET_URLS[0]}"}
-            )
-            # A 404, or a redirect to sign-in: the log lines are what matter.
-            with contextlib.suppress(urllib.error.HTTPError):
-                urllib.request.urlopen(request, timeout=30)
-    finally:
-        process.terminate()
-        log = process.communicate(timeout=30)[0]
+    for url in [f"/accounts/confirm-email/{CONFIRM_KEY}/not-a-page", SECRET_URLS[2]]:
+        request = urllib.request.Request(
+            procfile_gunicorn.url + url, headers={"Referer": f"http://127.0.0.1{SECRET_URLS[0]}"}
+        )
+        # A 404, or a redirect to sign-in: the log lines are what matter.
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(request, timeout=30)
+
+    log = procfile_gunicorn.stop()
 
     assert "GET /accounts/confirm-email/[redacted]/not-a-page" in log
     assert "Not Found: /accounts/confirm-email/[redacted]/not-a-page" in log  # Django's own line
