@@ -5,6 +5,7 @@ read one way (django-environ) and a malformed value stops startup with a message
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -169,9 +170,10 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
 }
 # Heroku's router appends the address it saw to X-Forwarded-For; every entry before it is whatever the client
-# sent. Trusting exactly one proxy makes allauth take the last entry, so rotating the header does not escape a
-# rate limit and not every visitor lands in the router's bucket. Set 0 when nothing sits in front of the app.
-ALLAUTH_TRUSTED_PROXY_COUNT = read("TRUSTED_PROXY_COUNT", env.int, default=1)
+# sent. Trusting exactly one proxy there (production.py's default) makes allauth take the last entry, so rotating
+# the header does not escape a rate limit and not every visitor lands in the router's bucket. With nothing in
+# front of the app (development, `make run`) every entry is the client's own: trust none, use the socket's address.
+ALLAUTH_TRUSTED_PROXY_COUNT = read("TRUSTED_PROXY_COUNT", env.int, default=0)
 if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("Environment variable TRUSTED_PROXY_COUNT is invalid: use 0 or more")
 
@@ -179,6 +181,7 @@ if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "TastyTrade Tracker"
 
+ACCOUNT_ADAPTER = "apps.accounts.adapter.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "apps.accounts.adapter.SocialAccountAdapter"
 SOCIALACCOUNT_LOGIN_ON_GET = False  # a provider's sign-in starts with a POST, never a plain link
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # no takeover through a provider's unverified email
@@ -307,6 +310,25 @@ LOGGING = {
 }
 
 SITE_NAME = "TastyTrade Tracker"
+
+
+def site_url_from(value: str, *, allowed_hosts: list[str], scheme: str) -> str:
+    """SITE_URL, or the first ALLOWED_HOSTS entry that names one host. Links in emails start with it, never
+    with the Host header of a request (apps/accounts/adapter.py)."""
+    if not value:
+        hosts = [host for host in allowed_hosts if host != "*" and not host.startswith(".")]
+        if not hosts:
+            raise ImproperlyConfigured("Environment variable SITE_URL is required when ALLOWED_HOSTS names no one host")
+        value = f"{scheme}://{hosts[0]}"
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path.strip("/") or parts.query:
+        raise ImproperlyConfigured(
+            f"Environment variable SITE_URL is invalid: {value!r} (like https://tracker.example.com)"
+        )
+    return value.rstrip("/")
+
+
+SITE_URL = site_url_from(read("SITE_URL", env.str, default=""), allowed_hosts=ALLOWED_HOSTS, scheme="http")
 
 # The largest backup file a restore accepts; a bigger request is refused before it is read. A restore runs
 # inside the request, so this also bounds its time (about 1 s per 2 MB).
