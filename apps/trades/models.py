@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -679,7 +678,7 @@ class PendingUploadQuerySet(models.QuerySet):
 
     def waiting(self) -> "PendingUploadQuerySet":
         """Uploads whose files still wait for a confirmation (an imported one keeps only its report)."""
-        return self.filter(report__isnull=True)
+        return self.filter(report="")
 
     def pending_size(self) -> int:
         return self.waiting().aggregate(total=models.Sum("size"))["total"] or 0
@@ -698,7 +697,9 @@ class PendingUpload(models.Model):
     account_number = models.CharField(max_length=32)
     skip_bad_rows = models.BooleanField(default=False)
     size = models.PositiveBigIntegerField(default=0)  # bytes of all its files, for the per-user cap
-    report = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)  # the import's report, once it ran
+    # The import's report as JSON text, once it ran. Not a JSONField: PostgreSQL's jsonb refuses the \u0000 that a
+    # report quoting a cell with a NUL byte holds, while text keeps the escape as written.
+    report = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = PendingUploadQuerySet.as_manager()

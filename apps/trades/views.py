@@ -1,9 +1,11 @@
 import dataclasses
+import json
 import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -52,7 +54,9 @@ def keep_upload(*, user, cleaned_data: dict) -> PendingUpload:
             skip_bad_rows=cleaned_data["skip_bad_rows"],
             size=sum(len(f.content) for f in files),
         )
-        PendingFile.objects.bulk_create(PendingFile(upload=upload, name=f.name, content=f.content) for f in files)
+        PendingFile.objects.bulk_create(
+            PendingFile(upload=upload, name=f.name.replace("\x00", ""), content=f.content) for f in files
+        )
         kept, total = 0, 0
         for pk, size in (
             PendingUpload.objects.for_user(user).waiting().order_by("-created_at", "-pk").values_list("pk", "size")
@@ -69,7 +73,7 @@ def uploaded_files(upload: PendingUpload) -> list[csv_import.CsvFile]:
 
 
 def report_from_json(data: dict) -> csv_import.ImportReport:
-    """The import's report, as stored on its PendingUpload by dataclasses.asdict."""
+    """The import's report, as stored on its PendingUpload (dataclasses.asdict as JSON)."""
     problems = csv_import.RowProblem
     files = [
         csv_import.FileReport(
@@ -110,7 +114,7 @@ def import_csv(request):
 @login_required
 def import_preview(request, token: str):
     upload = get_upload_for_user(request, token)
-    if upload.report is not None:
+    if upload.report:
         return redirect("trades:import_result", token=token)
     skip_bad_rows = _skip_bad_rows(request.GET, upload.skip_bad_rows)
     report = csv_import.preview(
@@ -132,14 +136,14 @@ def import_confirm(request, token: str):
     # The row lock makes a second click wait for the first and then find its report: nothing lands twice.
     with transaction.atomic():
         upload = PendingUpload.objects.select_for_update().get(pk=upload.pk)
-        if upload.report is None:
+        if not upload.report:
             report = csv_import.import_csv_files(
                 user=request.user,
                 account_number=upload.account_number,
                 files=uploaded_files(upload),
                 skip_bad_rows=_skip_bad_rows(request.POST, upload.skip_bad_rows),
             )
-            upload.report = dataclasses.asdict(report)
+            upload.report = json.dumps(dataclasses.asdict(report), cls=DjangoJSONEncoder)
             upload.save(update_fields=["report"])
             upload.files.all().delete()  # the bytes are not needed any more
     return redirect("trades:import_result", token=token)
@@ -156,9 +160,9 @@ def import_cancel(request, token: str):
 @login_required
 def import_result(request, token: str):
     upload = get_upload_for_user(request, token)
-    if upload.report is None:
+    if not upload.report:
         return redirect("trades:import_preview", token=token)
-    return render(request, "trades/import_result.html", {"report": report_from_json(upload.report)})
+    return render(request, "trades/import_result.html", {"report": report_from_json(json.loads(upload.report))})
 
 
 # -- The Trades tab: positions and chains, one trade's legs and transactions, the user's tags and notes ----

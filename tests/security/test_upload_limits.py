@@ -139,7 +139,7 @@ def test_an_import_cut_off_before_its_pnl_leaves_the_ledger_untouched(user_clien
         user_client.post(reverse("trades:import_confirm", args=[token]))
 
     assert not Transaction.objects.exists()
-    assert PendingUpload.objects.get(token=token).report is None
+    assert PendingUpload.objects.get(token=token).report == ""
 
 
 def test_an_import_cut_off_can_be_confirmed_again_and_lands_whole_with_its_pnl(user_client, monkeypatch):
