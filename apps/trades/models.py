@@ -680,9 +680,6 @@ class PendingUploadQuerySet(models.QuerySet):
         """Uploads whose files still wait for a confirmation (an imported one keeps only its report)."""
         return self.filter(report="")
 
-    def pending_size(self) -> int:
-        return self.waiting().aggregate(total=models.Sum("size"))["total"] or 0
-
 
 class PendingUpload(models.Model):
     """CSV files between their preview and the trader's confirmation, then the import's report.
