@@ -48,11 +48,21 @@ check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(PROD_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 
-.PHONY: security
-security: install  ## bandit over apps/ and config/ (settings in .bandit); any medium or high finding fails
+.PHONY: security security-live
+security: install  ## bandit, then the requirements against the vendored advisory snapshot; any finding fails
 	@# Two kinds of stderr noise are dropped: which option came from where (INFO), and a warning for every other
 	@# string on a line marked `# nosec B608` ("nosec encountered ... but no failed test"). Findings go to stdout.
 	$(BIN)/bandit -q -r apps config --ini .bandit --severity-level medium 2> >(grep -vE "INFO|nosec encountered" >&2)
+	@# Offline: every pinned package and what it installs, against security/advisories.json (see its header).
+	$(BIN)/python security/audit.py
+
+security-live: install  ## pip-audit against the live vulnerability database; passes, saying so, when it is out of reach
+	@out=$$($(BIN)/pip-audit -s osv --no-deps --disable-pip --progress-spinner off \
+		-r requirements/production.txt -r requirements/development.txt 2>&1); status=$$?; \
+	if grep -qE "ConnectionError|NameResolutionError|Max retries exceeded|timed out" <<<"$$out"; then \
+		echo "pip-audit: the vulnerability database cannot be reached from this machine, so nothing was checked live."; \
+		echo "make security checked the same requirements offline against security/advisories.json."; \
+	else echo "$$out"; exit $$status; fi
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

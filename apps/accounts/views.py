@@ -2,9 +2,12 @@ from allauth.account.decorators import reauthentication_required
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.providers import registry
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.sessions.models import Session
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from .forms import DeleteAccountForm, ProfileForm
 from .models import User
@@ -37,6 +40,20 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", context)
 
 
+def delete_sessions_of(user: User) -> int:
+    """Delete every stored session signed in as ``user`` (all devices), with whatever else it held.
+
+    Sessions are stored signed, not indexed by user, so each unexpired one is read; a deletion is rare and a
+    self-hosted site has few sessions. Expired ones are left to `clearsessions`."""
+    signed_in = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get(SESSION_KEY) == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=signed_in).delete()
+    return len(signed_in)
+
+
 # A POST needs a recent password (or authenticator code) entry; allauth replays the POST afterwards.
 @reauthentication_required(allow_get=True)
 def delete_account(request: HttpRequest) -> HttpResponse:
@@ -45,8 +62,11 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         user = request.user
         logout(request)
         # Every table that holds the trader's data points at the user with on_delete=CASCADE
-        # (test_delete_account.py walks them all), so this one delete removes all of it.
-        user.delete()
+        # (test_delete_account.py walks them all), so this one delete removes all of it, pending uploads too.
+        # The sessions of their other devices hold no foreign key, so they go by hand, in the same transaction.
+        with transaction.atomic():
+            delete_sessions_of(user)
+            user.delete()
         messages.success(request, "Your account and all its data are deleted.")
         return redirect("dashboard:landing")
     return render(request, "accounts/delete.html", {"form": form})

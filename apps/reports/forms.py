@@ -1,6 +1,7 @@
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 SELECT = "form-select form-select-sm"
@@ -128,7 +129,10 @@ class TransactionFilterForm(forms.Form):
 
 
 class RestoreForm(forms.Form):
-    backup = forms.FileField(label="Backup file (.json)")
+    backup = forms.FileField(
+        label="Backup file (.json)",
+        help_text=f"At most {settings.BACKUP_RESTORE_MAX_MB} MB.",
+    )
     confirm = forms.BooleanField(
         label="Replace the data of the accounts in this backup with the backup's copy",
         help_text="Accounts that are not in the backup stay as they are.",

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -5,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.core.middleware import body_limit
 from apps.trades import pnl
 from apps.trades.forms import TradeFilterForm
 from apps.trades.models import PnlEvent
@@ -114,6 +116,7 @@ def backup_download(request):
     )
 
 
+@body_limit(settings.BACKUP_RESTORE_MAX_BYTES)
 @require_POST
 def restore(request):
     form = RestoreForm(request.POST, request.FILES)

@@ -6,11 +6,12 @@ because the broker reports fee components with three (a 0.042 regulatory fee); t
 rounded to cents only for display.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from apps.core.models import TimestampedModel
 
@@ -663,6 +664,57 @@ class ChainEdit(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.position_key} {self.other_position_key}".strip()
+
+
+class PendingUploadQuerySet(models.QuerySet):
+    def for_user(self, user) -> "PendingUploadQuerySet":
+        return self.filter(user=user)
+
+    def expired(self, *, now: datetime) -> "PendingUploadQuerySet":
+        return self.filter(created_at__lt=now - PendingUpload.LIFETIME)
+
+    def current(self, *, now: datetime) -> "PendingUploadQuerySet":
+        return self.filter(created_at__gte=now - PendingUpload.LIFETIME)
+
+    def waiting(self) -> "PendingUploadQuerySet":
+        """Uploads whose files still wait for a confirmation (an imported one keeps only its report)."""
+        return self.filter(report="")
+
+
+class PendingUpload(models.Model):
+    """CSV files between their preview and the trader's confirmation, then the import's report.
+
+    Kept in the database rather than the cache: the cache evicts under memory pressure and has no per-user
+    cap. Rows older than LIFETIME are deleted at the next upload (and by `clear_pending_uploads`)."""
+
+    LIFETIME = timedelta(hours=1)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_uploads")
+    token = models.CharField(max_length=64, unique=True)
+    account_number = models.CharField(max_length=32)
+    skip_bad_rows = models.BooleanField(default=False)
+    size = models.PositiveBigIntegerField(default=0)  # bytes of all its files, for the per-user cap
+    # The import's report as JSON text, once it ran. Not a JSONField: PostgreSQL's jsonb refuses the \u0000 that a
+    # report quoting a cell with a NUL byte holds, while text keeps the escape as written.
+    report = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = PendingUploadQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.account_number} upload of {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PendingFile(models.Model):
+    upload = models.ForeignKey(PendingUpload, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=255)
+    content = models.BinaryField()
+
+    class Meta:
+        ordering = ["pk"]  # the order the trader chose them in
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def exact(total) -> Decimal:

@@ -1,37 +1,91 @@
+import dataclasses
+import json
 import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.core.middleware import body_limit
 from apps.reports import journal
 from apps.reports.scope import get_scope
 from apps.trades import chains, csv_import, strategies
-from apps.trades.forms import ConfirmImportForm, CsvUploadForm, NoteForm, StrategyForm, TagForm, TradeFilterForm
-from apps.trades.models import BrokerAccount, Chain, Note, Position, Tag, Target
+from apps.trades.forms import (
+    MAX_PENDING_SIZE,
+    MAX_PENDING_UPLOADS,
+    MAX_UPLOAD_BODY,
+    ConfirmImportForm,
+    CsvUploadForm,
+    NoteForm,
+    StrategyForm,
+    TagForm,
+    TradeFilterForm,
+)
+from apps.trades.models import BrokerAccount, Chain, Note, PendingFile, PendingUpload, Position, Tag, Target
 
-# The uploaded bytes wait in the cache between the preview and the confirmation, keyed by a random
-# token that is also remembered in the uploader's session. The cache must be shared between
-# workers in production (CACHE_URL=redis://...), as for the rest of the app.
-UPLOAD_TIMEOUT = 60 * 60
+# The uploaded files wait in the database (PendingUpload) between the preview and the confirmation, named by a
+# random token that is also remembered in the uploader's session.
 SESSION_KEY = "trades_csv_imports"
 
 
-def _cache_key(token: str) -> str:
-    return f"trades:csv-import:{token}"
-
-
-def get_upload_for_user(request, token: str) -> dict:
+def get_upload_for_user(request, token: str) -> PendingUpload:
     """The upload behind a token, for the user who made it in this session only; anything else is a 404."""
-    upload = cache.get(_cache_key(token)) if token in request.session.get(SESSION_KEY, []) else None
-    if upload is None or upload["user_id"] != request.user.pk:
+    if token not in request.session.get(SESSION_KEY, []):
         raise Http404("No such import")
+    uploads = PendingUpload.objects.for_user(request.user).current(now=timezone.now())
+    return get_object_or_404(uploads, token=token)
+
+
+def keep_upload(*, user, cleaned_data: dict) -> PendingUpload:
+    """Store an upload for its preview; drop the trader's oldest waiting uploads beyond the per-user caps."""
+    files = cleaned_data["files"]
+    with transaction.atomic():
+        upload = PendingUpload.objects.create(
+            user=user,
+            token=secrets.token_urlsafe(24),
+            account_number=cleaned_data["account_number"],
+            skip_bad_rows=cleaned_data["skip_bad_rows"],
+            size=sum(len(f.content) for f in files),
+        )
+        PendingFile.objects.bulk_create(
+            PendingFile(upload=upload, name=f.name.replace("\x00", ""), content=f.content) for f in files
+        )
+        kept, total = 0, 0
+        for pk, size in (
+            PendingUpload.objects.for_user(user).waiting().order_by("-created_at", "-pk").values_list("pk", "size")
+        ):
+            kept, total = kept + 1, total + size
+            if kept > MAX_PENDING_UPLOADS or total > MAX_PENDING_SIZE:
+                PendingUpload.objects.filter(pk=pk).delete()
     return upload
+
+
+def uploaded_files(upload: PendingUpload) -> list[csv_import.CsvFile]:
+    # PostgreSQL hands a bytea back as a memoryview.
+    return [csv_import.CsvFile(name=f.name, content=bytes(f.content)) for f in upload.files.all()]
+
+
+def report_from_json(data: dict) -> csv_import.ImportReport:
+    """The import's report, as stored on its PendingUpload (dataclasses.asdict as JSON)."""
+    problems = csv_import.RowProblem
+    files = [
+        csv_import.FileReport(
+            **file
+            | {
+                "problems": [problems(**p) for p in file["problems"]],
+                "data_issues": [problems(**p) for p in file["data_issues"]],
+            }
+        )
+        for file in data["files"]
+    ]
+    return csv_import.ImportReport(**data | {"files": files})
 
 
 def _skip_bad_rows(data, default: bool) -> bool:
@@ -39,15 +93,20 @@ def _skip_bad_rows(data, default: bool) -> bool:
     return form.cleaned_data["skip_bad_rows"] if "skip_bad_rows" in data and form.is_valid() else default
 
 
+@body_limit(MAX_UPLOAD_BODY)
 @login_required
 def import_csv(request):
-    form = CsvUploadForm(request.POST, request.FILES) if request.method == "POST" else CsvUploadForm()
+    form = CsvUploadForm()
+    if request.method == "POST":
+        PendingUpload.objects.expired(now=timezone.now()).delete()
+        form = CsvUploadForm(request.POST, request.FILES)
     if form.is_valid():
-        token = secrets.token_urlsafe(24)
-        upload = {"user_id": request.user.pk, "report": None, **form.cleaned_data}
-        cache.set(_cache_key(token), upload, UPLOAD_TIMEOUT)
-        request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-9:], token]
-        return redirect("trades:import_preview", token=token)
+        upload = keep_upload(user=request.user, cleaned_data=form.cleaned_data)
+        request.session[SESSION_KEY] = [
+            *request.session.get(SESSION_KEY, [])[-(MAX_PENDING_UPLOADS - 1) :],
+            upload.token,
+        ]
+        return redirect("trades:import_preview", token=upload.token)
     account_numbers = BrokerAccount.objects.for_user(request.user).values_list("account_number", flat=True)
     return render(request, "trades/import_upload.html", {"form": form, "account_numbers": account_numbers})
 
@@ -55,13 +114,13 @@ def import_csv(request):
 @login_required
 def import_preview(request, token: str):
     upload = get_upload_for_user(request, token)
-    if upload["report"] is not None:
+    if upload.report:
         return redirect("trades:import_result", token=token)
-    skip_bad_rows = _skip_bad_rows(request.GET, upload["skip_bad_rows"])
+    skip_bad_rows = _skip_bad_rows(request.GET, upload.skip_bad_rows)
     report = csv_import.preview(
         user=request.user,
-        account_number=upload["account_number"],
-        files=upload["files"],
+        account_number=upload.account_number,
+        files=uploaded_files(upload),
         skip_bad_rows=skip_bad_rows,
     )
     context = {"report": report, "token": token, "skip_bad_rows": skip_bad_rows}
@@ -72,29 +131,28 @@ def import_preview(request, token: str):
 @require_POST
 def import_confirm(request, token: str):
     upload = get_upload_for_user(request, token)
-    running = f"{_cache_key(token)}:running"
-    # A second click while the first is still importing must not import (or report) twice.
-    if upload["report"] is None and cache.add(running, True, UPLOAD_TIMEOUT):
-        try:
-            upload["report"] = csv_import.import_csv_files(
+    # One database transaction for every file, the P&L recompute and the stored report: an import cut off
+    # anywhere (a worker timeout, a crash) leaves nothing behind, and the trader can simply confirm again.
+    # The row lock makes a second click wait for the first and then find its report: nothing lands twice.
+    with transaction.atomic():
+        upload = PendingUpload.objects.select_for_update().get(pk=upload.pk)
+        if not upload.report:
+            report = csv_import.import_csv_files(
                 user=request.user,
-                account_number=upload["account_number"],
-                files=upload["files"],
-                skip_bad_rows=_skip_bad_rows(request.POST, upload["skip_bad_rows"]),
+                account_number=upload.account_number,
+                files=uploaded_files(upload),
+                skip_bad_rows=_skip_bad_rows(request.POST, upload.skip_bad_rows),
             )
-        except BaseException:
-            cache.delete(running)  # let the user try again
-            raise
-        upload["files"] = []  # the bytes are not needed any more
-        cache.set(_cache_key(token), upload, UPLOAD_TIMEOUT)
+            upload.report = json.dumps(dataclasses.asdict(report), cls=DjangoJSONEncoder)
+            upload.save(update_fields=["report"])
+            upload.files.all().delete()  # the bytes are not needed any more
     return redirect("trades:import_result", token=token)
 
 
 @login_required
 @require_POST
 def import_cancel(request, token: str):
-    get_upload_for_user(request, token)
-    cache.delete(_cache_key(token))
+    get_upload_for_user(request, token).delete()
     messages.info(request, "Import cancelled: nothing was imported.")
     return redirect("trades:import_csv")
 
@@ -102,9 +160,9 @@ def import_cancel(request, token: str):
 @login_required
 def import_result(request, token: str):
     upload = get_upload_for_user(request, token)
-    if upload["report"] is None:
+    if not upload.report:
         return redirect("trades:import_preview", token=token)
-    return render(request, "trades/import_result.html", {"report": upload["report"]})
+    return render(request, "trades/import_result.html", {"report": report_from_json(json.loads(upload.report))})
 
 
 # -- The Trades tab: positions and chains, one trade's legs and transactions, the user's tags and notes ----

@@ -5,6 +5,7 @@ read one way (django-environ) and a malformed value stops startup with a message
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "apps.core.middleware.RequestBodyLimitMiddleware",  # before anything reads the body (the CSRF check does)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -73,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "apps.core.middleware.no_store_for_signed_in_users",
+    "apps.core.middleware.permissions_policy",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -135,6 +138,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Where Django's admin lives ("admin/" by default; pick something less guessable, or leave it empty to turn
+# the admin off). Its sign-in is allauth's, with the second factor and rate limits (config/urls.py).
+ADMIN_URL = read("ADMIN_URL", env.str, default="admin/")
+if ADMIN_URL and (not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/")):
+    raise ImproperlyConfigured("Environment variable ADMIN_URL is invalid: write it like staff-only/ (no leading /)")
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "dashboard:landing"
@@ -161,9 +170,10 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
 }
 # Heroku's router appends the address it saw to X-Forwarded-For; every entry before it is whatever the client
-# sent. Trusting exactly one proxy makes allauth take the last entry, so rotating the header does not escape a
-# rate limit and not every visitor lands in the router's bucket. Set 0 when nothing sits in front of the app.
-ALLAUTH_TRUSTED_PROXY_COUNT = read("TRUSTED_PROXY_COUNT", env.int, default=1)
+# sent. Trusting exactly one proxy there (production.py's default) makes allauth take the last entry, so rotating
+# the header does not escape a rate limit and not every visitor lands in the router's bucket. With nothing in
+# front of the app (development, `make run`) every entry is the client's own: trust none, use the socket's address.
+ALLAUTH_TRUSTED_PROXY_COUNT = read("TRUSTED_PROXY_COUNT", env.int, default=0)
 if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("Environment variable TRUSTED_PROXY_COUNT is invalid: use 0 or more")
 
@@ -171,6 +181,8 @@ if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "TastyTrade Tracker"
 
+ACCOUNT_ADAPTER = "apps.accounts.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "apps.accounts.adapter.SocialAccountAdapter"
 SOCIALACCOUNT_LOGIN_ON_GET = False  # a provider's sign-in starts with a POST, never a plain link
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # no takeover through a provider's unverified email
 SOCIALACCOUNT_STORE_TOKENS = False  # we only need to know who signed in, never to call Google or Apple
@@ -256,6 +268,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page here uses, denied to every origin (apps.core.middleware.permissions_policy).
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in [
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "xr-spatial-tracking",
+    ]
+)
 
 # Broker credentials are encrypted with the first key; every key listed can decrypt (rotation).
 FIELD_ENCRYPTION_KEYS = read("FIELD_ENCRYPTION_KEYS", env.list, default=[])
@@ -267,12 +297,45 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Reset and confirmation keys and OAuth codes never reach a log line (apps/core/redact.py).
+    "filters": {"redact_secrets": {"()": "apps.core.redact.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx2": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
+        # runserver's request lines, through the same redaction.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 SITE_NAME = "TastyTrade Tracker"
+
+
+def site_url_from(value: str, *, allowed_hosts: list[str], scheme: str) -> str:
+    """SITE_URL, or the first ALLOWED_HOSTS entry that names one host. Links in emails start with it, never
+    with the Host header of a request (apps/accounts/adapter.py)."""
+    if not value:
+        hosts = [host for host in allowed_hosts if host != "*" and not host.startswith(".")]
+        if not hosts:
+            raise ImproperlyConfigured("Environment variable SITE_URL is required when ALLOWED_HOSTS names no one host")
+        value = f"{scheme}://{hosts[0]}"
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path.strip("/") or parts.query:
+        raise ImproperlyConfigured(
+            f"Environment variable SITE_URL is invalid: {value!r} (like https://tracker.example.com)"
+        )
+    return value.rstrip("/")
+
+
+SITE_URL = site_url_from(read("SITE_URL", env.str, default=""), allowed_hosts=ALLOWED_HOSTS, scheme="http")
+
+# The largest backup file a restore accepts; a bigger request is refused before it is read. A restore runs
+# inside the request, so this also bounds its time (about 1 s per 2 MB).
+BACKUP_RESTORE_MAX_MB = read("BACKUP_RESTORE_MAX_MB", env.int, default=20)
+if BACKUP_RESTORE_MAX_MB < 1:
+    raise ImproperlyConfigured("Environment variable BACKUP_RESTORE_MAX_MB is invalid: use 1 or more")
+BACKUP_RESTORE_MAX_BYTES = BACKUP_RESTORE_MAX_MB * 1024 * 1024
 
 # TastyTrade. Connections pick production or sandbox; the simulator (development and tests) is
 # offered only when its URL is set. The OAuth app settings enable "Connect with TastyTrade".

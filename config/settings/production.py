@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env, mailers_from, read
+from .base import ALLOWED_HOSTS, DATABASES, env, mailers_from, read, site_url_from
 
 DEBUG = False
 SECRET_KEY = read("SECRET_KEY", env.str)
@@ -13,6 +13,13 @@ FIELD_ENCRYPTION_KEYS = read("FIELD_ENCRYPTION_KEYS", env.list)
 if not FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("Environment variable FIELD_ENCRYPTION_KEYS is required in production")
 MAILERS = mailers_from(read("EMAIL_URL", env.email_url, default="smtp://localhost:25"))
+
+SITE_URL = site_url_from(read("SITE_URL", env.str, default=""), allowed_hosts=ALLOWED_HOSTS, scheme="https")
+
+# Behind Heroku's router, which appends one X-Forwarded-For entry (base.py says why this matters).
+ALLAUTH_TRUSTED_PROXY_COUNT = read("TRUSTED_PROXY_COUNT", env.int, default=1)
+if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("Environment variable TRUSTED_PROXY_COUNT is invalid: use 0 or more")
 
 # Heroku's router terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

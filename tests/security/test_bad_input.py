@@ -109,9 +109,9 @@ def test_a_bad_profile_field_is_an_error_and_nothing_is_saved(browser, user, fie
     assert (user.display_name, user.time_zone) == ("", "America/New_York")
 
 
-def test_a_request_body_over_the_limit_is_a_400(browser, user):
+def test_a_request_body_over_the_limit_is_a_413(browser, user):
     response = browser.post(reverse("accounts:profile"), {"display_name": "x" * 3_000_000, "time_zone": "UTC"})
-    assert response.status_code == 400
+    assert response.status_code == 413
     user.refresh_from_db()
     assert user.display_name == ""
 
@@ -285,7 +285,7 @@ def test_a_file_that_is_not_an_export_is_refused_in_plain_words(browser, content
 def test_an_oversized_file_is_refused_by_the_form(browser):
     big = SimpleUploadedFile("5WT00001.csv", b"x" * (trade_forms.MAX_FILE_SIZE + 1), content_type="text/csv")
     response = upload(browser, big)
-    assert response.status_code == 200 and "the limit is 2.0" in assert_safe(response)
+    assert response.status_code == 200 and "the limit is 1.0" in assert_safe(response)
 
 
 def test_too_many_files_are_refused_by_the_form(browser):

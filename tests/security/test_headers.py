@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -223,3 +224,23 @@ def test_a_position_page_sends_the_same_headers(user_client, user):
     assert policy(response)["script-src"][0] == "'self'" and "unsafe" not in response["Content-Security-Policy"]
     assert (response["X-Content-Type-Options"], response["Referrer-Policy"]) == ("nosniff", "same-origin")
     assert "no-store" in response["Cache-Control"]
+
+
+# -- Permissions-Policy, and no Server header from gunicorn -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PUBLIC_PAGES + SIGNED_IN_PAGES)
+def test_every_page_denies_the_browser_features_no_page_uses(name, client, user, ledger):
+    if name in SIGNED_IN_PAGES:
+        client.force_login(user)
+    [(_, response)] = pages(client, [name])
+    features = dict(part.strip().split("=") for part in response["Permissions-Policy"].split(","))
+    for feature in ["camera", "microphone", "geolocation", "payment", "usb"]:
+        assert features[feature] == "()"
+
+
+@pytest.mark.slow
+def test_gunicorn_as_the_procfile_runs_it_sends_no_server_header(procfile_gunicorn):
+    with urllib.request.urlopen(procfile_gunicorn.url + "/healthz", timeout=30) as response:
+        assert response.status == 200
+        assert "Server" not in response.headers
