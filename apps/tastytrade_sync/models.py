@@ -156,6 +156,10 @@ class AccountSync(models.Model):
     recheck_from = models.DateField(null=True, blank=True)
     recheck_to = models.DateField(null=True, blank=True)
     recheck_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The deep check of the days before the overlap (weekly, or on demand when cleared): when it
+    # last finished, and the day it continues from when a run paused in the middle of it.
+    deep_checked_at = models.DateTimeField(null=True, blank=True)
+    deep_check_from = models.DateField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"sync state of {self.account}"

@@ -399,6 +399,10 @@ def _note_failed_accounts(run: SyncRun) -> None:
 def _first_day(account: BrokerAccount, state: AccountSync, today: date) -> date:
     if state.checkpoint:
         return state.checkpoint - timedelta(days=settings.SYNC_OVERLAP_DAYS)
+    return _history_start(account, today)
+
+
+def _history_start(account: BrokerAccount, today: date) -> date:
     if account.opened_at:
         return account.opened_at.astimezone(timezone.get_default_timezone()).date() - timedelta(days=1)
     return today - timedelta(days=FIRST_SYNC_FALLBACK_DAYS)
@@ -415,6 +419,10 @@ def _sync_transactions(
     token: str,
 ) -> None:
     today = timezone.now().date() + timedelta(days=1)  # TastyTrade dates in New York; never stop short
+    if state.checkpoint is None and state.deep_checked_at is None:
+        # A first sync reads every day: that is a deep check too.
+        state.deep_checked_at = timezone.now()
+        state.save(update_fields=["deep_checked_at"])
     if state.recheck_from and state.recheck_run_id != run.pk:
         # Days an earlier run could not complete: read them again, once in this run (marked first,
         # so a slice that dies in them does not make every later slice start over).
@@ -436,6 +444,8 @@ def _sync_transactions(
         start = end + timedelta(days=1)
         if budget.exceeded() and start <= today:
             raise _BudgetExceeded
+    if _deep_check_due(state):
+        _deep_check(account=account, state=state, api=api, run=run, counts=counts, budget=budget, token=token)
     state.incomplete_detail = (
         f"TastyTrade reported more transactions than it sent for {state.recheck_from:%Y-%m-%d} to "
         f"{state.recheck_to:%Y-%m-%d}; the next sync reads those days again."
@@ -443,6 +453,52 @@ def _sync_transactions(
         else ""
     )
     state.save(update_fields=["incomplete_detail"])
+
+
+def _deep_check_due(state: AccountSync) -> bool:
+    if state.deep_check_from is not None:
+        return True  # a paused deep check carries on
+    every = timedelta(days=settings.SYNC_DEEP_CHECK_DAYS)
+    return state.deep_checked_at is None or state.deep_checked_at <= timezone.now() - every
+
+
+def _deep_check(
+    *, account: BrokerAccount, state: AccountSync, api: Client, run: SyncRun, counts: Counts, budget: Budget, token: str
+) -> None:
+    """The days before the overlap, which ordinary runs never read again. TastyTrade posts a late
+    fee correction or a reversal as a new row (TASTYTRADE.md §5.7), which changes its window's
+    count: each window's count (a one-item page) is compared with the rows we hold, and only the
+    windows that differ are read again. Resumable: `deep_check_from` keeps its place."""
+    last = state.checkpoint - timedelta(days=settings.SYNC_OVERLAP_DAYS + 1)
+    start = state.deep_check_from or _history_start(account, timezone.now().date())
+    while start <= last:
+        end = min(start + timedelta(days=settings.SYNC_WINDOW_DAYS - 1), last)
+        _renew_lease(account.connection_id, token)
+        theirs = api.transactions_count(account.account_number, start=start, end=end)
+        ours = Transaction.objects.filter(
+            account=account, tastytrade_id__isnull=False, transaction_date__range=(start, end)
+        ).count()
+        if theirs is not None and theirs != ours:
+            logger.info("account %s window %s..%s: TastyTrade counts %s, we hold %s; reading it again",
+                        account.pk, start, end, theirs, ours)  # fmt: skip
+            if not _read_window(account, state, api, start, end, counts, budget, token, run):
+                state.recheck_from = min(start, state.recheck_from or start)
+                state.recheck_to = max(end, state.recheck_to or end)
+                state.recheck_run = run
+        start = end + timedelta(days=1)
+        state.deep_check_from = start
+        state.save(update_fields=["deep_check_from", "recheck_from", "recheck_to", "recheck_run"])
+        if budget.exceeded() and start <= last:
+            raise _BudgetExceeded
+    state.deep_check_from = None
+    state.deep_checked_at = timezone.now()
+    state.save(update_fields=["deep_check_from", "deep_checked_at"])
+
+
+def request_deep_check(*, connection: Connection) -> SyncRun:
+    """The connection page's "Check older history": the next run deep-checks every account."""
+    AccountSync.objects.filter(account__connection=connection).update(deep_checked_at=None)
+    return queue_sync(connection=connection, trigger=SyncRun.Trigger.MANUAL)
 
 
 def _read_window(

@@ -17,7 +17,7 @@ from apps.trades.models import BrokerAccount
 from . import client as tt
 from .forms import AccountsForm, DisconnectForm, OAuthStartForm, PersonalGrantForm
 from .models import Connection, SyncRun
-from .sync import create_connection, queue_sync, sync_connection, worker_is_alive
+from .sync import create_connection, queue_sync, request_deep_check, sync_connection, worker_is_alive
 
 
 def get_connection_for_user(request, pk: int) -> Connection:
@@ -143,8 +143,23 @@ def connection_detail(request, pk: int):
         BrokerAccount.objects.filter(connection=connection).exclude(pk__in=included).update(is_included=False)
         messages.success(request, "Saved which accounts to sync.")
         return redirect("tastytrade_sync:connection", pk=connection.pk)
-    context = {"connection": connection, "form": form, "disconnect_form": DisconnectForm()}
+    context = {
+        "connection": connection,
+        "form": form,
+        "disconnect_form": DisconnectForm(),
+        "overlap_days": settings.SYNC_OVERLAP_DAYS,
+        "deep_check_days": settings.SYNC_DEEP_CHECK_DAYS,
+    }
     return render(request, "tastytrade_sync/connection.html", context)
+
+
+@require_POST
+def deep_check(request, pk: int):
+    """Compare older history with TastyTrade's now; the sync page follows the run (or the worker runs it)."""
+    connection = get_connection_for_user(request, pk)
+    run = request_deep_check(connection=connection)
+    messages.info(request, "Checking older history against TastyTrade's counts; windows that differ are read again.")
+    return redirect(f"{reverse('tastytrade_sync:page')}?run={run.pk}")
 
 
 @require_POST

@@ -768,6 +768,15 @@ class Simulator:
                     amount=Decimal("-0.01"),
                     description="Regulatory fee adjustment",
                 )
+        if "late_correction" in request.fired:
+            options = request.fired["late_correction"].options
+            self.history.post(
+                number,
+                sub_type="Balance Adjustment",
+                amount=options["amount"],
+                description="Fee Correction",
+                moment=mk.utc(self.today - timedelta(days=options["days_back"]), 15),
+            )
         rows = self._filtered(request, number)
         if sort == "Desc":
             rows = rows[::-1]

@@ -40,6 +40,10 @@ What each kind does:
   recordings show accounts with a null `nickname`, balances without newer fields, positions
   without `close-price`.
 - `reject_version()`: the `Accept-Version` the client sends is past its deprecation window: 406.
+- `late_correction(days_back=40, amount=Decimal("-0.05"))`: before answering, a "Fee Correction"
+  Balance Adjustment lands dated `days_back` days ago (beyond a client's overlap window), as
+  TastyTrade posts fee corrections as separate rows (TASTYTRADE.md §5.7). It is real: the ground
+  truth includes it.
 - `short_lived_tokens(seconds=30)`: `POST /oauth/token` issues access tokens with that
   `expires_in` (the API documents about 900; a server may send less).
 """
@@ -50,6 +54,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 TRANSACTIONS = r"/accounts/[^/]+/transactions"
 PAGED = r"/accounts/[^/]+/(transactions|balance-snapshots)"
@@ -70,6 +75,7 @@ KINDS = frozenset(
         "missing_field",
         "reject_version",
         "short_lived_tokens",
+        "late_correction",
     }
 )
 
@@ -187,6 +193,10 @@ class FaultPlan:
 
     def reject_version(self, **where) -> Rule:
         return self.add("reject_version", **where)
+
+    def late_correction(self, days_back: int = 40, amount: Decimal = Decimal("-0.05"), **where) -> Rule:
+        where.setdefault("path", TRANSACTIONS)
+        return self.add("late_correction", days_back=days_back, amount=amount, **where)
 
     def short_lived_tokens(self, seconds: int = 30, **where) -> Rule:
         where.setdefault("method", "POST")

@@ -5,9 +5,11 @@ tokens and a rejected API version."""
 import logging
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
+from urllib.parse import parse_qs
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.tastytrade_sync.client import Client
@@ -308,3 +310,67 @@ def test_a_rejected_api_version_is_logged_once_at_error(connection, one, caplog)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "api_version" in errors[0].getMessage()
     assert sum(1 for r in one.simulator.requests if r.status == 406) == 1
+
+
+# -- 7. late corrections beyond the overlap -------------------------------------------------
+
+
+def test_a_correction_dated_before_the_overlap_is_picked_up_by_the_weekly_deep_check(connection, one):
+    with one.after_close() as clock:
+        one.sync(connection)
+        one.simulator.faults.late_correction(days_back=30, on=1)
+        one.sync(connection)  # the correction lands as this run reads: dated beyond its overlap
+        clock.shift(timedelta(days=8))
+        run = one.sync(connection)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert_ledger_matches(one.simulator)
+
+
+def test_the_deep_check_reads_again_only_the_window_whose_count_differs(connection, one, settings):
+    settings.SYNC_WINDOW_DAYS = 10
+    with one.after_close() as clock:
+        one.sync(connection)
+        one.simulator.faults.late_correction(days_back=30, on=1)
+        one.sync(connection)
+        clock.shift(timedelta(days=8))
+        one.simulator.requests.clear()
+        one.sync(connection)
+    full_reads = {
+        parse_qs(r.query_string)["start-date"][0]
+        for r in one.simulator.requests
+        if r.path.endswith("/transactions") and parse_qs(r.query_string)["per-page"] != ["1"]
+    }
+    corrected = one.simulator.today - timedelta(days=30)
+    reread = [date.fromisoformat(day) for day in full_reads if date.fromisoformat(day) < corrected]
+    assert len(reread) == 1 and corrected - reread[0] < timedelta(days=10)
+
+
+def test_the_deep_check_is_not_run_again_within_the_week(connection, one):
+    with one.after_close() as clock:
+        one.sync(connection)
+        one.simulator.faults.late_correction(days_back=30, on=1)
+        one.sync(connection)
+        clock.shift(timedelta(days=3))
+        one.sync(connection)
+    number = one.simulator.account_numbers[0]
+    assert (
+        Transaction.objects.filter(account__account_number=number).count()
+        == len(one.simulator.transactions(number)) - 1
+    )
+
+
+def test_the_connection_page_runs_the_deep_check_on_demand(connection, one, user_client):
+    with one.after_close():
+        one.sync(connection)
+        one.simulator.faults.late_correction(days_back=30, on=1)
+        one.sync(connection)
+        response = user_client.post(reverse("tastytrade_sync:deep_check", args=[connection.pk]))
+        run = SyncRun.objects.get(status=SyncRun.Status.QUEUED)
+        one.sync(connection, run=run)
+    assert response.status_code == 302
+    assert_ledger_matches(one.simulator)
+
+
+def test_another_users_connection_cannot_ask_for_a_deep_check(connection, other_client):
+    response = other_client.post(reverse("tastytrade_sync:deep_check", args=[connection.pk]))
+    assert response.status_code == 404 and not SyncRun.objects.exists()
