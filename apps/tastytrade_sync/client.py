@@ -322,6 +322,8 @@ class Client:
         # When our access token should be renewed (time.time()); 0: get one before the first call.
         self._token_refresh_at = 0.0
         self.token_requests = 0
+        # The caller's time budget (time.monotonic()), if any: a Retry-After past it pauses instead.
+        self.budget_deadline: float | None = None
         # The next transactions page, requested while the caller writes the current one.
         self._read_ahead: tuple[tuple, asyncio.Task] | None = None
 
@@ -380,7 +382,7 @@ class Client:
     def _call(self, make: Callable[[], Any]) -> Any:
         """Run one SDK coroutine with retries; `make` builds a fresh coroutine per attempt.
 
-        A Retry-After that fits in the retry allowance is waited out; a longer one raises
+        A Retry-After that fits in the retry allowance and the caller's budget is waited out; a longer one raises
         Throttled, so the sync pauses instead of holding a worker."""
         assert self._loop is not None and self._session is not None, "use Client as a context manager"
         self._drop_read_ahead()  # one request at a time: the recorder holds the last body
@@ -398,10 +400,10 @@ class Client:
                 continue
             except (RateLimited, Unavailable, MalformedResponse) as exc:
                 retry_after = getattr(exc, "retry_after", None)
-                left = deadline - time.monotonic()
-                if retry_after is not None and retry_after > left:
+                may_wait = min(deadline, self.budget_deadline or deadline) - time.monotonic()
+                if retry_after is not None and retry_after > may_wait:
                     raise Throttled(str(exc), retry_after=retry_after) from None
-                if attempt == attempts or left <= 0:
+                if attempt == attempts or time.monotonic() >= deadline:
                     raise
                 delay = min(
                     settings.TASTYTRADE_RETRY_MAX_DELAY,

@@ -178,6 +178,7 @@ def sync_connection(
     lease_lost = False
     try:
         api = client or client_for(connection)
+        api.budget_deadline = budget.deadline  # a Retry-After is waited out only within the slice's budget
         with api:
             _sync_accounts(connection=connection, api=api, run=run, counts=counts, budget=budget, token=token)
         incomplete = AccountSync.objects.filter(account__connection=connection, account__is_included=True).exclude(

@@ -236,6 +236,13 @@ def test_a_retry_after_longer_than_a_call_may_wait_pauses_the_run_until_then(con
     assert one.slept == []
 
 
+def test_a_retry_after_past_the_runs_time_budget_pauses_instead_of_waiting(connection, one):
+    one.simulator.faults.status(429, retry_after=7, path=r"/accounts/[^/]+/transactions", on=1)
+    with one.after_close(tick=False):
+        run = one.sync(connection, budget_seconds=5)
+    assert (run.status, run.error_code, one.slept) == (SyncRun.Status.PARTIAL, "throttled", [])
+
+
 def test_a_paused_run_is_not_carried_on_before_its_time(connection, one):
     one.simulator.faults.status(429, retry_after=600, path=r"/accounts/[^/]+/transactions", on=1)
     with one.after_close() as clock:
