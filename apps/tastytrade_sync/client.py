@@ -86,7 +86,9 @@ class Throttled(TastytradeError):
         super().__init__(detail)
         self.retry_after = retry_after
         minutes = max(1, int(-(-retry_after // 60)))
-        self.user_message = f"TastyTrade asked us to pause; the sync resumes within {minutes} minutes."
+        # A fact, not a promise: whether the run then resumes depends on a worker or an open page,
+        # which the sync page's message says (views.run_message).
+        self.user_message = f"TastyTrade asked us to pause for {minutes} minutes; nothing is asked before then."
 
 
 class ApiVersionRejected(TastytradeError):

@@ -232,7 +232,7 @@ def test_a_retry_after_longer_than_a_call_may_wait_pauses_the_run_until_then(con
         run = one.sync(connection)
         assert run.status == SyncRun.Status.PARTIAL and run.finished_at is None
         assert run.resume_after == timezone.now() + timedelta(seconds=600)
-    assert run.error_message == "TastyTrade asked us to pause; the sync resumes within 10 minutes."
+    assert run.error_message == "TastyTrade asked us to pause for 10 minutes; nothing is asked before then."
     assert one.slept == []
 
 
