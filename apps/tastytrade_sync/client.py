@@ -323,7 +323,6 @@ class Client:
         self._session: Session | None = None
         # When our access token should be renewed (time.time()); 0: get one before the first call.
         self._token_refresh_at = 0.0
-        self.token_requests = 0
         # The caller's time budget (time.monotonic()), if any: a Retry-After past it pauses instead.
         self.budget_deadline: float | None = None
         # The next transactions page, requested while the caller writes the current one.
@@ -371,7 +370,6 @@ class Client:
         """
         asked_at = time.time()
         await self._session.refresh(force=True)
-        self.token_requests += 1
         lifetime = max(0.0, self._session.session_expiration - asked_at)
         self._token_refresh_at = asked_at + lifetime - min(60.0, lifetime / 5)
         self._session.session_expiration = float("inf")
