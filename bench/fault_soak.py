@@ -8,11 +8,16 @@ of history ending today) served by `simulator.serve()` from this process; `--par
 
 Each round installs random faults on the simulator (`simulator.faults`: 429, 500, 502, 503, connection resets,
 malformed JSON, slow answers past the client's timeout, a row landing between two pages, an item on two pages,
-a page window shifted by one, no pagination, an access token expiring mid-sync), sometimes posts a late row dated
+a page window shifted by one, no pagination, an access token expiring mid-sync; and the live API's quirks:
+Retry-After in seconds or as an HTTP date, a Retry-After past the retry allowance that pauses the run, fields
+missing or null on accounts, positions and balances, 30 s access tokens, a 406 to the API version, one account's
+transactions failing throughout, a fee correction dated 20-100 days back), sometimes posts a late row dated
 in the past week (as TastyTrade posts fee adjustments), and runs one sync per trader, each in its own process:
 `python manage.py sync_tastytrade --user EMAIL`, the scheduler's command. `--kills` of the syncs, picked at
 random, are killed with SIGKILL at a random moment once their run has started. A killed sync leaves its lease
-held for up to 120 s; the soak expires that lease row directly (and says so) instead of waiting.
+held for up to 120 s; the soak expires that lease row directly (and says so) instead of waiting. The deep check
+of older windows runs on every sync (SYNC_DEEP_CHECK_DAYS=0), so back-dated corrections are found during the
+soak; a run paused by Retry-After is made due at once before the final clean sync (and the soak says so).
 
 At the end the faults are cleared and each trader gets one clean sync; then every account's transactions are
 compared with the simulator's: transactions lost, duplicated, mismatched (and unknown to the broker) must all be
@@ -30,6 +35,7 @@ import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from email.utils import format_datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +62,8 @@ ENV = {
     "TASTYTRADE_TIMEOUT_SECONDS": "1",
     "TASTYTRADE_RETRY_BASE_DELAY": "0.05",
     "TASTYTRADE_RETRY_MAX_DELAY": "0.2",
+    "TASTYTRADE_RETRY_MAX_TOTAL_SECONDS": "4",
+    "SYNC_DEEP_CHECK_DAYS": "0",
 }
 os.environ.update(ENV)
 
@@ -88,6 +96,14 @@ simulator = Simulator(
 truth_before = sum(len(simulator.transactions(n)) for n in simulator.account_numbers)
 print(f"simulator: {truth_before:,} transactions in {len(simulator.account_numbers)} accounts, {args.days} days")
 
+POSITIONS = r"/accounts/[^/]+/positions"
+BALANCES = r"/accounts/[^/]+/balances/USD"
+
+
+def account_transactions() -> str:
+    return f"/accounts/{dice.choice(simulator.account_numbers)}/transactions"
+
+
 FAULTS = [
     ("429", lambda f, on: f.status(429, method="GET", on=on)),
     ("500", lambda f, on: f.status(500, method="GET", on=on)),
@@ -103,11 +119,39 @@ FAULTS = [
     ("token expires mid-sync", lambda f, on: f.expire_token(method="GET", on=on)),
     # More 503s in a row than the client retries: the sync fails part-way, in plain words, keeping what it wrote.
     ("outage: 503 six times running", lambda f, on: f.status(503, method="GET", on=range(on, on + 6))),
+    ("429 with Retry-After 1 s", lambda f, on: f.status(429, retry_after=1, method="GET", on=on)),
+    (
+        "503 with Retry-After as an HTTP date",
+        lambda f, on: f.status(
+            503, retry_after=format_datetime(datetime.now(UTC) + timedelta(seconds=1), usegmt=True), on=on
+        ),
+    ),
+    ("429 with Retry-After 6 s: the run pauses", lambda f, on: f.status(429, retry_after=6, method="GET", on=on)),
+    (
+        "null account nickname",
+        lambda f, on: f.missing_field("nickname", null=True, path="/customers/me/accounts", times=None),
+    ),
+    ("positions without close-price", lambda f, on: f.missing_field("close-price", path=POSITIONS, times=None)),
+    (
+        "balances without used-derivative-buying-power",
+        lambda f, on: f.missing_field("used-derivative-buying-power", path=BALANCES, times=None),
+    ),
+    ("30 s access tokens", lambda f, on: f.short_lived_tokens(30, times=None)),
+    ("406 to the API version", lambda f, on: f.reject_version(method="GET", on=on)),
+    (
+        "one account's transactions fail throughout",
+        lambda f, on: f.status(502, path=account_transactions(), times=None),
+    ),
+    ("fee correction dated 20-100 days back", lambda f, on: f.late_correction(days_back=dice.randint(20, 100), on=on)),
 ]
 
 
 def expire_lease(connection: Connection) -> None:
     Connection.objects.filter(pk=connection.pk).update(lease_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+
+
+def make_paused_runs_due(connection: Connection) -> int:
+    return connection.runs.filter(resume_after__isnull=False).update(resume_after=datetime.now(UTC))
 
 
 def sync_command(email: str) -> subprocess.Popen:
@@ -219,11 +263,14 @@ with simulator.serve() as server:
     print(f"killed {kills} syncs with SIGKILL; each time the lease row was expired directly instead of waiting 120 s")
     print("faults installed: " + ", ".join(f"{name} x{n}" for name, n in fault_counts.most_common()))
     print(f"late rows posted in the past week between syncs: {late_rows}")
+    print(f"runs that failed on the API version: {SyncRun.objects.filter(error_code='api_version').count()}")
 
     # One clean sync per trader, as the next scheduled run would be once TastyTrade behaves.
     simulator.faults.clear()
     for user, connection in traders:
         expire_lease(connection)
+        if make_paused_runs_due(connection):
+            print(f"{user.email}: a run paused by Retry-After was made due now instead of waiting")
         sync_command(user.email).wait(timeout=300)
         final = SyncRun.objects.filter(connection=connection, finished_at__isnull=False).order_by("-finished_at")[0]
         print(f"final clean sync of {user.email}: {final.status}")

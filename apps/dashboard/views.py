@@ -57,12 +57,15 @@ def positions(request):
     groups = metrics.with_engine_view(
         metrics.positions_by_underlying(scope), metrics.open_trades(scope), reconciliation.quantity_differences
     )
+    if scope.pnl_computed:  # the dashboard's figure, so the two pages agree
+        groups = metrics.with_engine_unrealized(groups, pnl.open_positions(accounts=scope.account_queryset()))
     known = [group.unrealized for group in groups if group.unrealized is not None]
     context = {
         "scope": scope,
         "groups": groups,
         "unrealized": sum(known) if known else None,
         "missing_marks": any(group.has_missing_marks for group in groups),
+        "unrealized_from_engine": scope.pnl_computed,
         "as_of": min((line.snapshot.as_of for group in groups for line in group.lines), default=None),
         "reconciliation": reconciliation,
     }

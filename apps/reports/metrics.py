@@ -42,6 +42,7 @@ from apps.trades.models import (
     Strategy,
     Transaction,
 )
+from apps.trades.pnl import OpenPosition
 
 from .scope import Scope
 
@@ -380,6 +381,18 @@ def reconciliation(scope: Scope) -> Reconciliation:
         issues=list(issues.order_by("-executed_at", "key")[:DATA_ISSUES_SHOWN]),
         issue_count=issues.count(),
     )
+
+
+def with_engine_unrealized(groups: list[UnderlyingGroup], open_now: list[OpenPosition]) -> list[UnderlyingGroup]:
+    """Each leg's unrealized P&L as the dashboard counts it: the engine's, from TastyTrade's mark
+    against our cost of opening, fees included (futures: since the last settlement). A leg the
+    engine does not hold open (a quantity difference the page flags) has none, as on the dashboard."""
+    engine = {(position.account, position.symbol): position.unrealized_pnl for position in open_now}
+
+    def counted(line: PositionLine) -> PositionLine:
+        return replace(line, unrealized=engine.get((line.snapshot.account.account_number, line.snapshot.symbol)))
+
+    return [UnderlyingGroup(group.underlying, [counted(line) for line in group.lines]) for group in groups]
 
 
 def with_engine_view(

@@ -7,6 +7,10 @@ own small exception family. The one seam for tests and the demo is the base URL:
 simulator's URL reaches the real SDK through an httpx2 transport (the SDK's public
 `**client_kwargs`), with no patching of its internals.
 
+Every endpoint is read as raw JSON through the SDK's session (its token handling and headers),
+never through its strict pydantic models: one field TastyTrade leaves out or sends as null would
+make those refuse the whole answer (an account whose nickname is null refused Connect).
+
 Transactions are read page by page (`GET /accounts/{n}/transactions`, sort=Asc, a date window)
 and returned as the raw JSON items plus the pagination totals: we keep the raw row, normalise
 it ourselves, and check completeness against `total-items`, none of which the SDK's parsed
@@ -16,6 +20,7 @@ models expose.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import logging
 import random
@@ -23,14 +28,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import httpx2
 import pydantic
 import tastytrade
 from django.conf import settings
-from tastytrade import Account, Session
+from tastytrade import Session
 from tastytrade.utils import TastytradeError as SDKError
 
 logger = logging.getLogger(__name__)
@@ -55,13 +60,45 @@ class AuthError(TastytradeError):
 
 
 class RateLimited(TastytradeError):
-    user_message = "TastyTrade asked us to slow down. The sync will continue shortly."
+    user_message = "TastyTrade kept asking us to slow down, so we stopped for now; the next sync tries again."
     code = "rate_limited"
+
+    def __init__(self, detail: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after  # seconds, from the Retry-After header when TastyTrade sent one
 
 
 class Unavailable(TastytradeError):
     user_message = "TastyTrade is not answering right now. Try again in a few minutes."
     code = "unavailable"
+
+    def __init__(self, detail: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class Throttled(TastytradeError):
+    """TastyTrade asked us (Retry-After) to wait longer than one call may: the caller pauses."""
+
+    code = "throttled"
+
+    def __init__(self, detail: str = "", *, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+        minutes = max(1, int(-(-retry_after // 60)))
+        # A fact, not a promise: whether the run then resumes depends on a worker or an open page,
+        # which the sync page's message says (views.run_message).
+        self.user_message = f"TastyTrade asked us to pause for {minutes} minutes; nothing is asked before then."
+
+
+class ApiVersionRejected(TastytradeError):
+    """406 to the SDK's Accept-Version: this app's API version is past TastyTrade's deprecation window."""
+
+    user_message = (
+        "TastyTrade no longer accepts the API version this app speaks: the app needs updating. "
+        "Your connection is fine; nothing needs reconnecting."
+    )
+    code = "api_version"
 
 
 class BadResponse(TastytradeError):
@@ -217,6 +254,23 @@ def _error_code(response: httpx2.Response) -> str:
     return str(body.get("error_code") or error or "")
 
 
+def retry_after_seconds(response: httpx2.Response, now: float | None = None) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3); None when
+    absent or unreadable."""
+    text = (response.headers.get("Retry-After") or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+
+
 def _raise_for_status(request: httpx2.Request, response: httpx2.Response) -> None:
     status = response.status_code
     where = f"{request.method} {request.url.path}"
@@ -229,8 +283,12 @@ def _raise_for_status(request: httpx2.Request, response: httpx2.Response) -> Non
         raise _Unauthorized(where)
     if status == 403:
         raise NotPermitted(f"{where}: 403 {_error_code(response)}")
+    if status == 406:
+        raise ApiVersionRejected(f"{where}: 406 to Accept-Version {request.headers.get('Accept-Version')}")
     if status == 429:
-        raise RateLimited(f"{where}: 429")
+        raise RateLimited(f"{where}: 429", retry_after=retry_after_seconds(response))
+    if status == 503:
+        raise Unavailable(f"{where}: 503", retry_after=retry_after_seconds(response))
     if status >= 500:
         raise Unavailable(f"{where}: {status}")
     raise BadResponse(f"{where}: {status} {_error_code(response)}")
@@ -263,6 +321,10 @@ class Client:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._session: Session | None = None
+        # When our access token should be renewed (time.time()); 0: get one before the first call.
+        self._token_refresh_at = 0.0
+        # The caller's time budget (time.monotonic()), if any: a Retry-After past it pauses instead.
+        self.budget_deadline: float | None = None
         # The next transactions page, requested while the caller writes the current one.
         self._read_ahead: tuple[tuple, asyncio.Task] | None = None
 
@@ -299,8 +361,29 @@ class Client:
 
     # -- plumbing ------------------------------------------------------------------------
 
+    async def _renew_token(self) -> None:
+        """POST /oauth/token, then plan the next renewal ourselves.
+
+        The SDK renews whenever fewer than 60 s are left, so a server that issues 30 s tokens
+        would cost one token request per API call. We renew at 80% of the lifetime (at most 60 s
+        early) or on a 401, and tell the SDK its token never expires so it leaves it alone.
+        """
+        asked_at = time.time()
+        await self._session.refresh(force=True)
+        lifetime = max(0.0, self._session.session_expiration - asked_at)
+        self._token_refresh_at = asked_at + lifetime - min(60.0, lifetime / 5)
+        self._session.session_expiration = float("inf")
+
+    async def _with_token(self, make: Callable[[], Any]) -> Any:
+        if time.time() >= self._token_refresh_at:
+            await self._renew_token()
+        return await make()
+
     def _call(self, make: Callable[[], Any]) -> Any:
-        """Run one SDK coroutine with retries; `make` builds a fresh coroutine per attempt."""
+        """Run one SDK coroutine with retries; `make` builds a fresh coroutine per attempt.
+
+        A Retry-After that fits in the retry allowance and the caller's budget is waited out; a longer one raises
+        Throttled, so the sync pauses instead of holding a worker."""
         assert self._loop is not None and self._session is not None, "use Client as a context manager"
         self._drop_read_ahead()  # one request at a time: the recorder holds the last body
         attempts = settings.TASTYTRADE_RETRY_ATTEMPTS
@@ -308,14 +391,18 @@ class Client:
         refreshed = False
         for attempt in range(1, attempts + 1):
             try:
-                return self._run(make())
+                return self._run(self._with_token(make))
             except _Unauthorized:
                 if refreshed:
                     raise AuthError("TastyTrade answered 401 after a fresh token") from None
                 refreshed = True
-                self._run(self._session.refresh(force=True))
+                self._run(self._renew_token())
                 continue
             except (RateLimited, Unavailable, MalformedResponse) as exc:
+                retry_after = getattr(exc, "retry_after", None)
+                may_wait = min(deadline, self.budget_deadline or deadline) - time.monotonic()
+                if retry_after is not None and retry_after > may_wait:
+                    raise Throttled(str(exc), retry_after=retry_after) from None
                 if attempt == attempts or time.monotonic() >= deadline:
                     raise
                 delay = min(
@@ -323,28 +410,29 @@ class Client:
                     settings.TASTYTRADE_RETRY_BASE_DELAY * 2 ** (attempt - 1),
                 )
                 logger.info("TastyTrade %s; retry %d of %d", exc.code, attempt, attempts - 1)
-                self._sleep(random.uniform(delay / 2, delay))
+                # The server's own figure when it gave one; else capped, jittered exponential.
+                self._sleep(retry_after if retry_after is not None else random.uniform(delay / 2, delay))
             except SDKError as exc:
                 raise BadResponse(str(exc)[:200]) from None
             except pydantic.ValidationError as exc:
                 raise BadResponse(f"unexpected shape: {exc.error_count()} field errors") from None
         raise Unavailable("retries exhausted")  # pragma: no cover - the loop returns or raises
 
-    def _account(self, account_number: str) -> Account:
-        # The SDK's methods hang off an Account; only its number is used to build the URL.
-        return Account.model_construct(account_number=account_number)
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """One GET through the SDK's session; the raw JSON body (the recorder keeps it)."""
+        self._call(lambda: self._session._get(path, params=params))
+        return self.recorder.body
 
     # -- API calls -----------------------------------------------------------------------
 
     def check(self) -> None:
         """POST /oauth/token: exchange the refresh token now (connect form: fail before storing)."""
-        self._call(lambda: self._session.refresh(force=True))
+        self._call(_nothing)  # the first call of a client gets a token, which is the check
 
     def accounts(self) -> list[AccountInfo]:
         """GET /customers/me/accounts (closed accounts included; the user decides)."""
-        self._call(lambda: Account.get(self._session, include_closed=True))
-        items = (self.recorder.body or {}).get("data", {}).get("items", [])
-        return [_account_info(item) for item in items]
+        infos = [_account_info(item) for item in _items(self._get("/customers/me/accounts"), "accounts")]
+        return [info for info in infos if info is not None]
 
     def transactions_page(
         self, account_number: str, *, start: date, end: date, page_offset: int, per_page: int
@@ -366,7 +454,7 @@ class Client:
             more = bool(page.items) and page_offset < page.total_pages - 1
         if more:
             following = (account_number, start, end, page_offset + 1, per_page)
-            task = self._run(_start_task(self._transactions_body(*following)))
+            task = self._run(_start_task(self._with_token(lambda: self._transactions_body(*following))))
             self._read_ahead = (following, task)
         return page
 
@@ -416,14 +504,14 @@ class Client:
             self._run(_cancel_task(task))
 
     def positions(self, account_number: str) -> list[dict[str, Any]]:
-        """GET /accounts/{n}/positions (not paginated)."""
-        self._call(lambda: self._account(account_number).get_positions(self._session))
-        return _items(self.recorder.body)
+        """GET /accounts/{n}/positions?include-marks=true (not paginated; without the parameter
+        TastyTrade leaves out `mark` and `mark-price`)."""
+        body = self._get(f"/accounts/{account_number}/positions", {"include-marks": "true"})
+        return _items(body, "positions")
 
     def balance(self, account_number: str) -> dict[str, Any]:
         """GET /accounts/{n}/balances/USD."""
-        self._call(lambda: self._account(account_number).get_balances(self._session))
-        data = (self.recorder.body or {}).get("data")
+        data = (self._get(f"/accounts/{account_number}/balances/USD") or {}).get("data")
         if not isinstance(data, dict):
             raise BadResponse("balances without data")
         return data
@@ -433,24 +521,25 @@ class Client:
         rows: list[dict[str, Any]] = []
         page = 0
         while True:
-            offset = page
-            self._call(
-                lambda offset=offset: self._account(account_number).get_balance_snapshots(
-                    self._session, per_page=2000, page_offset=offset, start_date=start, end_date=end
-                )
-            )
-            rows.extend(_items(self.recorder.body))
-            pagination = (self.recorder.body or {}).get("pagination") or {}
+            params = {
+                "per-page": 2000,
+                "page-offset": page,
+                "currency": "USD",
+                "start-date": start.isoformat(),
+                "end-date": end.isoformat(),
+                "time-of-day": "EOD",
+            }
+            body = self._get(f"/accounts/{account_number}/balance-snapshots", params)
+            rows.extend(_items(body, "balance-snapshots"))
+            pagination = body.get("pagination") or {}
             if not pagination or page >= int(pagination.get("total-pages") or 0) - 1:
                 return rows
             page += 1
 
     def net_liq_history(self, account_number: str, *, start: datetime) -> list[dict[str, Any]]:
         """GET /accounts/{n}/net-liq/history?start-time=... (production only; sandbox has none)."""
-        self._call(
-            lambda: self._account(account_number).get_net_liquidating_value_history(self._session, start_time=start)
-        )
-        return _items(self.recorder.body)
+        params = {"start-time": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        return _items(self._get(f"/accounts/{account_number}/net-liq/history", params), "net-liq/history")
 
 
 async def _start_task(coroutine: Any) -> asyncio.Task:
@@ -470,17 +559,26 @@ def _as_is(**item: Any) -> dict[str, Any]:
     return item
 
 
+async def _nothing() -> None:
+    return None
+
+
 # -- parsing helpers ---------------------------------------------------------------------
 
 
-def _items(body: Any) -> list[dict[str, Any]]:
+def _items(body: Any, endpoint: str = "") -> list[dict[str, Any]]:
     try:
         items = body["data"]["items"]
     except (TypeError, KeyError):
-        raise BadResponse("list response without data.items") from None
+        raise BadResponse(f"{endpoint or 'list'} response without data.items") from None
     if not isinstance(items, list):
-        raise BadResponse("data.items is not a list")
+        raise BadResponse(f"{endpoint or 'list'}: data.items is not a list")
     return [item for item in items if isinstance(item, dict)]
+
+
+def missing(endpoint: str, name: str) -> None:
+    """Log a field we need that TastyTrade left out (its name only: a value could be a secret)."""
+    logger.warning("TastyTrade %s: an item without %s was skipped", endpoint, name)
 
 
 def _transaction_page(body: Any, page_offset: int) -> TransactionPage:
@@ -500,16 +598,24 @@ def _transaction_page(body: Any, page_offset: int) -> TransactionPage:
         raise BadResponse("pagination without totals") from None
 
 
-def _account_info(item: dict[str, Any]) -> AccountInfo:
+def _account_info(item: dict[str, Any]) -> AccountInfo | None:
     account = item.get("account", item)
+    if not isinstance(account, dict) or not account.get("account-number"):
+        missing("accounts", "account-number")
+        return None
     opened = account.get("opened-at")
+    try:
+        opened_at = parse_datetime(str(opened)) if opened else None
+    except (ValueError, BadResponse):
+        logger.warning("TastyTrade accounts: unreadable opened-at; kept without it")
+        opened_at = None
     return AccountInfo(
         account_number=str(account["account-number"]),
         nickname=str(account.get("nickname") or ""),
         account_type_name=str(account.get("account-type-name") or ""),
         margin_or_cash=str(account.get("margin-or-cash") or ""),
         is_closed=bool(account.get("is-closed", False)),
-        opened_at=parse_datetime(opened) if opened else None,
+        opened_at=opened_at,
         authority_level=str(item.get("authority-level") or ""),
     )
 

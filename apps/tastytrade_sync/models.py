@@ -74,9 +74,12 @@ class Connection(TimestampedModel):
 class SyncRunQuerySet(models.QuerySet):
     def waiting(self) -> SyncRunQuerySet:
         """Runs with work left that no live process carries: queued, paused, or left running by a
-        process that died (a live sync holds its connection's lease). Fresh requests first."""
-        free = Q(connection__lease_expires_at__isnull=True) | Q(connection__lease_expires_at__lt=timezone.now())
-        return self.filter(free, status__in=["queued", "running", "partial"]).order_by(
+        process that died (a live sync holds its connection's lease), except runs TastyTrade asked
+        to wait (Retry-After) until their time comes. Fresh requests first."""
+        now = timezone.now()
+        free = Q(connection__lease_expires_at__isnull=True) | Q(connection__lease_expires_at__lt=now)
+        due = Q(resume_after__isnull=True) | Q(resume_after__lte=now)
+        return self.filter(free, due, status__in=["queued", "running", "partial"]).order_by(
             Case(When(status="queued", then=0), default=1), "started_at"
         )
 
@@ -113,6 +116,8 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     error_code = models.CharField(max_length=32, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
+    # A paused run TastyTrade asked to wait (Retry-After): nothing resumes it before this time.
+    resume_after = models.DateTimeField(null=True, blank=True)
 
     objects = SyncRunQuerySet.as_manager()
 
@@ -139,6 +144,7 @@ class AccountSync(models.Model):
     account = models.OneToOneField("trades.BrokerAccount", on_delete=models.CASCADE, related_name="sync_state")
     # Transactions dated before this day are committed; the next run re-reads from here minus the overlap.
     checkpoint = models.DateField(null=True, blank=True)
+    # The run that last finished with this account, synced or failed (then last_error_* say why).
     completed_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error_code = models.CharField(max_length=32, blank=True)
@@ -150,6 +156,10 @@ class AccountSync(models.Model):
     recheck_from = models.DateField(null=True, blank=True)
     recheck_to = models.DateField(null=True, blank=True)
     recheck_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The deep check of the days before the overlap (weekly, or on demand when cleared): when it
+    # last finished, and the day it continues from when a run paused in the middle of it.
+    deep_checked_at = models.DateTimeField(null=True, blank=True)
+    deep_check_from = models.DateField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"sync state of {self.account}"

@@ -15,7 +15,11 @@ it lossless and idempotent:
   read once more and then the run is marked incomplete where the user sees it, and the next
   run reads those days again;
 - one sync per connection at a time (an expiring lease row that works on SQLite too);
-- a sync started by a request stops cleanly at its time budget and is continued later.
+- a sync started by a request stops cleanly at its time budget and is continued later;
+- one account's trouble (a page that keeps failing, a long 429) is that account's: the run goes
+  on with the others, the account shows its error, and the next run starts with the account
+  that has waited longest for a good sync;
+- a Retry-After longer than a call may wait pauses the run until then (`resume_after`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import partial
 from operator import itemgetter
 from typing import Any
@@ -39,7 +44,17 @@ from apps.trades import bulk, lots
 from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, PositionSnapshot, Transaction
 
 from . import crypto
-from .client import AuthError, Client, TastytradeError, Unavailable, parse_datetime
+from .client import (
+    ApiVersionRejected,
+    AuthError,
+    BadResponse,
+    Client,
+    TastytradeError,
+    Throttled,
+    Unavailable,
+    missing,
+    parse_datetime,
+)
 from .models import AccountSync, Connection, SyncRun, SyncWorker
 from .symbols import parse_option_symbol
 
@@ -134,6 +149,8 @@ def sync_connection(
     Returns the run. If another sync of this connection holds the lease, returns at once with
     an unsaved run whose status is SKIPPED ("already syncing").
     """
+    if run is not None and run.resume_after and run.resume_after > timezone.now():
+        return run  # TastyTrade asked us to wait (Retry-After): nothing is asked before then
     token = _acquire_lease(connection)
     if token is None:
         return SyncRun(connection=connection, trigger=trigger, status=SyncRun.Status.SKIPPED)
@@ -146,6 +163,9 @@ def sync_connection(
         return run
     else:
         run.status = SyncRun.Status.RUNNING
+    if run.resume_after:
+        run.resume_after = None
+        run.error_code = run.error_message = ""
     # We hold the lease, so any other run still marked running was left by a process that died.
     connection.runs.filter(status=SyncRun.Status.RUNNING).exclude(pk=run.pk).update(
         status=SyncRun.Status.FAILED,
@@ -158,17 +178,29 @@ def sync_connection(
     lease_lost = False
     try:
         api = client or client_for(connection)
+        api.budget_deadline = budget.deadline  # a Retry-After is waited out only within the slice's budget
         with api:
             _sync_accounts(connection=connection, api=api, run=run, counts=counts, budget=budget, token=token)
         incomplete = AccountSync.objects.filter(account__connection=connection, account__is_included=True).exclude(
             incomplete_detail=""
         )
         run.status = SyncRun.Status.INCOMPLETE if incomplete.exists() else SyncRun.Status.SUCCEEDED
+        _note_failed_accounts(run)
         if connection.status != Connection.Status.ACTIVE:
             Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.ACTIVE, status_detail="")
             connection.status = Connection.Status.ACTIVE
     except _BudgetExceeded:
         run.status = SyncRun.Status.PARTIAL
+    except Throttled as exc:
+        # Not a failure: TastyTrade said when to come back. The worker (or the open page) resumes then.
+        logger.info("sync run %s paused for %.0f s at TastyTrade's request", run.pk, exc.retry_after)
+        run.status = SyncRun.Status.PARTIAL
+        run.resume_after = timezone.now() + timedelta(seconds=exc.retry_after)
+        run.error_code = exc.code
+        run.error_message = exc.user_message
+    except ApiVersionRejected as exc:
+        # The app must be updated; the user's grant is fine, so the connection stays active.
+        _fail(run, exc, level=logging.ERROR)
     except _LeaseLost:
         # The process that took over carries the run on from the checkpoints; its counts and
         # status are the run's now, so leave them alone.
@@ -292,6 +324,12 @@ def discover_accounts(*, connection: Connection, api: Client) -> list[BrokerAcco
 # -- the work ----------------------------------------------------------------------------
 
 
+# Errors that concern one account; anything else (refused token, API version, Retry-After, the
+# lease, the budget) concerns the whole connection and ends or pauses the run.
+ACCOUNT_ERRORS = (TastytradeError,)
+CONNECTION_ERRORS = (AuthError, ApiVersionRejected, Throttled)
+
+
 def _sync_accounts(
     *, connection: Connection, api: Client, run: SyncRun, counts: Counts, budget: Budget, token: str
 ) -> None:
@@ -300,26 +338,72 @@ def _sync_accounts(
     done = AccountSync.objects.filter(account__in=accounts, completed_run=run).count()
     run.accounts_done = done
     run.save(update_fields=["accounts_total", "accounts_done"])
-    for account in accounts:
-        state, _ = AccountSync.objects.get_or_create(account=account)
+    for account, state in _longest_waiting_first(accounts):
         if state.completed_run_id == run.pk:
-            continue  # finished in an earlier slice of this run
+            continue  # synced, or failed, in an earlier slice of this run
         _renew_lease(connection.pk, token)
-        _sync_transactions(account=account, state=state, api=api, run=run, counts=counts, budget=budget, token=token)
-        _sync_positions_and_balances(account=account, api=api, token=token)
+        try:
+            _sync_transactions(
+                account=account, state=state, api=api, run=run, counts=counts, budget=budget, token=token
+            )
+            _sync_positions_and_balances(account=account, api=api, token=token)
+        except CONNECTION_ERRORS:
+            raise
+        except ACCOUNT_ERRORS as exc:
+            # What was committed stays (checkpoints only pass confirmed days); the others go on.
+            logger.warning("sync run %s: account %s failed: %s: %s", run.pk, account.pk, exc.code, exc)
+            state.last_error_code, state.last_error_message = exc.code, exc.user_message
+        else:
+            state.last_success_at = timezone.now()
+            state.last_error_code = state.last_error_message = ""
         state.completed_run = run
-        state.last_success_at = timezone.now()
-        state.last_error_code = state.last_error_message = ""
-        state.save()
+        state.save(update_fields=["completed_run", "last_success_at", "last_error_code", "last_error_message"])
         run.accounts_done += 1
         SyncRun.objects.filter(pk=run.pk).update(accounts_done=run.accounts_done)
         if budget.exceeded() and run.accounts_done < run.accounts_total:
             raise _BudgetExceeded
 
 
+def _longest_waiting_first(accounts: list[BrokerAccount]) -> list[tuple[BrokerAccount, AccountSync]]:
+    """Accounts never synced first, then by their last good sync, oldest first: an account that
+    failed last time is read first this time, so a later account's trouble cannot starve it either."""
+    states = {s.account_id: s for s in AccountSync.objects.filter(account__in=accounts)}
+    for account in accounts:
+        if account.pk not in states:
+            states[account.pk], _ = AccountSync.objects.get_or_create(account=account)
+    epoch = datetime.min.replace(tzinfo=timezone.get_current_timezone())
+    ordered = sorted(accounts, key=lambda a: (states[a.pk].last_success_at or epoch, a.pk))
+    return [(account, states[account.pk]) for account in ordered]
+
+
+def _note_failed_accounts(run: SyncRun) -> None:
+    """A run whose accounts did not all sync says which did not, in plain words; all failed: failed."""
+    failed = list(
+        AccountSync.objects.filter(completed_run=run)
+        .exclude(last_error_code="")
+        .select_related("account")
+        .order_by("account__account_number")
+    )
+    if not failed:
+        return
+    first = failed[0]
+    names = ", ".join(state.account.account_number for state in failed)
+    synced = run.accounts_total - len(failed)
+    run.status = SyncRun.Status.FAILED if synced == 0 else SyncRun.Status.INCOMPLETE
+    run.error_code = first.last_error_code
+    run.error_message = (
+        f"Synced {synced} of {run.accounts_total} accounts; not {names}: {first.last_error_message}"
+        " The next sync starts with the accounts that waited longest."
+    )[:500]
+
+
 def _first_day(account: BrokerAccount, state: AccountSync, today: date) -> date:
     if state.checkpoint:
         return state.checkpoint - timedelta(days=settings.SYNC_OVERLAP_DAYS)
+    return _history_start(account, today)
+
+
+def _history_start(account: BrokerAccount, today: date) -> date:
     if account.opened_at:
         return account.opened_at.astimezone(timezone.get_default_timezone()).date() - timedelta(days=1)
     return today - timedelta(days=FIRST_SYNC_FALLBACK_DAYS)
@@ -336,6 +420,10 @@ def _sync_transactions(
     token: str,
 ) -> None:
     today = timezone.now().date() + timedelta(days=1)  # TastyTrade dates in New York; never stop short
+    if state.checkpoint is None and state.deep_checked_at is None:
+        # A first sync reads every day: that is a deep check too.
+        state.deep_checked_at = timezone.now()
+        state.save(update_fields=["deep_checked_at"])
     if state.recheck_from and state.recheck_run_id != run.pk:
         # Days an earlier run could not complete: read them again, once in this run (marked first,
         # so a slice that dies in them does not make every later slice start over).
@@ -357,6 +445,8 @@ def _sync_transactions(
         start = end + timedelta(days=1)
         if budget.exceeded() and start <= today:
             raise _BudgetExceeded
+    if _deep_check_due(state):
+        _deep_check(account=account, state=state, api=api, run=run, counts=counts, budget=budget, token=token)
     state.incomplete_detail = (
         f"TastyTrade reported more transactions than it sent for {state.recheck_from:%Y-%m-%d} to "
         f"{state.recheck_to:%Y-%m-%d}; the next sync reads those days again."
@@ -364,6 +454,52 @@ def _sync_transactions(
         else ""
     )
     state.save(update_fields=["incomplete_detail"])
+
+
+def _deep_check_due(state: AccountSync) -> bool:
+    if state.deep_check_from is not None:
+        return True  # a paused deep check carries on
+    every = timedelta(days=settings.SYNC_DEEP_CHECK_DAYS)
+    return state.deep_checked_at is None or state.deep_checked_at <= timezone.now() - every
+
+
+def _deep_check(
+    *, account: BrokerAccount, state: AccountSync, api: Client, run: SyncRun, counts: Counts, budget: Budget, token: str
+) -> None:
+    """The days before the overlap, which ordinary runs never read again. TastyTrade posts a late
+    fee correction or a reversal as a new row (TASTYTRADE.md §5.7), which changes its window's
+    count: each window's count (a one-item page) is compared with the rows we hold, and only the
+    windows that differ are read again. Resumable: `deep_check_from` keeps its place."""
+    last = state.checkpoint - timedelta(days=settings.SYNC_OVERLAP_DAYS + 1)
+    start = state.deep_check_from or _history_start(account, timezone.now().date())
+    while start <= last:
+        end = min(start + timedelta(days=settings.SYNC_WINDOW_DAYS - 1), last)
+        _renew_lease(account.connection_id, token)
+        theirs = api.transactions_count(account.account_number, start=start, end=end)
+        ours = Transaction.objects.filter(
+            account=account, tastytrade_id__isnull=False, transaction_date__range=(start, end)
+        ).count()
+        if theirs is not None and theirs != ours:
+            logger.info("account %s window %s..%s: TastyTrade counts %s, we hold %s; reading it again",
+                        account.pk, start, end, theirs, ours)  # fmt: skip
+            if not _read_window(account, state, api, start, end, counts, budget, token, run):
+                state.recheck_from = min(start, state.recheck_from or start)
+                state.recheck_to = max(end, state.recheck_to or end)
+                state.recheck_run = run
+        start = end + timedelta(days=1)
+        state.deep_check_from = start
+        state.save(update_fields=["deep_check_from", "recheck_from", "recheck_to", "recheck_run"])
+        if budget.exceeded() and start <= last:
+            raise _BudgetExceeded
+    state.deep_check_from = None
+    state.deep_checked_at = timezone.now()
+    state.save(update_fields=["deep_check_from", "deep_checked_at"])
+
+
+def request_deep_check(*, connection: Connection) -> SyncRun:
+    """The connection page's "Check older history": the next run deep-checks every account."""
+    AccountSync.objects.filter(account__connection=connection).update(deep_checked_at=None)
+    return queue_sync(connection=connection, trigger=SyncRun.Trigger.MANUAL)
 
 
 def _read_window(
@@ -557,7 +693,7 @@ def _link_reversals(account: BrokerAccount, rows: list[dict[str, Any]]) -> None:
 
 def _sync_positions_and_balances(*, account: BrokerAccount, api: Client, token: str) -> None:
     now = timezone.now()
-    positions = [position_fields(item) for item in api.positions(account.account_number)]
+    positions = [p for p in map(position_fields, api.positions(account.account_number)) if p is not None]
     _renew_lease(account.connection_id, token)  # each call may take its whole retry time
     balance = api.balance(account.account_number)
     last_snapshot = (
@@ -585,8 +721,11 @@ def _sync_positions_and_balances(*, account: BrokerAccount, api: Client, token: 
         PositionSnapshot.objects.bulk_create(
             [PositionSnapshot(account=account, as_of=now, **p) for p in _merge_positions(positions)]
         )
-        balances = [balance_snapshot(account, {**balance, "snapshot-date": now.date().isoformat()}, "NOW")]
-        balances += [balance_snapshot(account, item, str(item.get("time-of-day") or "EOD")) for item in snapshots]
+        balances = [balance_snapshot(account, {**balance, "snapshot-date": now.date().isoformat()}, "NOW", "balances")]
+        balances += [
+            balance_snapshot(account, item, str(item.get("time-of-day") or "EOD"), "balance-snapshots")
+            for item in snapshots
+        ]
         BalanceSnapshot.objects.bulk_create(
             [b for b in balances if b is not None],
             update_conflicts=True,
@@ -596,7 +735,10 @@ def _sync_positions_and_balances(*, account: BrokerAccount, api: Client, token: 
         )
         points = {}
         for item in history:
-            point = NetLiqPoint(account=account, **net_liq_fields(item))
+            fields = net_liq_fields(item)
+            if fields is None:
+                continue
+            point = NetLiqPoint(account=account, **fields)
             points[point.time] = point  # one per instant, as the unique constraint wants
         NetLiqPoint.objects.bulk_create(
             list(points.values()),
@@ -629,10 +771,27 @@ BALANCE_FIELDS = [
 ]
 
 
-def balance_snapshot(account: BrokerAccount, item: dict[str, Any], time_of_day: str) -> BalanceSnapshot | None:
-    day = item.get("snapshot-date")
-    if not day:
+# What a balance must carry for us to store it; any other field may be missing or null.
+REQUIRED_BALANCE_KEYS = ("snapshot-date", "cash-balance", "net-liquidating-value")
+
+
+def balance_snapshot(
+    account: BrokerAccount, item: dict[str, Any], time_of_day: str, endpoint: str = "balance-snapshots"
+) -> BalanceSnapshot | None:
+    """The balance to store, or None (logged) when it lacks what we store or it is unreadable."""
+    for key in REQUIRED_BALANCE_KEYS:
+        if item.get(key) in (None, ""):
+            missing(endpoint, key)
+            return None
+    try:
+        return _balance_snapshot(account, item, time_of_day)
+    except (ValueError, TypeError):
+        logger.warning("TastyTrade %s: an unreadable item was skipped", endpoint)
         return None
+
+
+def _balance_snapshot(account: BrokerAccount, item: dict[str, Any], time_of_day: str) -> BalanceSnapshot:
+    day = item["snapshot-date"]
     return BalanceSnapshot(
         account=account,
         snapshot_date=date.fromisoformat(str(day)[:10]),
@@ -692,7 +851,25 @@ def normalize_transaction(item: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def position_fields(item: dict[str, Any]) -> dict[str, Any]:
+def position_fields(item: dict[str, Any]) -> dict[str, Any] | None:
+    """A position's fields, or None (logged) when it lacks a symbol or quantity or is unreadable.
+    Everything else may be missing or null (a position without close-price is still a position)."""
+    for key in ("symbol", "quantity"):
+        if item.get(key) in (None, ""):
+            missing("positions", key)
+            return None
+    try:
+        return _position_fields(item)
+    except (ValueError, TypeError, BadResponse):
+        logger.warning("TastyTrade positions: an unreadable item was skipped")
+        return None
+
+
+def _decimal_or_none(value: Any) -> Decimal | None:
+    return None if value in (None, "") else to_decimal(value)
+
+
+def _position_fields(item: dict[str, Any]) -> dict[str, Any]:
     quantity = abs(to_decimal(item.get("quantity")))
     if str(item.get("quantity-direction", "")).lower() == "short":
         quantity = -quantity
@@ -704,15 +881,28 @@ def position_fields(item: dict[str, Any]) -> dict[str, Any]:
         "underlying_symbol": str(item.get("underlying-symbol") or ""),
         "quantity": quantity,
         "multiplier": to_decimal(item.get("multiplier") or 1),
-        "average_open_price": to_decimal(item.get("average-open-price")),
-        "close_price": to_decimal(item.get("close-price")),
-        "mark": to_decimal(mark) if mark is not None else None,
+        "average_open_price": _decimal_or_none(item.get("average-open-price")),
+        "close_price": _decimal_or_none(item.get("close-price")),
+        "mark": _decimal_or_none(mark),
         "expires_at": parse_datetime(str(expires)) if expires else None,
         "raw": item,
     }
 
 
-def net_liq_fields(item: dict[str, Any]) -> dict[str, Any]:
+def net_liq_fields(item: dict[str, Any]) -> dict[str, Any] | None:
+    """A point's fields, or None (logged) without its time or close, or when it is unreadable."""
+    for key in ("time", "close"):
+        if item.get(key) in (None, ""):
+            missing("net-liq/history", key)
+            return None
+    try:
+        return _net_liq_fields(item)
+    except (ValueError, TypeError, BadResponse):
+        logger.warning("TastyTrade net-liq/history: an unreadable item was skipped")
+        return None
+
+
+def _net_liq_fields(item: dict[str, Any]) -> dict[str, Any]:
     def pick(kebab: str, camel: str) -> Any:
         # The OpenAPI document says camelCase; production answers kebab-case. Accept both.
         return item.get(kebab, item.get(camel))
@@ -763,8 +953,8 @@ def _release_lease(connection: Connection, token: str) -> None:
     Connection.objects.filter(pk=connection.pk, lease_token=token).update(lease_token="", lease_expires_at=None)
 
 
-def _fail(run: SyncRun, exc: TastytradeError) -> None:
-    logger.warning("sync run %s failed: %s: %s", run.pk, exc.code, exc)
+def _fail(run: SyncRun, exc: TastytradeError, level: int = logging.WARNING) -> None:
+    logger.log(level, "sync run %s failed: %s: %s", run.pk, exc.code, exc)
     run.status = SyncRun.Status.FAILED
     run.error_code = exc.code
     run.error_message = exc.user_message

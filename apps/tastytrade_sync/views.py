@@ -7,6 +7,7 @@ from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -16,7 +17,7 @@ from apps.trades.models import BrokerAccount
 from . import client as tt
 from .forms import AccountsForm, DisconnectForm, OAuthStartForm, PersonalGrantForm
 from .models import Connection, SyncRun
-from .sync import create_connection, queue_sync, sync_connection, worker_is_alive
+from .sync import create_connection, queue_sync, request_deep_check, sync_connection, worker_is_alive
 
 
 def get_connection_for_user(request, pk: int) -> Connection:
@@ -142,8 +143,23 @@ def connection_detail(request, pk: int):
         BrokerAccount.objects.filter(connection=connection).exclude(pk__in=included).update(is_included=False)
         messages.success(request, "Saved which accounts to sync.")
         return redirect("tastytrade_sync:connection", pk=connection.pk)
-    context = {"connection": connection, "form": form, "disconnect_form": DisconnectForm()}
+    context = {
+        "connection": connection,
+        "form": form,
+        "disconnect_form": DisconnectForm(),
+        "overlap_days": settings.SYNC_OVERLAP_DAYS,
+        "deep_check_days": settings.SYNC_DEEP_CHECK_DAYS,
+    }
     return render(request, "tastytrade_sync/connection.html", context)
+
+
+@require_POST
+def deep_check(request, pk: int):
+    """Compare older history with TastyTrade's now; the sync page follows the run (or the worker runs it)."""
+    connection = get_connection_for_user(request, pk)
+    run = request_deep_check(connection=connection)
+    messages.info(request, "Checking older history against TastyTrade's counts; windows that differ are read again.")
+    return redirect(f"{reverse('tastytrade_sync:page')}?run={run.pk}")
 
 
 @require_POST
@@ -217,11 +233,18 @@ def run_message(run: SyncRun) -> str:
         return run.error_message
     if run.status == SyncRun.Status.QUEUED:
         return "Sync queued: it starts in a moment and this page follows it."
+    if run.is_active and run.resume_after:
+        # Without a worker only the open page carries the run on: say so rather than promise it.
+        minutes = max(1, -(-int((run.resume_after - timezone.now()).total_seconds()) // 60))
+        keeps = "" if worker_is_alive() else " if this page stays open (or at the next sync)"
+        return f"TastyTrade asked us to pause: the sync resumes within {minutes} minutes{keeps}."
     if run.is_active:
         return (
             f"Syncing: {run.accounts_done} of {run.accounts_total or '?'} accounts done, "
             f"{run.fetched:,} transactions read so far."
         )
+    if run.status == SyncRun.Status.INCOMPLETE and run.error_message:
+        return run.error_message  # accounts that did not sync, by number, and why
     if run.status == SyncRun.Status.INCOMPLETE:
         return (
             "Sync finished, but TastyTrade sent fewer transactions than it counted. We will read them again next time."

@@ -241,7 +241,9 @@ def open_positions(*, accounts: QuerySet[BrokerAccount]) -> list[OpenPosition]:
         snapshot = snapshots.get((account_ids.get(number), symbol))
         if snapshot is None:
             continue
-        mark = snapshot.mark if snapshot.mark is not None else snapshot.close_price
+        # Only a mark counts: the sync asks for marks (include-marks=true), and a stale close price
+        # shown as today's worth would disagree with the Positions page.
+        mark = snapshot.mark
         if mark is None:
             continue
         position.mark = mark

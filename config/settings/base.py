@@ -362,6 +362,8 @@ SYNC_WORKER_SLICE_SECONDS = read("SYNC_WORKER_SLICE_SECONDS", env.float, default
 SYNC_NOW_MIN_INTERVAL_SECONDS = read("SYNC_NOW_MIN_INTERVAL_SECONDS", env.int, default=30)
 SYNC_WINDOW_DAYS = read("SYNC_WINDOW_DAYS", env.int, default=90)
 SYNC_OVERLAP_DAYS = read("SYNC_OVERLAP_DAYS", env.int, default=10)
+# Every this many days a run compares each older window's count with TastyTrade's (late corrections).
+SYNC_DEEP_CHECK_DAYS = read("SYNC_DEEP_CHECK_DAYS", env.int, default=7)
 SYNC_PAGE_SIZE = read("SYNC_PAGE_SIZE", env.int, default=1000)
 if not 1 <= SYNC_PAGE_SIZE <= 2000:
     raise ImproperlyConfigured("Environment variable SYNC_PAGE_SIZE is invalid: TastyTrade allows 1 to 2000")

@@ -125,6 +125,7 @@ OWNED_OBJECTS: dict[str, Callable[[Client, object], dict]] = {
     "tastytrade_sync:connection": a_connection,
     "tastytrade_sync:disconnect": a_connection,
     "tastytrade_sync:sync_now": a_connection,
+    "tastytrade_sync:deep_check": a_connection,
     "tastytrade_sync:run_status": a_finished_run,
     "tastytrade_sync:run_continue": a_finished_run,
     "trades:import_preview": a_csv_import,

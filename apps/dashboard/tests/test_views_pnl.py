@@ -21,6 +21,7 @@ from apps.reports.tests.factories import (
 from apps.tastytrade_sync.models import SyncRun
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
 from apps.trades.lots import recompute_account
+from apps.trades.models import PositionSnapshot
 from apps.trades.tests.factories import OptionTransactionFactory, TransactionFactory
 
 from .test_views import get_html, queries_for, widget
@@ -158,3 +159,21 @@ def test_dashboard_with_pnl_costs_the_same_few_queries_for_100_and_2000_transact
     make_round_trips(account, 1_900, start=datetime(2025, 12, 1, 15, tzinfo=UTC))
     with django_assert_max_num_queries(12):
         assert queries_for(user_client, "dashboard:home", {"start": ""}) == small
+
+
+def test_the_positions_page_total_is_the_dashboards_unrealized_figure(user_client, history):
+    dashboard = widget(get_html(user_client, "dashboard:home"), "unrealized")
+    positions = user_client.get(reverse("dashboard:positions")).context["unrealized"]
+    assert (dashboard, positions) == ("+$99.00", Decimal("99.00"))
+
+
+def test_the_positions_page_says_its_unrealized_figure_is_the_dashboards(user_client, history):
+    html = get_html(user_client, "dashboard:positions")
+    assert "against our cost of opening, fees included" in html and "the dashboard shows the same figure" in html
+
+
+def test_a_leg_without_a_mark_counts_on_neither_page_even_with_a_close_price(user_client, history):
+    PositionSnapshot.objects.filter(account=history).update(mark=None, close_price=Decimal("1.40"))
+    html = get_html(user_client, "dashboard:home")
+    positions = user_client.get(reverse("dashboard:positions")).context["unrealized"]
+    assert (widget(html, "unrealized"), positions) == ("\u2014", None)

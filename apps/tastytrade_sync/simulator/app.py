@@ -406,13 +406,18 @@ class Simulator:
             return SimResponse(0, reset=True)
         if "status" in kinds:
             code = kinds["status"].options["code"]
+            retry_after = kinds["status"].options.get("retry_after")
             if code == 429:
-                return _error(429, "too_many_requests", "Too many requests. Please slow down.")
-            if code == 500:
+                response = _error(429, "too_many_requests", "Too many requests. Please slow down.")
+            elif code == 500:
                 return _error(500, "internal_server_error", "Internal server error")
-            title = "Bad Gateway" if code == 502 else "Service Temporarily Unavailable"
-            page = f"<html><head><title>{code} {title}</title></head><body><h1>{code} {title}</h1></body></html>"
-            return SimResponse(code, page.encode(), [("Content-Type", "text/html")])
+            else:
+                title = "Bad Gateway" if code == 502 else "Service Temporarily Unavailable"
+                page = f"<html><head><title>{code} {title}</title></head><body><h1>{code} {title}</h1></body></html>"
+                response = SimResponse(code, page.encode(), [("Content-Type", "text/html")])
+            if retry_after is not None:
+                response.headers.append(("Retry-After", str(retry_after)))
+            return response
         if "expire_token" in kinds:
             token = self._tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "))
             if token:
@@ -474,6 +479,8 @@ class Simulator:
 
     def _check_version(self, request: SimRequest) -> None:
         version = request.headers.get("accept-version")
+        if version is not None and "reject_version" in request.fired:
+            raise ApiError(406, 406, "The requested version is not supported.")
         if version is None:
             return
         if self.environment == "sandbox" or not re.fullmatch(r"\d{8}", version) or version < self.min_api_version:
@@ -511,7 +518,9 @@ class Simulator:
             grant = self.grants.get(form.get("refresh_token", ""))
             if grant is None or grant.revoked:
                 return _json({"error_code": "invalid_grant", "error_description": "Invalid JWT"}, 400)
-            return _json(self._issue(grant, form.get("scope") or grant.scope))
+            short = request.fired.get("short_lived_tokens")
+            lifetime = short.options["seconds"] if short else None
+            return _json(self._issue(grant, form.get("scope") or grant.scope, lifetime))
         if grant_type == "authorization_code":
             code = self._codes.pop(form.get("code", ""), None)
             if code is None or self.clock() >= code.expires_at or code.redirect_uri != form.get("redirect_uri"):
@@ -521,12 +530,11 @@ class Simulator:
             return _json(self._issue(grant, code.scope) | {"refresh_token": grant.refresh_token})
         return _json({"error_code": "unsupported_grant_type", "error_description": "Unsupported grant type"}, 400)
 
-    def _issue(self, grant: Grant, scope: str) -> dict:
-        token = AccessToken(
-            f"sim-at-{secrets.token_urlsafe(32)}", grant.customer_id, self.clock() + self.access_token_lifetime
-        )
+    def _issue(self, grant: Grant, scope: str, lifetime: int | None = None) -> dict:
+        lifetime = lifetime or self.access_token_lifetime
+        token = AccessToken(f"sim-at-{secrets.token_urlsafe(32)}", grant.customer_id, self.clock() + lifetime)
         self._tokens[token.token] = token
-        issued = {"access_token": token.token, "token_type": "Bearer", "expires_in": self.access_token_lifetime}
+        issued = {"access_token": token.token, "token_type": "Bearer", "expires_in": lifetime}
         if "openid" in scope.split():
             issued["id_token"] = f"sim-id-{secrets.token_urlsafe(24)}"
         return issued
@@ -668,6 +676,14 @@ class Simulator:
             for item in data.get("items", [data]):
                 item.update(fields)
             body["api-warnings"] = []
+        if "missing_field" in request.fired:
+            options = request.fired["missing_field"].options
+            for item in data.get("items", [data]):
+                nested = item.get("account")
+                target = nested if isinstance(nested, dict) and options["name"] in nested else item
+                target.pop(options["name"], None)
+                if options["null"]:
+                    target[options["name"]] = None
         return _json(body)
 
     # --- transactions ---------------------------------------------------------------------------
@@ -752,6 +768,15 @@ class Simulator:
                     amount=Decimal("-0.01"),
                     description="Regulatory fee adjustment",
                 )
+        if "late_correction" in request.fired:
+            options = request.fired["late_correction"].options
+            self.history.post(
+                number,
+                sub_type="Balance Adjustment",
+                amount=options["amount"],
+                description="Fee Correction",
+                moment=mk.utc(self.today - timedelta(days=options["days_back"]), 15),
+            )
         rows = self._filtered(request, number)
         if sort == "Desc":
             rows = rows[::-1]
@@ -777,7 +802,7 @@ class Simulator:
             "next-link": None,
             "paging-link-template": None,
         }
-        if {"unknown_sub_type", "extra_fields", "drop_pagination"} & request.fired.keys():
+        if {"unknown_sub_type", "extra_fields", "drop_pagination", "missing_field"} & request.fired.keys():
             items = [row.to_api() for row in page]
             self._rename_sub_types(request, items)
             response = self._envelope({"items": items}, request, pagination)

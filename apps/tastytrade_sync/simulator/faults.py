@@ -12,8 +12,10 @@ fire on one request (e.g. a slow response that also loses its `pagination`).
 
 What each kind does:
 
-- `status(code)`: answer 429, 500, 502 or 503 without touching the data. 429 carries no
-  rate-limit headers (TASTYTRADE.md §3.6); 502/503 answer with the load balancer's HTML page.
+- `status(code, retry_after=None)`: answer 429, 500, 502 or 503 without touching the data. 429
+  carries no rate-limit headers (TASTYTRADE.md §3.6) unless `retry_after` is given (seconds, or
+  an HTTP date as text), which 429 and 503 then send as `Retry-After`; 502/503 answer with the
+  load balancer's HTML page.
 - `slow(seconds)`: answer normally, but only after `seconds` (past a client's read timeout).
   In-process, a delay longer than the request's read timeout raises `httpx2.ReadTimeout`.
 - `reset()`: no answer; the real server resets the connection (RST), in-process the transport
@@ -33,6 +35,17 @@ What each kind does:
 - `unknown_sub_type(sub_type)`: the first item of the page (or every item with `every=True`)
   carries a `transaction-sub-type` the client has never seen.
 - `extra_fields(fields)`: every item (and the envelope) carries fields the client does not know.
+- `missing_field(name, null=False)`: every item (or the `data` object) lacks `name`, or carries it
+  as null; in the account list the field of the nested `account` object. Independent clients'
+  recordings show accounts with a null `nickname`, balances without newer fields, positions
+  without `close-price`.
+- `reject_version()`: the `Accept-Version` the client sends is past its deprecation window: 406.
+- `late_correction(days_back=40, amount=Decimal("-0.05"))`: before answering, a "Fee Correction"
+  Balance Adjustment lands dated `days_back` days ago (beyond a client's overlap window), as
+  TastyTrade posts fee corrections as separate rows (TASTYTRADE.md §5.7). It is real: the ground
+  truth includes it.
+- `short_lived_tokens(seconds=30)`: `POST /oauth/token` issues access tokens with that
+  `expires_in` (the API documents about 900; a server may send less).
 """
 
 from __future__ import annotations
@@ -41,6 +54,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 TRANSACTIONS = r"/accounts/[^/]+/transactions"
 PAGED = r"/accounts/[^/]+/(transactions|balance-snapshots)"
@@ -58,6 +72,10 @@ KINDS = frozenset(
         "revoke_refresh_token",
         "unknown_sub_type",
         "extra_fields",
+        "missing_field",
+        "reject_version",
+        "short_lived_tokens",
+        "late_correction",
     }
 )
 
@@ -120,10 +138,12 @@ class FaultPlan:
 
     # --- one helper per kind ------------------------------------------------------------------
 
-    def status(self, code: int, **where) -> Rule:
+    def status(self, code: int, retry_after: float | str | None = None, **where) -> Rule:
         if code not in {429, 500, 502, 503}:
             raise ValueError("status faults are 429, 500, 502 or 503")
-        return self.add("status", code=code, **where)
+        if retry_after is not None and code not in {429, 503}:
+            raise ValueError("only 429 and 503 carry Retry-After")
+        return self.add("status", code=code, retry_after=retry_after, **where)
 
     def slow(self, seconds: float = 0.5, **where) -> Rule:
         return self.add("slow", seconds=seconds, **where)
@@ -167,3 +187,18 @@ class FaultPlan:
             "regulatory-details": {"cat-reportable": True, "codes": ["A", "B"]},
         }
         return self.add("extra_fields", fields=fields, **where)
+
+    def missing_field(self, name: str, null: bool = False, **where) -> Rule:
+        return self.add("missing_field", name=name, null=null, **where)
+
+    def reject_version(self, **where) -> Rule:
+        return self.add("reject_version", **where)
+
+    def late_correction(self, days_back: int = 40, amount: Decimal = Decimal("-0.05"), **where) -> Rule:
+        where.setdefault("path", TRANSACTIONS)
+        return self.add("late_correction", days_back=days_back, amount=amount, **where)
+
+    def short_lived_tokens(self, seconds: int = 30, **where) -> Rule:
+        where.setdefault("method", "POST")
+        where.setdefault("path", "/oauth/token")
+        return self.add("short_lived_tokens", seconds=seconds, **where)

@@ -193,6 +193,8 @@ def test_a_time_budget_stop_keeps_the_days_read_when_tastytrades_count_confirms_
 class BudgetAfter:
     """A budget that runs out on its `calls`-th question, then stays out."""
 
+    deadline = None  # no wall-clock limit for the client's Retry-After waits
+
     def __init__(self, calls: int) -> None:
         self.calls_left = calls
 

@@ -8,8 +8,9 @@ from allauth.account.signals import user_logged_in
 from django.core.cache import cache
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
-from apps.tastytrade_sync.models import Connection, SyncRun
+from apps.tastytrade_sync.models import Connection, SyncRun, SyncWorker
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
 from apps.trades.models import BrokerAccount, Transaction
 
@@ -128,3 +129,33 @@ def test_signing_in_through_the_form_does_not_call_tastytrade(client, user, sett
     response = client.post(reverse("account_login"), {"login": user.email, "password": "correct-horse-battery"})
     assert response.status_code == 302
     assert (datetime.now(UTC) - started).total_seconds() < 2
+
+
+def test_sync_now_throttled_by_a_long_retry_after_says_when_it_resumes(user_client, server):
+    connect(user_client, server)
+    server.faults.status(429, retry_after=600, path=r"/accounts/.*/transactions", on=1)
+    connection = Connection.objects.get()
+    response = user_client.post(reverse("tastytrade_sync:sync_now", args=[connection.pk]), follow=True)
+    assert SyncRun.objects.get().status == SyncRun.Status.PARTIAL
+    assert b"TastyTrade asked us to pause: the sync resumes within 10 minutes if this page stays open" in (
+        response.content
+    )
+
+
+def test_a_paused_run_promises_a_resume_without_conditions_only_while_a_worker_runs(user, user_client, db):
+    connection = ConnectionFactory(user=user)
+    run = SyncRunFactory(
+        connection=connection, status=SyncRun.Status.PARTIAL, resume_after=timezone.now() + timedelta(minutes=4)
+    )
+    SyncWorker.objects.create(name="host:1", seen_at=timezone.now())
+    message = user_client.get(reverse("tastytrade_sync:run_status", args=[run.pk])).json()["message"]
+    assert message == "TastyTrade asked us to pause: the sync resumes within 4 minutes."
+
+
+def test_another_users_paused_run_is_404(other_client, user, db):
+    run = SyncRunFactory(
+        connection=ConnectionFactory(user=user),
+        status=SyncRun.Status.PARTIAL,
+        resume_after=timezone.now() + timedelta(minutes=4),
+    )
+    assert other_client.get(reverse("tastytrade_sync:run_status", args=[run.pk])).status_code == 404
