@@ -37,11 +37,11 @@ from django.utils import timezone
 from apps.core.money import signed, to_decimal
 from apps.trades import bulk, lots
 from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, PositionSnapshot, Transaction
+from apps.trades.symbols import parse_option_symbol, underlying_of
 
 from . import crypto
 from .client import AuthError, Client, TastytradeError, Unavailable, parse_datetime
 from .models import AccountSync, Connection, SyncRun, SyncWorker
-from .symbols import parse_option_symbol
 
 logger = logging.getLogger(__name__)
 
@@ -665,7 +665,7 @@ def normalize_transaction(item: dict[str, Any]) -> dict[str, Any]:
         "action": str(item.get("action") or ""),
         "description": str(item.get("description") or ""),
         "symbol": symbol,
-        "underlying_symbol": str(item.get("underlying-symbol") or ""),
+        "underlying_symbol": underlying_of(symbol, instrument_type, str(item.get("underlying-symbol") or "")),
         "instrument_type": instrument_type,
         "expires_on": option.expires_on if option else None,
         "strike": option.strike if option else None,
@@ -701,7 +701,11 @@ def position_fields(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "symbol": str(item.get("symbol") or ""),
         "instrument_type": str(item.get("instrument-type") or ""),
-        "underlying_symbol": str(item.get("underlying-symbol") or ""),
+        "underlying_symbol": underlying_of(
+            str(item.get("symbol") or ""),
+            str(item.get("instrument-type") or ""),
+            str(item.get("underlying-symbol") or ""),
+        ),
         "quantity": quantity,
         "multiplier": to_decimal(item.get("multiplier") or 1),
         "average_open_price": to_decimal(item.get("average-open-price")),

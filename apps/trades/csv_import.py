@@ -46,9 +46,9 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 
 from apps.core.money import ZERO
-from apps.tastytrade_sync.symbols import OptionSymbol, parse_option_symbol
 from apps.trades import lots
 from apps.trades.models import BrokerAccount, Transaction
+from apps.trades.symbols import OptionSymbol, parse_option_symbol, underlying_of
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -118,7 +118,6 @@ TEXT_LIMITS = {
 
 AMOUNT_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$")
-FUTURE_RE = re.compile(r"^(?P<product>/[A-Z0-9]+?)[FGHJKMNQUVXZ]\d{1,2}$")
 FILL_PRICE_RE = re.compile(r"@\s*(?P<price>\d[\d,]*(?:\.\d+)?)\s*$")
 # "tastytrade_transactions_history_x5WT00001_240101_to_241231.csv"
 FILE_NAME_ACCOUNT_RE = re.compile(r"_x(?P<account>[A-Za-z0-9]+)_\d{6}_to_\d{6}")
@@ -539,7 +538,7 @@ def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
         "action": _action_from_code(cells.text("Action")),
         "description": description,
         "symbol": symbol,
-        "underlying_symbol": underlying or _underlying(symbol, instrument_type, option),
+        "underlying_symbol": underlying_of(symbol, instrument_type, underlying),
         "instrument_type": instrument_type,
         "quantity": quantity,
         "price": price,
@@ -594,7 +593,7 @@ def _parse_legacy_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
         "action": f"{side} to {effect}" if side and effect else side,
         "description": cells.text("Description"),
         "symbol": symbol,
-        "underlying_symbol": root if option else _underlying(symbol, instrument_type, option),
+        "underlying_symbol": underlying_of(symbol, instrument_type, root if option else ""),
         "instrument_type": instrument_type,
         "quantity": quantity,
         "price": abs(price) if price is not None else None,
@@ -663,14 +662,6 @@ def _option_fields(option: OptionSymbol | None) -> dict:
     if option is None:
         return {"expires_on": None, "strike": None, "option_type": ""}
     return {"expires_on": option.expires_on, "strike": option.strike, "option_type": option.option_type}
-
-
-def _underlying(symbol: str, instrument_type: str, option: OptionSymbol | None) -> str:
-    if option is not None:
-        return "" if instrument_type == "Future Option" else option.root
-    if match := FUTURE_RE.match(symbol):
-        return match["product"]
-    return symbol
 
 
 def _fill_price(description: str) -> Decimal | None:

@@ -38,7 +38,6 @@ run the same code over the same rows in the same order, so their results are ide
 from __future__ import annotations
 
 import hashlib
-import re
 from bisect import insort
 from collections import defaultdict, deque
 from collections.abc import Iterable
@@ -72,8 +71,9 @@ from apps.trades.models import (
 )
 from apps.trades.reconcile import reconcile_account
 from apps.trades.strategies import EQUITY, OPTION_TYPES, Leg, detect_strategy
+from apps.trades.symbols import parse_option_symbol, underlying_of
 
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2  # 2: futures families, contract adjustments, order inside a second
 MONEY_STEP = Decimal("0.0001")
 QUANTITY_STEP = Decimal("0.00000001")
 ZERO = Decimal(0)
@@ -224,35 +224,6 @@ class Row(NamedTuple):
 
 # --- Symbols -------------------------------------------------------------------------------------
 
-OCC_SYMBOL = re.compile(r"^(?P<root>[A-Z0-9./]{1,6})\s*(?P<date>\d{6})(?P<type>[CP])(?P<strike>\d{8})$")
-FUTURE_OPTION_SYMBOL = re.compile(r"^(?P<root>\./\S+?)\s.*?(?P<date>\d{6})(?P<type>[CP])(?P<strike>\d+(?:\.\d+)?)$")
-
-
-@dataclass(frozen=True)
-class OptionSpec:
-    root: str
-    expires_on: date
-    option_type: str
-    strike: Decimal
-
-
-def parse_option_symbol(symbol: str) -> OptionSpec | None:
-    """Expiry, type and strike from an OCC symbol (`SPY   240119P00400000`) or a future option's
-    (`./ESZ9 EW4U9 190927P2975`); None for anything else."""
-    text = symbol.strip()
-    if match := OCC_SYMBOL.match(text):
-        strike = Decimal(match["strike"]) / 1000
-    elif match := FUTURE_OPTION_SYMBOL.match(text):
-        strike = Decimal(match["strike"])
-    else:
-        return None
-    raw = match["date"]
-    try:
-        expires = date(2000 + int(raw[:2]), int(raw[2:4]), int(raw[4:]))
-    except ValueError:
-        return None
-    return OptionSpec(match["root"], expires, match["type"], strike)
-
 
 def _option_spec(row: Row) -> tuple[str, Decimal | None, date | None]:
     if row.option_type and row.strike is not None and row.expires_on is not None:
@@ -263,11 +234,8 @@ def _option_spec(row: Row) -> tuple[str, Decimal | None, date | None]:
 
 
 def _underlying(row: Row) -> str:
-    if row.underlying_symbol:
-        return row.underlying_symbol
-    if row.instrument_type in OPTION_TYPES and (spec := parse_option_symbol(row.symbol)):
-        return spec.root
-    return row.symbol
+    # One futures family is one underlying (`/MES` for `/MESH5` and its options), whatever the row says.
+    return underlying_of(row.symbol, row.instrument_type, row.underlying_symbol)
 
 
 def _root(symbol: str) -> str:

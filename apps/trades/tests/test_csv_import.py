@@ -152,7 +152,16 @@ def test_a_future_option_takes_its_multiplier_from_the_cash_not_the_multiplier_c
         5800,
         "P",
     )
-    assert option.underlying_symbol == "/MESM6"
+
+
+def test_a_future_option_is_booked_under_its_futures_family(user):
+    run(user, sample("v3_2026.csv"))
+    option = row(user, instrument_type="Future Option")
+    assert (option.symbol, option.underlying_symbol, option.raw["row"]["Underlying Symbol"]) == (
+        "./MESM6EXK6  260529P5800",
+        "/MES",
+        "/MESM6",
+    )
 
 
 def test_the_original_row_is_kept_in_raw(user):

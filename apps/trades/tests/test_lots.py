@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from apps.trades.lots import parse_option_symbol, recompute_account
+from apps.trades.lots import recompute_account
 from apps.trades.models import DataIssue, Lot, PnlEvent, Position, Transaction
 from apps.trades.tests.factories import (
     BrokerAccountFactory,
@@ -441,6 +441,20 @@ def test_an_open_future_carries_its_marks_until_it_closes(account):
     assert (lot.remaining_cost, lot.remaining_variation) == (D("0"), D("301"))
 
 
+def test_futures_and_future_options_of_one_product_are_one_underlying(account):
+    # As the API states them: the future's underlying is the product, the option's is its future contract.
+    FutureTransactionFactory(account=account, symbol="/MESH5", underlying_symbol="/MES", multiplier=D("5"))
+    FutureTransactionFactory(
+        account=account, symbol="/MESH5", underlying_symbol="/MES", multiplier=D("5"), action="Sell", value=D("25")
+    )
+    option = {"symbol": "./MESZ4 MESZ4 241220C6000", "underlying_symbol": "/MESZ4", "instrument_type": "Future Option"}
+    OptionTransactionFactory(account=account, action="Buy to Open", multiplier=D("5"), price=D("20"), **option)
+    OptionTransactionFactory(account=account, action="Sell to Close", multiplier=D("5"), price=D("22"), **option)
+    recompute_account(account=account)
+    assert {event.underlying_symbol for event in events(account)} == {"/MES"}
+    assert set(Position.objects.filter(account=account).values_list("underlying_symbol", flat=True)) == {"/MES"}
+
+
 def test_a_mark_to_market_with_no_open_future_is_a_data_issue(account):
     mark_to_market(account, D("10"), datetime(2026, 3, 2, 21, 0, tzinfo=UTC))
     recompute_account(account=account)
@@ -561,22 +575,3 @@ def test_an_event_belongs_to_the_execution_day_in_the_users_time_zone(account):
     account.user.save()
     recompute_account(account=account)
     assert events(account)[0].trading_day == date(2026, 3, 3)
-
-
-@pytest.mark.parametrize(
-    ("symbol", "expected"),
-    [
-        ("SPY   240119P00400000", ("SPY", date(2024, 1, 19), "P", D("400"))),
-        ("SPXW  240119C04825500", ("SPXW", date(2024, 1, 19), "C", D("4825.5"))),
-        ("./ESZ9 EW4U9 190927P2975", ("./ESZ9", date(2019, 9, 27), "P", D("2975"))),
-        ("./MESM6EXK6  260529P5800", ("./MESM6EXK6", date(2026, 5, 29), "P", D("5800"))),
-    ],
-)
-def test_option_symbols_are_parsed_when_the_row_lacks_the_fields(symbol, expected):
-    spec = parse_option_symbol(symbol)
-    assert (spec.root, spec.expires_on, spec.option_type, spec.strike) == expected
-
-
-@pytest.mark.parametrize("symbol", ["AAPL", "/ESZ4", "BTC/USD", "SPY   241319P00400000"])
-def test_other_symbols_are_not_options(symbol):
-    assert parse_option_symbol(symbol) is None
