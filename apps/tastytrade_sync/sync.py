@@ -36,7 +36,15 @@ from django.utils import timezone
 
 from apps.core.money import signed, to_decimal
 from apps.trades import bulk, lots
-from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, PositionSnapshot, Transaction
+from apps.trades.models import (
+    CHARGE_FIELDS,
+    BalanceSnapshot,
+    BrokerAccount,
+    NetLiqPoint,
+    PositionSnapshot,
+    Transaction,
+    match_key,
+)
 from apps.trades.symbols import parse_option_symbol, underlying_of
 
 from . import crypto
@@ -504,8 +512,17 @@ def _insert_new(account: BrokerAccount, rows: list[dict[str, Any]], now: datetim
     bulk.insert_rows(Transaction, fields, [(*fixed, *columns(row), adapt_json(row["raw"])) for row in rows])
 
 
-def _csv_match_key(executed_at: datetime, symbol: str, action: str, quantity, value) -> tuple:
-    return (executed_at.replace(microsecond=0), symbol, action, to_decimal(quantity).normalize(), to_decimal(value))
+def _csv_match_key(row: dict[str, Any]) -> tuple:
+    charges = sum((row[name] for name in CHARGE_FIELDS), to_decimal("0"))
+    return match_key(
+        executed_at=row["executed_at"],
+        transaction_type=row["transaction_type"],
+        symbol=row["symbol"],
+        action=row["action"],
+        quantity=row["quantity"],
+        value=row["value"],
+        charges=charges,
+    )
 
 
 def _adopt_csv_rows(
@@ -514,28 +531,22 @@ def _adopt_csv_rows(
     """Split new API rows into (still new, adopted): rows a CSV import already brought in become
     those rows, never duplicates.
 
-    A CSV row matches on the same account, second, symbol, action, quantity and value (the rule
-    the CSV importer uses the other way round). The CSV row keeps its import key, so importing
-    the same file again still adds nothing.
+    A CSV row of any export format matches on `match_key` (the rule the CSV importer uses the
+    other way round); identical fills of one minute pair up in execution order. The CSV row keeps
+    its import key, so importing the same file again still adds nothing.
     """
     if not new:
         return [], []
-    first = min(row["executed_at"] for row in new).replace(microsecond=0)
-    last = max(row["executed_at"] for row in new) + timedelta(seconds=1)
-    candidates: dict[tuple, list[int]] = {}
-    for row in Transaction.objects.filter(
-        account=account, tastytrade_id__isnull=True, executed_at__gte=first, executed_at__lt=last
-    ).values("id", "executed_at", "symbol", "action", "quantity", "value"):
-        key = _csv_match_key(row["executed_at"], row["symbol"], row["action"], row["quantity"], row["value"])
-        candidates.setdefault(key, []).append(row["id"])
-    if not candidates:
+    stored = Transaction.objects.filter(account=account, tastytrade_id__isnull=True).by_match_key(
+        min(row["executed_at"] for row in new), max(row["executed_at"] for row in new)
+    )
+    if not stored:
         return new, []
     still_new, adopted = [], []
-    for row in new:
-        key = _csv_match_key(row["executed_at"], row["symbol"], row["action"], row["quantity"], row["value"])
-        ids = candidates.get(key)
-        if ids:
-            adopted.append(Transaction(id=ids.pop(0), account=account, source=Transaction.Source.API, **row))
+    for row in sorted(new, key=lambda row: (row["executed_at"], row["tastytrade_id"])):
+        matches = stored.get(_csv_match_key(row))
+        if matches:
+            adopted.append(Transaction(id=matches.pop(0).pk, account=account, source=Transaction.Source.API, **row))
         else:
             still_new.append(row)
     return still_new, adopted

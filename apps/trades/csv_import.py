@@ -19,12 +19,14 @@ What the formats allow, and where it goes:
 * v2/v3 times carry their own UTC offset (`+0200`, no colon). Legacy times have none and are
   read in the importing user's time zone, which the report says.
 
-Dedup: each row gets `import_key`, a SHA-256 of its identifying fields (UTC second, type,
-sub-type as written, symbol, quantity, value, order number) plus its occurrence number among
-identical rows of the same file. Identical rows in one file are separate fills and all land;
-the same rows in another export (any header version, any exporter time zone) get the same keys
-and are skipped. A row matching an API-synced row (same account, same second -- the same minute
-for legacy rows --, symbol, action, quantity and value) is skipped too.
+Dedup: a row is already present when the account holds a row with the same `match_key` (UTC
+minute, type, symbol, side, quantity, value and charges to the cent: what the API and all three
+formats carry), whichever source or format brought it. Identical fills in one minute are
+counted: a file with three where the ledger holds two adds one (the last in execution order).
+Each written row also gets `import_key`, a SHA-256 of its fields plus its occurrence number among
+identical rows of the file, which the database keeps unique per account against a racing import.
+Rows are written in the order the broker executed them (exports list the newest first), so rows
+sharing a timestamp reach the P&L engine in execution order.
 
 Every file lands whole or not at all (one database transaction per file); bad rows are reported
 with line, column and value, and are left out only when the caller says `skip_bad_rows`.
@@ -39,7 +41,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -47,7 +49,7 @@ from django.db import IntegrityError, transaction
 
 from apps.core.money import ZERO
 from apps.trades import lots
-from apps.trades.models import BrokerAccount, Transaction
+from apps.trades.models import BrokerAccount, LedgerMatch, Transaction, match_key
 from apps.trades.symbols import OptionSymbol, parse_option_symbol, underlying_of
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -148,6 +150,7 @@ class FileReport:
     rows: int = 0
     new: int = 0
     already_present: int = 0
+    present_reasons: Counter = field(default_factory=Counter)  # why rows were already present -> how many
     rejected: int = 0
     refused: str = ""  # why nothing from this file lands; empty when it does
     problems: list[RowProblem] = field(default_factory=list)  # bad rows
@@ -161,6 +164,11 @@ class FileReport:
     @property
     def lands(self) -> bool:
         return not self.refused
+
+    @property
+    def present_lines(self) -> list[str]:
+        """ "12 imported before from the 2024 export (20 columns)", most first."""
+        return [f"{count} {reason}" for reason, count in self.present_reasons.most_common()]
 
 
 @dataclass
@@ -196,7 +204,7 @@ class ParsedRow:
     line: int
     fields: dict
     identity: tuple  # what makes two rows "the same row" (import_key before the occurrence number)
-    api_match: tuple  # what an API-synced row must share with this one
+    match_key: tuple  # what a row from any source or format must share with this one (models.match_key)
     import_key: str = ""
 
 
@@ -204,7 +212,6 @@ class ParsedRow:
 class ParsedFile:
     report: FileReport
     rows: list[ParsedRow] = field(default_factory=list)
-    match_precision: timedelta = timedelta(seconds=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,14 +224,14 @@ def import_csv_files(
     """Import the files into the user's account (created CSV-only if missing), each file whole or not at all."""
     account = BrokerAccount.objects.filter(user=user, account_number=account_number).first()
     report = ImportReport(account_number=account_number, account_exists=account is not None, committed=True)
-    seen: set[str] = set()
     for csv_file in files:
         parsed = parse_file(csv_file, tz=user.tz)
         try:
             with transaction.atomic():
                 if account is None and _has_rows_to_write(parsed, skip_bad_rows):
                     account, _ = BrokerAccount.objects.get_or_create(user=user, account_number=account_number)
-                to_write = _plan(parsed, account=account, seen=seen, skip_bad_rows=skip_bad_rows)
+                # Earlier files of this upload are already in the ledger: nothing is pending.
+                to_write = _plan(parsed, account=account, pending=Counter(), skip_bad_rows=skip_bad_rows)
                 Transaction.objects.bulk_create(
                     [Transaction(account=account, **row.fields) for row in to_write], batch_size=500
                 )
@@ -232,8 +239,6 @@ def import_csv_files(
             # Another import of the same rows committed between our check and our write.
             _refuse(parsed.report, "Another import added some of these rows at the same time; import it again.")
         report.files.append(parsed.report)
-        if parsed.report.lands:
-            seen.update(row.import_key for row in parsed.rows)
     if account is not None and report.new:
         lots.recompute_account(account=account)
     return report
@@ -243,13 +248,12 @@ def preview(*, user, account_number: str, files: Sequence[CsvFile], skip_bad_row
     """What `import_csv_files` would do with these files right now, without writing anything."""
     account = BrokerAccount.objects.filter(user=user, account_number=account_number).first()
     report = ImportReport(account_number=account_number, account_exists=account is not None, committed=False)
-    seen: set[str] = set()
+    pending: Counter = Counter()  # rows earlier files of this upload would add, by match key
     for csv_file in files:
         parsed = parse_file(csv_file, tz=user.tz)
-        _plan(parsed, account=account, seen=seen, skip_bad_rows=skip_bad_rows)
+        to_write = _plan(parsed, account=account, pending=pending, skip_bad_rows=skip_bad_rows)
+        pending.update(row.match_key for row in to_write)
         report.files.append(parsed.report)
-        if parsed.report.lands:
-            seen.update(row.import_key for row in parsed.rows)
     return report
 
 
@@ -273,8 +277,10 @@ def _refuse(report: FileReport, reason: str) -> None:
     report.new = report.already_present = 0
 
 
-def _plan(parsed: ParsedFile, *, account: BrokerAccount | None, seen: set[str], skip_bad_rows: bool) -> list[ParsedRow]:
-    """Fill in the report's counts and return the rows to write (none when the file is refused)."""
+def _plan(
+    parsed: ParsedFile, *, account: BrokerAccount | None, pending: Counter, skip_bad_rows: bool
+) -> list[ParsedRow]:
+    """Fill in the report's counts and return the rows to write, in execution order (none when refused)."""
     report = parsed.report
     if report.refused:
         report.rejected = report.rows
@@ -288,53 +294,65 @@ def _plan(parsed: ParsedFile, *, account: BrokerAccount | None, seen: set[str], 
         )
         return []
     report.rejected = len({p.line for p in report.problems})
-    present = _existing_keys(account, [row.import_key for row in parsed.rows]) | seen
-    api_rows = _api_rows(account, parsed)
-    to_write = []
-    for row in parsed.rows:
-        if row.import_key in present:
-            report.already_present += 1
-        elif api_rows[row.api_match] > 0:
-            api_rows[row.api_match] -= 1
-            report.already_present += 1
-        else:
-            to_write.append(row)
+    rows = _in_execution_order(parsed.rows)
+    ledger = _ledger(account, rows)
+    by_key: dict[tuple, list[ParsedRow]] = {}
+    for row in rows:
+        by_key.setdefault(row.match_key, []).append(row)
+    present: set[int] = set()
+    for key, group in by_key.items():
+        reasons = _present_reasons(group, ledger.get(key, []), report.format) + [EARLIER_FILE] * pending[key]
+        # The first rows of the group are the ones already present, the rest are new fills;
+        # a row whose own import key is stored sorts first, so it is never written twice.
+        stored = {match.import_key for match in ledger.get(key, []) if match.import_key}
+        group.sort(key=lambda row: row.import_key not in stored)
+        for row, reason in zip(group, reasons, strict=False):
+            present.add(id(row))
+            report.present_reasons[reason] += 1
+    to_write = [row for row in rows if id(row) not in present]
+    report.already_present = len(rows) - len(to_write)
     report.new = len(to_write)
     return to_write
 
 
-def _existing_keys(account: BrokerAccount | None, keys: list[str]) -> set[str]:
-    if account is None or not keys:
-        return set()
-    found: set[str] = set()
-    for start in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
-        chunk = keys[start : start + 500]
-        found.update(
-            Transaction.objects.filter(account=account, import_key__in=chunk).values_list("import_key", flat=True)
-        )
-    return found
+EARLIER_FILE = "are in an earlier file of this upload"
+SAME_ROW = "were imported before from identical rows"
 
 
-def _api_rows(account: BrokerAccount | None, parsed: ParsedFile) -> Counter:
-    """API-synced rows in the file's time span, counted by what a CSV row must share with them."""
-    if account is None or not parsed.rows:
-        return Counter()
-    times = [row.fields["executed_at"] for row in parsed.rows]
-    rows = Transaction.objects.filter(
-        account=account,
-        source=Transaction.Source.API,
-        executed_at__gte=min(times),
-        executed_at__lt=max(times) + parsed.match_precision,
-    ).values_list("executed_at", "symbol", "action", "quantity", "value")
-    return Counter(
-        (_truncate(at, parsed.match_precision), symbol, action, _canonical(quantity), _canonical(value))
-        for at, symbol, action, quantity, value in rows
-    )
+def _present_reasons(group: list[ParsedRow], stored: list[LedgerMatch], file_format: str) -> list[str]:
+    """Why each stored row matching this group is there, own import keys first."""
+    same_fill = "(same minute, symbol, side, quantity, value and fees)"
+    own = {row.import_key for row in group}
+    reasons = [SAME_ROW for match in stored if match.import_key in own]
+    for match in stored:
+        if match.import_key in own:
+            continue
+        if match.source == Transaction.Source.API:
+            reasons.append(f"were synced from TastyTrade {same_fill}")
+        elif match.csv_format == file_format:
+            reasons.append(f"were imported before from another {FORMAT_NAMES[file_format]}")
+        else:
+            name = FORMAT_NAMES.get(match.csv_format, "CSV export")
+            reasons.append(
+                f"were imported before from the {name} (same minute, symbol, side, quantity, value and fees)"
+            )
+    return reasons
 
 
-def _truncate(moment: datetime, precision: timedelta) -> datetime:
-    moment = moment.replace(microsecond=0)
-    return moment.replace(second=0) if precision >= timedelta(minutes=1) else moment
+def _ledger(account: BrokerAccount | None, rows: list[ParsedRow]) -> dict[tuple, list[LedgerMatch]]:
+    """The account's rows in the file's time span, by match key."""
+    if account is None or not rows:
+        return {}
+    times = [row.fields["executed_at"] for row in rows]
+    return Transaction.objects.filter(account=account).by_match_key(min(times), max(times))
+
+
+def _in_execution_order(rows: list[ParsedRow]) -> list[ParsedRow]:
+    """Oldest first, rows of one timestamp in the order the broker executed them. Exports list the
+    newest first, so such a file is read backwards; a file sorted oldest first is kept as it is."""
+    if len(rows) > 1 and rows[0].fields["executed_at"] > rows[-1].fields["executed_at"]:
+        rows = rows[::-1]
+    return sorted(rows, key=lambda row: row.fields["executed_at"])
 
 
 def _canonical(amount: Decimal) -> str:
@@ -380,7 +398,6 @@ def parse_file(csv_file: CsvFile, *, tz: tzinfo) -> ParsedFile:
         report.refused = report.refused or f"Line {reader.line_num}: the CSV is malformed ({exc})."
         return parsed
     if report.format == LEGACY:
-        parsed.match_precision = timedelta(minutes=1)
         report.notes.append(
             f"This format has no UTC offset: times were read in your time zone ({getattr(tz, 'key', tz)}) "
             "and are stored to the minute."
@@ -460,12 +477,14 @@ def _parse_row(cells: list[str], columns: list[str], line: int, report: FileRepo
             _canonical(fields["value"]),
             fields["order_id"] or "",
         ),
-        api_match=(
-            _truncate(executed_at, timedelta(minutes=1) if report.format == LEGACY else timedelta(seconds=1)),
-            fields["symbol"],
-            fields["action"],
-            _canonical(fields["quantity"]),
-            _canonical(fields["value"]),
+        match_key=match_key(
+            executed_at=executed_at,
+            transaction_type=fields["transaction_type"],
+            symbol=fields["symbol"],
+            action=fields["action"],
+            quantity=fields["quantity"],
+            value=fields["value"],
+            charges=fields["commission"] + fields["other_charge"],
         ),
     )
 

@@ -6,8 +6,10 @@ because the broker reports fee components with three (a 0.042 regulatory fee); t
 rounded to cents only for display.
 """
 
-from datetime import date, datetime
-from decimal import Decimal
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
@@ -71,6 +73,30 @@ class TransactionQuerySet(models.QuerySet):
     def trades(self) -> "TransactionQuerySet":
         return self.filter(transaction_type=Transaction.Type.TRADE)
 
+    def by_match_key(self, start: datetime, end: datetime) -> dict[tuple, list["LedgerMatch"]]:
+        """The rows executed in the minutes from `start` to `end` (both included), by `match_key`,
+        each key's rows in the order the broker executed them."""
+        first = _minute(start)
+        rows = (
+            self.filter(executed_at__gte=first, executed_at__lt=_minute(end) + timedelta(minutes=1))
+            .order_by("executed_at", "tastytrade_id", "id")
+            .values_list("id", "import_key", "source", "raw__csv_format", *MATCHED_FIELDS, *CHARGE_FIELDS)
+        )
+        found: dict[tuple, list[LedgerMatch]] = {}
+        for pk, import_key, source, csv_format, *fields in rows:
+            executed_at, transaction_type, symbol, action, quantity, value, *charges = fields
+            key = match_key(
+                executed_at=executed_at,
+                transaction_type=transaction_type,
+                symbol=symbol,
+                action=action,
+                quantity=quantity,
+                value=value,
+                charges=sum(charges, Decimal(0)),
+            )
+            found.setdefault(key, []).append(LedgerMatch(pk, import_key, source, csv_format or ""))
+        return found
+
 
 # Every fee a transaction carries besides the commission, each a signed amount (charges negative).
 FEE_FIELDS = (
@@ -82,6 +108,51 @@ FEE_FIELDS = (
 )
 # All it was charged: the commission, then the fees.
 CHARGE_FIELDS = ("commission", *FEE_FIELDS)
+MATCHED_FIELDS = ("executed_at", "transaction_type", "symbol", "action", "quantity", "value")
+CENT = Decimal("0.01")
+
+
+class LedgerMatch(NamedTuple):
+    """A stored row found under a match key: which it is and where it came from."""
+
+    pk: int
+    import_key: str | None
+    source: str
+    csv_format: str  # for CSV rows: legacy, v2 or v3
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def match_key(
+    *,
+    executed_at: datetime,
+    transaction_type: str,
+    symbol: str,
+    action: str,
+    quantity: Decimal,
+    value: Decimal,
+    charges: Decimal,
+) -> tuple:
+    """What one fill looks like in every source: the API, and each of the three CSV formats.
+
+    The legacy export has times to the minute and no order number, the API and newer exports
+    have seconds and order numbers, so rows match on the UTC minute, the symbol (spaces dropped),
+    the side (buy or sell; futures rows do not always say open or close), quantity, value and all
+    charges to the cent (legacy Fees is one number for commission and fees). Identical fills in
+    one minute share a key; callers count them, so two real fills are two rows.
+    """
+    side = action.strip().split(" ")[0].split("_")[0].casefold() if action else ""
+    return (
+        _minute(executed_at),
+        transaction_type,
+        re.sub(r"\s+", "", symbol).upper(),
+        side,
+        Decimal(quantity).normalize(),
+        Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP),
+        Decimal(charges).quantize(CENT, rounding=ROUND_HALF_UP),
+    )
 
 
 class Transaction(TimestampedModel):

@@ -381,6 +381,8 @@ def api_row(account, **fields) -> Transaction:
         "instrument_type": "Equity Option",
         "quantity": Decimal("2.0"),
         "value": Decimal("-82.0"),
+        "clearing_fees": Decimal("-0.10"),
+        "regulatory_fees": Decimal("-0.15"),
         "net_value": Decimal("-82.25"),
         "executed_at": datetime(2026, 4, 2, 13, 46, 35, 412000, tzinfo=UTC),
         "transaction_date": date(2026, 4, 2),
@@ -394,10 +396,10 @@ def test_a_row_already_synced_from_the_api_is_not_duplicated(user):
     assert (report.new, report.already_present, ledger(user).filter(order_id=451000001).count()) == (11, 1, 0)
 
 
-def test_an_api_row_in_another_second_does_not_hide_a_csv_row(user):
+def test_an_api_row_in_another_minute_does_not_hide_a_csv_row(user):
     api_row(
         BrokerAccount.objects.create(user=user, account_number=ACCOUNT),
-        executed_at=datetime(2026, 4, 2, 13, 46, 36, tzinfo=UTC),
+        executed_at=datetime(2026, 4, 2, 13, 47, 35, tzinfo=UTC),
     )
     assert run(user, sample("v3_2026.csv")).new == 12
 
@@ -421,6 +423,9 @@ def test_two_identical_csv_fills_over_one_api_fill_add_the_other_one(user):
         symbol="KO    260320P00070000",
         quantity=Decimal(1),
         value=Decimal(105),
+        commission=Decimal("-1.00"),
+        clearing_fees=Decimal("-0.10"),
+        regulatory_fees=Decimal("-0.03"),
         executed_at=datetime(2026, 3, 10, 14, 31, 2, 120000, tzinfo=UTC),
     )
     run(user, sample("v3_2026.csv"))
@@ -437,6 +442,8 @@ def test_a_legacy_row_matches_an_api_row_within_its_minute(user):
         instrument_type="Equity",
         quantity=Decimal(10),
         value=Decimal("-1205.00"),
+        clearing_fees=Decimal("0"),
+        regulatory_fees=Decimal("-0.008"),
         executed_at=datetime(2021, 3, 2, 15, 30, 41, tzinfo=UTC),  # 10:30 AM in New York
     )
     assert run(user, sample("legacy_2021.csv")).already_present == 1
