@@ -349,8 +349,9 @@ def _ledger(account: BrokerAccount | None, rows: list[ParsedRow]) -> dict[tuple,
 
 def _in_execution_order(rows: list[ParsedRow]) -> list[ParsedRow]:
     """Oldest first, rows of one timestamp in the order the broker executed them. Exports list the
-    newest first, so such a file is read backwards; a file sorted oldest first is kept as it is."""
-    if len(rows) > 1 and rows[0].fields["executed_at"] > rows[-1].fields["executed_at"]:
+    newest first, so they are read backwards; only a file that plainly runs oldest first (its first
+    row earlier than its last) is kept as it is."""
+    if len(rows) > 1 and rows[0].fields["executed_at"] >= rows[-1].fields["executed_at"]:
         rows = rows[::-1]
     return sorted(rows, key=lambda row: row.fields["executed_at"])
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError
 
 from apps.trades.csv_import import CsvFile, account_number_from_file_name, import_csv_files, preview
-from apps.trades.models import BrokerAccount, Transaction
+from apps.trades.models import BrokerAccount, DataIssue, PnlEvent, Transaction
 
 SAMPLES = Path(__file__).parent / "csv_samples"
 V3_HEADER = (
@@ -571,3 +571,27 @@ def test_preview_counts_are_what_the_import_then_does(user):
 def test_the_account_number_is_read_from_tastytrades_file_names():
     name = "tastytrade_transactions_history_x5wt00001_240101_to_241231.csv"
     assert (account_number_from_file_name(name), account_number_from_file_name("history.csv")) == (ACCOUNT, None)
+
+
+# -- order inside one timestamp ------------------------------------------------------------------
+
+LEGACY_HEADER = (
+    "Date/Time,Transaction Code,Transaction Subcode,Symbol,Buy/Sell,Open/Close,Quantity,Expiration Date,Strike,"
+    "Call/Put,Price,Fees,Amount,Description,Account Reference"
+)
+
+
+def test_rows_sharing_a_timestamp_are_applied_in_the_order_the_broker_executed_them(user):
+    # A day trade inside one minute: the export lists the newest row (the sale) first.
+    legacy = "\n".join(
+        [
+            LEGACY_HEADER,
+            "03/02/2021 10:31 AM,Trade,Sell to Close,AAPL,Sell,Close,10,,,,121.00,0.05,1210.00,Sold 10 AAPL @ 121.00,x",
+            "03/02/2021 10:31 AM,Trade,Buy to Open,AAPL,Buy,Open,10,,,,120.00,0.00,-1200.00,Bought 10 AAPL @ 120.00,x",
+        ]
+    )
+    run(user, CsvFile("legacy.csv", legacy.encode()))
+    [event] = PnlEvent.objects.filter(account__user=user)
+    # A long position bought and sold, not a short one sold and bought back.
+    assert (event.quantity, event.realized_pnl) == (Decimal(10), Decimal("9.95"))
+    assert not DataIssue.objects.filter(account__user=user).exists()
