@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 from bisect import insort
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -441,6 +441,7 @@ class Engine:
         self._row_events: dict[int, int] = defaultdict(int)
         self._removals: list[Removal] = []
         self._ahead: dict[tuple[str, int], int] = defaultdict(int)
+        self._adjustments: set[int] = set()
 
     # Running ------------------------------------------------------------------------------------
 
@@ -451,7 +452,7 @@ class Engine:
             self._begin_instant(instant, group_rows)
             for row in group_rows:
                 self.cash += row.net_value
-            for batch in _batches(group_rows):
+            for batch in _batches(group_rows, self._row_kind):
                 self._apply(batch, instant)
 
     def _begin_instant(self, instant: datetime, rows: list[Row]) -> None:
@@ -465,16 +466,17 @@ class Engine:
         # stock they deliver can be linked to them whichever row comes first.
         self._removals = []
         self._ahead = defaultdict(int)
+        self._adjustments = _contract_adjustments(rows)
         for row in rows:
             if row.transaction_type == RECEIVE_DELIVER and row.transaction_sub_type in ("Assignment", "Exercise"):
                 if lots := self.lots.get(row.symbol):
                     _, strike, _ = _option_spec(row)
                     self._removals.append(Removal(_underlying(row), strike, lots[0].position))
-            elif _kind(row) in (KIND_TRADE, KIND_DELIVERY) and (parsed := _action(row)):
+            elif self._row_kind(row) in (KIND_TRADE, KIND_DELIVERY) and (parsed := _action(row)):
                 self._ahead[(row.symbol, parsed[0])] += 1
 
     def _apply(self, batch: list[Row], instant: datetime) -> None:
-        kind = _kind(batch[0])
+        kind = self._row_kind(batch[0])
         if kind == KIND_TRADE:
             self._trade(batch, instant)
         elif kind == KIND_REMOVAL:
@@ -487,6 +489,9 @@ class Engine:
             self._delivery(batch[0], instant)
         else:
             self._cash_row(batch[0], instant)
+
+    def _row_kind(self, row: Row) -> int:
+        return KIND_MOVE if row.id in self._adjustments else _kind(row)
 
     def _taken_back_later(self, row: Row, remainder: Decimal) -> bool:
         """Whether a later row of this instant takes back what this closing row has nothing to close for."""
@@ -1119,15 +1124,36 @@ def _kind(row: Row) -> int:
     return KIND_DELIVERY
 
 
-def _batches(rows: list[Row]) -> Iterable[list[Row]]:
+def _contract_adjustments(rows: list[Row]) -> set[int]:
+    """Ids of the rows of one instant that adjust a contract rather than trade it: a Receive Deliver
+    Close/Open pair of one sub-type at the same price that is not a delivery, removal or known
+    corporate action, such as a special dividend's strike or deliverable adjustment (TASTYTRADE.md
+    §14). Like a split, it carries the lot across and realizes nothing."""
+    groups: dict[tuple, list[tuple[Row, bool]]] = defaultdict(list)
+    for row in rows:
+        if row.transaction_type != RECEIVE_DELIVER or _kind(row) != KIND_DELIVERY:
+            continue
+        if row.transaction_sub_type in DELIVERIES or row.transaction_sub_type in TRANSFERS:
+            continue
+        parsed = _action(row)
+        if parsed is not None and parsed[1] is not None:
+            groups[(row.transaction_sub_type, row.price)].append((row, parsed[1]))
+    adjustments: set[int] = set()
+    for pair in groups.values():
+        if {opening for _, opening in pair} == {True, False}:
+            adjustments.update(row.id for row, _ in pair)
+    return adjustments
+
+
+def _batches(rows: list[Row], kind_of: Callable[[Row], int]) -> Iterable[list[Row]]:
     """The rows of one instant in order, batched: consecutive trade rows of one order together; the
     instant's corporate-action rows together (where the first of them is); cash-settlement rows last,
     after the removal rows they settle."""
-    moves = [row for row in rows if _kind(row) == KIND_MOVE]
-    settlements = [row for row in rows if _kind(row) == KIND_CASH_SETTLEMENT]
+    moves = [row for row in rows if kind_of(row) == KIND_MOVE]
+    settlements = [row for row in rows if kind_of(row) == KIND_CASH_SETTLEMENT]
     batch: list[Row] = []
     for row in rows:
-        kind = _kind(row)
+        kind = kind_of(row)
         if batch and not (kind == KIND_TRADE and row.order_id is not None and row.order_id == batch[0].order_id):
             yield batch
             batch = []

@@ -526,6 +526,35 @@ def test_a_reverse_split_of_two_lots_keeps_both_and_their_order(account):
     assert (left.remaining_quantity, left.remaining_cost) == (D("5"), D("-480"))
 
 
+def test_a_special_dividend_adjustment_carries_the_option_lot_and_realizes_nothing(account):
+    old, new = occ_symbol("XYZ", EXPIRY, "C", D("50")), occ_symbol("XYZ", EXPIRY, "C", D("48.5"))
+    bought = OptionTransactionFactory(
+        account=account, action="Buy to Open", symbol=old, underlying_symbol="XYZ", option_type="C",
+        strike=D("50"), price=D("2.00"), commission=D("-1"), clearing_fees=D("-0.10"),
+    )  # fmt: skip
+    for action, symbol, strike, value in (
+        ("Sell to Close", old, D("50"), D("300")),
+        ("Buy to Open", new, D("48.5"), D("-300")),
+    ):
+        ReceiveDeliverFactory(
+            account=account, transaction_sub_type="Special Dividend", action=action, symbol=symbol,
+            underlying_symbol="XYZ", option_type="C", strike=strike, quantity=1, price=D("3.00"), value=value,
+            executed_at=ACTION_TIME,
+        )  # fmt: skip
+    recompute_account(account=account)
+    assert events(account) == []
+    [lot] = open_lots(account)
+    assert (lot.symbol, lot.remaining_cost, lot.opened_at) == (new, D("-201.10"), bought.executed_at)
+    OptionTransactionFactory(
+        account=account, action="Sell to Close", symbol=new, underlying_symbol="XYZ", option_type="C",
+        strike=D("48.5"), price=D("4.00"), executed_at=AFTER_ACTIONS,
+    )  # fmt: skip
+    recompute_account(account=account)
+    [event] = events(account)
+    assert (event.symbol, event.realized_pnl, event.opened_at) == (new, D("198.90"), bought.executed_at)
+    assert Position.objects.filter(account=account, closed_at__isnull=False).count() == 1
+
+
 def test_a_corporate_action_without_its_other_half_is_a_data_issue(account):
     TransactionFactory(account=account, symbol="VIAC", quantity=10, price=D("30"))
     ReceiveDeliverFactory(
