@@ -44,6 +44,7 @@ from apps.trades.models import (
     PositionSnapshot,
     Transaction,
     match_key,
+    money_movement_sub_type,
 )
 from apps.trades.symbols import parse_option_symbol, underlying_of
 
@@ -697,6 +698,14 @@ def normalize_transaction(item: dict[str, Any]) -> dict[str, Any]:
         # signed(), inlined: a first sync does this about 440,000 times.
         magnitude = abs(to_decimal(item.get(key)))
         row[name] = -magnitude if item.get(effect) == "Debit" else magnitude
+    # Interest and dividends sometimes come as Deposit/Withdrawal; classified as the CSV import does.
+    row["transaction_sub_type"], _ = money_movement_sub_type(
+        transaction_type=row["transaction_type"],
+        sub_type=row["transaction_sub_type"],
+        description=row["description"],
+        symbol=symbol,
+        amount=row["net_value"],
+    )
     if option and price and quantity and row["value"]:
         # Transactions carry no multiplier; an option fill's value = price x quantity x multiplier.
         row["multiplier"] = (abs(row["value"]) / (price * quantity)).quantize(to_decimal("1"))

@@ -49,7 +49,7 @@ from django.db import IntegrityError, transaction
 
 from apps.core.money import ZERO
 from apps.trades import lots
-from apps.trades.models import BrokerAccount, LedgerMatch, Transaction, match_key
+from apps.trades.models import BrokerAccount, LedgerMatch, Transaction, match_key, money_movement_sub_type
 from apps.trades.symbols import OptionSymbol, parse_option_symbol, underlying_of
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -123,8 +123,6 @@ TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[
 FILL_PRICE_RE = re.compile(r"@\s*(?P<price>\d[\d,]*(?:\.\d+)?)\s*$")
 # "tastytrade_transactions_history_x5WT00001_240101_to_241231.csv"
 FILE_NAME_ACCOUNT_RE = re.compile(r"_x(?P<account>[A-Za-z0-9]+)_\d{6}_to_\d{6}")
-# Margin interest booked as a withdrawal reads "FROM 03/16 THRU 04/15 @ 8 %".
-INTEREST_RE = re.compile(r"INTEREST|\bFROM \d{1,2}/\d{1,2} THRU \d{1,2}/\d{1,2}\b")
 
 
 @dataclass(frozen=True)
@@ -635,26 +633,16 @@ def _parse_legacy_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
 
 
 def _reclassify_money_movement(fields: dict, cells: _Cells) -> None:
-    """Older history books interest, wires and fund dividends under Deposit/Withdrawal (§5.2, §8.17).
-
-    Decide by description, symbol and sign; the original sub-type stays in `raw`.
-    """
-    sub_type = fields["transaction_sub_type"]
-    if fields["transaction_type"] != Transaction.Type.MONEY_MOVEMENT or sub_type not in {"Deposit", "Withdrawal"}:
-        return
-    amount = fields["net_value"]
-    if INTEREST_RE.search(fields["description"].upper()):
-        better = "Credit Interest" if amount >= 0 else "Debit Interest"
-        reason = "the description says it is interest"
-    elif fields["symbol"] and sub_type == "Deposit":
-        better, reason = "Dividend", "it names a security, as fund dividends booked as deposits do"
-    elif amount > 0:
-        better, reason = "Deposit", "cash came in"
-    elif amount < 0:
-        better, reason = "Withdrawal", "cash went out"
-    else:
-        return
-    if better != sub_type:
+    """Interest and dividends booked as Deposit/Withdrawal get their own sub-type, as the sync
+    gives them; the original sub-type stays in `raw`."""
+    better, reason = money_movement_sub_type(
+        transaction_type=fields["transaction_type"],
+        sub_type=fields["transaction_sub_type"],
+        description=fields["description"],
+        symbol=fields["symbol"],
+        amount=fields["net_value"],
+    )
+    if reason:
         fields["transaction_sub_type"] = better
         column = "Transaction Subcode" if "Transaction Subcode" in cells.values else "Sub Type"
         cells.issue(column, f"booked as {better}: {reason}")

@@ -155,6 +155,37 @@ def match_key(
     )
 
 
+# Margin interest booked as a withdrawal reads "FROM 03/16 THRU 04/15 @ 8 %".
+INTEREST_RE = re.compile(r"INTEREST|\bFROM \d{1,2}/\d{1,2} THRU \d{1,2}/\d{1,2}\b")
+DIVIDEND_RE = re.compile(r"\bDIVIDENDS?\b")
+
+
+def money_movement_sub_type(
+    *, transaction_type: str, sub_type: str, description: str, symbol: str, amount: Decimal
+) -> tuple[str, str]:
+    """What a Money Movement booked as Deposit or Withdrawal really is, and why (TASTYTRADE.md §5.2,
+    §8.17, §14): credit or margin interest and dividends sometimes arrive under those sub-types with
+    a description that says so. The API sync and the CSV import both ask here, so they agree.
+    Returns (sub_type, reason); the reason is empty when the sub-type stands."""
+    if transaction_type != Transaction.Type.MONEY_MOVEMENT or sub_type not in {"Deposit", "Withdrawal"}:
+        return sub_type, ""
+    text = description.upper()
+    if INTEREST_RE.search(text):
+        better = "Credit Interest" if amount >= 0 else "Debit Interest"
+        reason = "the description says it is interest"
+    elif DIVIDEND_RE.search(text):
+        better, reason = "Dividend", "the description says it is a dividend"
+    elif symbol and sub_type == "Deposit":
+        better, reason = "Dividend", "it names a security, as fund dividends booked as deposits do"
+    elif amount > 0:
+        better, reason = "Deposit", "cash came in"
+    elif amount < 0:
+        better, reason = "Withdrawal", "cash went out"
+    else:
+        return sub_type, ""
+    return better, (reason if better != sub_type else "")
+
+
 class Transaction(TimestampedModel):
     """One row of TastyTrade's transaction history, from the API or a CSV export."""
 

@@ -1,8 +1,13 @@
 """What the sync stores from one raw API item: the same rules the CSV import applies."""
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from apps.tastytrade_sync.sync import normalize_transaction, position_fields
+from apps.trades.csv_import import LEGACY, V2, V3, parse_file
+from apps.trades.tests.exports import export
 
 
 def api_item(**changes) -> dict:
@@ -55,3 +60,45 @@ def test_an_open_future_option_position_is_grouped_under_its_futures_family():
         }
     )
     assert position["underlying_symbol"] == "/MES"
+
+
+def money_movement(sub_type: str, description: str, amount: str, effect: str, symbol: str | None = None) -> dict:
+    return {
+        "id": 3100000002,
+        "transaction-type": "Money Movement",
+        "transaction-sub-type": sub_type,
+        "symbol": symbol,
+        "instrument-type": "Equity" if symbol else None,
+        "underlying-symbol": symbol,
+        "description": description,
+        "quantity": "0.0",
+        "value": amount,
+        "value-effect": effect,
+        "net-value": amount,
+        "net-value-effect": effect,
+        "executed-at": "2024-11-29T23:00:00.000+00:00",
+        "transaction-date": "2024-11-29",
+    }
+
+
+MONEY_MOVEMENTS = [
+    (money_movement("Deposit", "INTEREST ON CREDIT BALANCE", "4.12", "Credit"), "Credit Interest"),
+    (money_movement("Withdrawal", "FROM 10/16 THRU 11/15 @ 8 %", "12.40", "Debit"), "Debit Interest"),
+    (money_movement("Deposit", "ISHARES 0-3 MONTH TREASURY BOND ETF DIVIDEND", "8.31", "Credit"), "Dividend"),
+    (money_movement("Deposit", "ISHARES TRUST", "8.31", "Credit", symbol="ICSH"), "Dividend"),
+    (money_movement("Deposit", "ACH DEPOSIT", "1000.00", "Credit"), "Deposit"),
+]
+
+
+@pytest.mark.parametrize(("item", "sub_type"), MONEY_MOVEMENTS)
+def test_interest_and_dividends_booked_as_deposits_are_classified_by_their_description(item, sub_type):
+    assert normalize_transaction(item)["transaction_sub_type"] == sub_type
+
+
+@pytest.mark.parametrize("fmt", [LEGACY, V2, V3])
+def test_the_sync_and_every_csv_format_classify_money_movements_alike(fmt):
+    items = [item for item, _ in MONEY_MOVEMENTS]
+    parsed = parse_file(export(items, fmt, tz="America/New_York"), tz=ZoneInfo("America/New_York"))
+    from_csv = sorted((row.fields["description"], row.fields["transaction_sub_type"]) for row in parsed.rows)
+    from_api = sorted((row["description"], row["transaction_sub_type"]) for row in map(normalize_transaction, items))
+    assert from_csv == from_api
