@@ -90,6 +90,7 @@ UPDATED_MARGIN = timedelta(hours=1)
 EDITED_AFTER_CREATION = timedelta(seconds=1)
 
 NO_FEES = (ZERO,) * len(CHARGE_FIELDS)
+FUTURE = "Future"
 
 TRADE = Transaction.Type.TRADE
 RECEIVE_DELIVER = Transaction.Type.RECEIVE_DELIVER
@@ -512,8 +513,8 @@ class Engine:
             self._ahead[(row.symbol, sign)] -= 1
             if not row.quantity:
                 continue
-            portion = _portion(row)
-            remainder, events = self._close(row, sign * row.quantity, portion, PnlEvent.Kind.TRADE, instant)
+            portion, closing = self._trade_portions(row, sign)
+            remainder, events = self._close(row, sign * row.quantity, closing, PnlEvent.Kind.TRADE, instant)
             for event in events:
                 if event.position not in closed:
                     closed.append(event.position)
@@ -536,6 +537,22 @@ class Engine:
             underlying = self._position_underlying(key)
             if underlying:
                 self.last_trade_close[underlying] = (key, instant)
+
+    def _trade_portions(self, row: Row, sign: int) -> tuple[Portion, Portion]:
+        """(what opens, what closes) of a trade row; the same portion unless a futures row flips the
+        position. A future's value is the closed part's variation (the last day's move), so it goes
+        to the close whole, and the new lot starts at the fill with only its share of the charges."""
+        portion = _portion(row)
+        if row.instrument_type != FUTURE or not row.value:
+            return portion, portion
+        closable = sum(
+            (abs(lot.remaining) for lot in self.lots.get(row.symbol, ()) if _sign(lot.remaining) != sign), ZERO
+        )
+        if not 0 < closable < row.quantity:
+            return portion, portion
+        charges = Portion(row.quantity, row.net_value - row.value, row.fees)
+        closed = charges.take(closable)
+        return charges, Portion(closable, closed.cash + row.value, closed.fees)
 
     def _position_for_order(
         self, opens: list[tuple[Row, Decimal, Portion]], closed: list[str], instant: datetime

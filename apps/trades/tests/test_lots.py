@@ -96,14 +96,14 @@ def test_one_closing_row_closing_two_lots_shares_its_cash_by_quantity(account):
 
 
 def test_a_trade_that_flips_through_zero_closes_the_old_lot_and_opens_the_rest(account):
-    FutureTransactionFactory(account=account, action="Buy", quantity=1, commission=D("-1.25"))
-    # Sold 2 at 5010: the closing half books 10 points x 50; the row's cash is shared by quantity.
-    FutureTransactionFactory(account=account, action="Sell", quantity=2, value=D("500"), commission=D("-2.50"))
+    TransactionFactory(account=account, action="Buy", quantity=1, price=D("100"), commission=D("-1"))
+    # Sold 2 at 110: a stock's (or option's) value is the fill's cash, shared by quantity.
+    TransactionFactory(account=account, action="Sell", quantity=2, price=D("110"), commission=D("-2"))
     recompute_account(account=account)
     [event] = events(account)
-    assert (event.opening_cash, event.closing_cash, event.realized_pnl) == (D("-1.25"), D("248.75"), D("247.5"))
+    assert (event.opening_cash, event.closing_cash, event.realized_pnl) == (D("-101"), D("109"), D("8"))
     [short] = open_lots(account)
-    assert (short.remaining_quantity, short.remaining_cost) == (D("-1"), D("248.75"))
+    assert (short.remaining_quantity, short.remaining_cost) == (D("-1"), D("109"))
 
 
 def test_an_opening_row_against_an_opposite_position_nets_like_the_broker_and_says_so(account):
@@ -430,6 +430,23 @@ def test_a_future_realizes_its_variation_on_close_plus_the_marks_it_carried(acco
     # (79.53 - 79.69) x 1,000 less 6.14 in charges.
     assert event.realized_pnl == D("-166.14")
     assert event.trading_day == date(2026, 3, 4)
+
+
+def test_a_futures_row_that_flips_the_position_gives_its_value_to_the_closed_part(account):
+    common = {"symbol": "/CLJ4", "underlying_symbol": "/CL", "multiplier": D("1000")}
+    FutureTransactionFactory(
+        account=account, action="Buy", price=D("79.69"), commission=D("-1.25"), clearing_fees=D("-1.82"), **common
+    )
+    # One row sells 2: closes the long (value -160 is its variation) and opens a short at 79.53.
+    FutureTransactionFactory(
+        account=account, action="Sell", quantity=2, price=D("79.53"), value=D("-160"), commission=D("-2.50"),
+        clearing_fees=D("-3.64"), **common,
+    )  # fmt: skip
+    recompute_account(account=account)
+    [event] = events(account)
+    assert (event.quantity, event.closing_cash, event.realized_pnl) == (D("1"), D("-163.07"), D("-166.14"))
+    [short] = open_lots(account)
+    assert (short.remaining_quantity, short.remaining_cost, short.remaining_variation) == (D("-1"), D("-3.07"), D("0"))
 
 
 def test_an_open_future_carries_its_marks_until_it_closes(account):
