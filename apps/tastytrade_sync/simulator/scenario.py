@@ -342,8 +342,13 @@ class Book:
                 value = ZERO
                 self.futures_reference.setdefault(instrument.symbol, price)
             else:
+                # A row that flips the position carries the variation of the part it closes only;
+                # the rest opens at the fill, which becomes the new position's reference.
                 reference = self.futures_reference[instrument.symbol]
-                value = (price - reference) * size * instrument.multiplier * (1 if held > 0 else -1)
+                closed = min(size, abs(held))
+                value = (price - reference) * closed * instrument.multiplier * (1 if held > 0 else -1)
+                if size > closed:
+                    self.futures_reference[instrument.symbol] = price
         else:
             action = ("Buy" if buying else "Sell") + (" to Open" if opening else " to Close")
             gross = (price * size * instrument.multiplier).quantize(CENT, ROUND_HALF_UP)
