@@ -98,6 +98,7 @@ INSERTED_FIELDS = [name for name in COMPARED_FIELDS if name != "raw"] + ["tastyt
 RAW_ENCODER = Transaction._meta.get_field("raw").encoder
 # (field, TastyTrade key, its "-effect" key) for each signed amount.
 MONEY_KEYS = [(name, key, f"{key}-effect") for name, key in MONEY_FIELDS.items()]
+CASH_SETTLEMENTS = {"Cash Settled Assignment", "Cash Settled Exercise"}
 
 
 class Budget:
@@ -706,7 +707,10 @@ def normalize_transaction(item: dict[str, Any]) -> dict[str, Any]:
         symbol=symbol,
         amount=row["net_value"],
     )
-    if option and price and quantity and row["value"]:
+    if option and row["transaction_sub_type"] in CASH_SETTLEMENTS:
+        # The price of a cash settlement is the strike, not a premium: nothing to derive (index options pay x100).
+        row["multiplier"] = to_decimal("100")
+    elif option and price and quantity and row["value"]:
         # Transactions carry no multiplier; an option fill's value = price x quantity x multiplier.
         row["multiplier"] = (abs(row["value"]) / (price * quantity)).quantize(to_decimal("1"))
     return row

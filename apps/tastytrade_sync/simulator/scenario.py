@@ -531,7 +531,10 @@ class Book:
                     f"Cash Settled {event}",
                     f"Cash settlement of {quantity_text(size)} {instrument.short_name()} due to {event.lower()}",
                     size,
+                    # As the live API posts it: the strike as price, and a clearing fee (TASTYTRADE.md §14).
+                    price=instrument.strike,
                     value=-cash if short else cash,
+                    clearing_fee=-DELIVERY_FEE,
                 )
                 continue
             # Stock changes hands at the strike: a short put or a long call buys, the others sell.

@@ -102,3 +102,26 @@ def test_the_sync_and_every_csv_format_classify_money_movements_alike(fmt):
     from_csv = sorted((row.fields["description"], row.fields["transaction_sub_type"]) for row in parsed.rows)
     from_api = sorted((row["description"], row["transaction_sub_type"]) for row in map(normalize_transaction, items))
     assert from_csv == from_api
+
+
+def test_a_cash_settled_index_option_row_keeps_the_contract_multiplier_though_its_price_is_the_strike():
+    item = api_item(
+        symbol="SPXW  240419P05000000",
+        description="Cash settlement of 1 SPXW 04/19/24 Put 5000.00 due to assignment",
+        price="5000.0",
+        value="1234.0",
+        **{
+            "transaction-type": "Receive Deliver",
+            "transaction-sub-type": "Cash Settled Assignment",
+            "action": None,
+            "instrument-type": "Equity Option",
+            "underlying-symbol": "SPX",
+            "order-id": None,
+            "commission": "0.0",
+            "regulatory-fees": "0.0",
+            "clearing-fees": "5.0",
+            "net-value": "1239.0",
+        },
+    )
+    row = normalize_transaction(item)
+    assert (row["multiplier"], row["price"], row["clearing_fees"]) == (Decimal(100), Decimal(5000), Decimal(-5))
