@@ -7,8 +7,11 @@ P&L convention (the README's "P&L convention" section says the same):
   pro-rata share (by quantity) of its opening row's net value and fees; a partial close takes a
   pro-rata share of the closing row's. Shares are rounded to 0.0001 and the last piece of a row
   or a lot takes what is left, so the pieces always add up to the row exactly.
-- A trade that flips a position through zero closes the old lots first; the rest opens a lot.
-- Rows apply in (executed_at, TastyTrade id) order. Buying adds quantity and selling removes it; the
+- A trade that flips a position through zero closes the old lots first; the rest opens a lot. A
+  futures row's value is the closed part's variation: it goes to the closed lots whole, and the
+  new lot starts at the fill with only its share of the charges.
+- Rows apply in (executed_at, TastyTrade id) order; CSV rows of one timestamp are stored in the
+  order the broker executed them. Buying adds quantity and selling removes it; the
   open/close half of an action is not trusted (the broker nets by symbol): a closing row with nothing
   left to close opens a lot in its own direction. That is a data issue ("close with no open", often
   history that was never imported) unless a later row of the same instant takes it back, as when a
@@ -17,13 +20,16 @@ P&L convention (the README's "P&L convention" section says the same):
   their direction from the open lot): its premium is realized on the option. Delivered stock opens
   (or closes) at the price in the delivery row, the strike, with the delivery fee in its own lot.
 - Cash-settled index options: the removal row and the `Cash Settled ...` row of the same option
-  and day make one event, which realizes the settlement cash on the option. Never counted twice.
+  and day make one event, which realizes the settlement cash (less its fee) on the option. Never
+  counted twice.
 - Futures open at zero value. Each `Mark to Market` money movement is shared over the symbol's
   open lots by quantity and carried by them as variation; closing a piece realizes its opening
   fees, its carried variation and its share of the closing row's value (the last day's move).
 - Symbol changes, mergers and splits (paired Close/Open rows) move the remaining basis, variation,
   opening row and opening time to the new symbol, quantities scaled by the split, and realize
-  nothing.
+  nothing. So do contract adjustments: a Special Dividend (or other Receive Deliver Close/Open
+  pair at one instant and price that is not a delivery) carries the lot to the adjusted contract.
+- One futures family is one underlying: `/MES` for `/MESH5` and options on `/MESZ4`.
 - Dividends, interest and account fees are not trade P&L; reports show them on their own lines.
 - An event belongs to the day of its execution in the user's time zone (User.time_zone).
 - What the engine cannot classify (a close with no open lot, an unknown sub-type) is recorded as
