@@ -45,6 +45,7 @@ from apps.trades.models import (
     Transaction,
     match_key,
     money_movement_sub_type,
+    pop_match,
 )
 from apps.trades.symbols import parse_option_symbol, underlying_of
 
@@ -515,7 +516,6 @@ def _insert_new(account: BrokerAccount, rows: list[dict[str, Any]], now: datetim
 
 
 def _csv_match_key(row: dict[str, Any]) -> tuple:
-    charges = sum((row[name] for name in CHARGE_FIELDS), to_decimal("0"))
     return match_key(
         executed_at=row["executed_at"],
         transaction_type=row["transaction_type"],
@@ -523,7 +523,6 @@ def _csv_match_key(row: dict[str, Any]) -> tuple:
         action=row["action"],
         quantity=row["quantity"],
         value=row["value"],
-        charges=charges,
     )
 
 
@@ -533,8 +532,8 @@ def _adopt_csv_rows(
     """Split new API rows into (still new, adopted): rows a CSV import already brought in become
     those rows, never duplicates.
 
-    A CSV row of any export format matches on `match_key` (the rule the CSV importer uses the
-    other way round); identical fills of one minute pair up in execution order. The CSV row keeps
+    A CSV row of any export format matches on `match_key` and charges within a cent (the rule the
+    CSV importer uses the other way round); identical fills of one minute pair up in execution order. The CSV row keeps
     its import key, so importing the same file again still adds nothing.
     """
     if not new:
@@ -546,9 +545,10 @@ def _adopt_csv_rows(
         return new, []
     still_new, adopted = [], []
     for row in sorted(new, key=lambda row: (row["executed_at"], row["tastytrade_id"])):
-        matches = stored.get(_csv_match_key(row))
-        if matches:
-            adopted.append(Transaction(id=matches.pop(0).pk, account=account, source=Transaction.Source.API, **row))
+        charges = sum((row[name] for name in CHARGE_FIELDS), to_decimal("0"))
+        match = pop_match(stored.get(_csv_match_key(row), []), charges)
+        if match:
+            adopted.append(Transaction(id=match.pk, account=account, source=Transaction.Source.API, **row))
         else:
             still_new.append(row)
     return still_new, adopted

@@ -20,9 +20,10 @@ What the formats allow, and where it goes:
   read in the importing user's time zone, which the report says.
 
 Dedup: a row is already present when the account holds a row with the same `match_key` (UTC
-minute, type, symbol, side, quantity, value and charges to the cent: what the API and all three
-formats carry), whichever source or format brought it. Identical fills in one minute are
-counted: a file with three where the ledger holds two adds one (the last in execution order).
+minute, type, symbol, side, quantity and value: what the API and all three formats carry) and
+charges that agree to the cent, whichever source or format brought it. Identical fills in one
+minute pair one for one: a file with three where the ledger holds two adds one (the last in
+execution order).
 Each written row also gets `import_key`, a SHA-256 of its fields plus its occurrence number among
 identical rows of the file, which the database keeps unique per account against a racing import.
 Rows are written in the order the broker executed them (exports list the newest first), so rows
@@ -49,7 +50,14 @@ from django.db import IntegrityError, transaction
 
 from apps.core.money import ZERO
 from apps.trades import lots
-from apps.trades.models import BrokerAccount, LedgerMatch, Transaction, match_key, money_movement_sub_type
+from apps.trades.models import (
+    BrokerAccount,
+    LedgerMatch,
+    Transaction,
+    match_key,
+    money_movement_sub_type,
+    pop_match,
+)
 from apps.trades.symbols import OptionSymbol, parse_option_symbol, underlying_of
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -203,6 +211,7 @@ class ParsedRow:
     fields: dict
     identity: tuple  # what makes two rows "the same row" (import_key before the occurrence number)
     match_key: tuple  # what a row from any source or format must share with this one (models.match_key)
+    charges: Decimal  # ... and its charges, which must agree to the cent (models.pop_match)
     import_key: str = ""
 
 
@@ -229,7 +238,7 @@ def import_csv_files(
                 if account is None and _has_rows_to_write(parsed, skip_bad_rows):
                     account, _ = BrokerAccount.objects.get_or_create(user=user, account_number=account_number)
                 # Earlier files of this upload are already in the ledger: nothing is pending.
-                to_write = _plan(parsed, account=account, pending=Counter(), skip_bad_rows=skip_bad_rows)
+                to_write = _plan(parsed, account=account, pending={}, skip_bad_rows=skip_bad_rows)
                 Transaction.objects.bulk_create(
                     [Transaction(account=account, **row.fields) for row in to_write], batch_size=500
                 )
@@ -246,11 +255,12 @@ def preview(*, user, account_number: str, files: Sequence[CsvFile], skip_bad_row
     """What `import_csv_files` would do with these files right now, without writing anything."""
     account = BrokerAccount.objects.filter(user=user, account_number=account_number).first()
     report = ImportReport(account_number=account_number, account_exists=account is not None, committed=False)
-    pending: Counter = Counter()  # rows earlier files of this upload would add, by match key
+    pending: dict[tuple, list[LedgerMatch]] = {}  # rows earlier files of this upload would add, by match key
     for csv_file in files:
         parsed = parse_file(csv_file, tz=user.tz)
         to_write = _plan(parsed, account=account, pending=pending, skip_bad_rows=skip_bad_rows)
-        pending.update(row.match_key for row in to_write)
+        for key, matches in _pending(to_write, parsed.report.format).items():
+            pending.setdefault(key, []).extend(matches)
         report.files.append(parsed.report)
     return report
 
@@ -276,7 +286,7 @@ def _refuse(report: FileReport, reason: str) -> None:
 
 
 def _plan(
-    parsed: ParsedFile, *, account: BrokerAccount | None, pending: Counter, skip_bad_rows: bool
+    parsed: ParsedFile, *, account: BrokerAccount | None, pending: dict[tuple, list[LedgerMatch]], skip_bad_rows: bool
 ) -> list[ParsedRow]:
     """Fill in the report's counts and return the rows to write, in execution order (none when refused)."""
     report = parsed.report
@@ -299,42 +309,48 @@ def _plan(
         by_key.setdefault(row.match_key, []).append(row)
     present: set[int] = set()
     for key, group in by_key.items():
-        reasons = _present_reasons(group, ledger.get(key, []), report.format) + [EARLIER_FILE] * pending[key]
-        # The first rows of the group are the ones already present, the rest are new fills;
-        # a row whose own import key is stored sorts first, so it is never written twice.
-        stored = {match.import_key for match in ledger.get(key, []) if match.import_key}
-        group.sort(key=lambda row: row.import_key not in stored)
-        for row, reason in zip(group, reasons, strict=False):
-            present.add(id(row))
-            report.present_reasons[reason] += 1
+        candidates = [*ledger.get(key, []), *pending.get(key, [])]
+        # A row whose own import key is stored is that row; the others pair with the stored fills
+        # in execution order, and what finds no partner is a new fill.
+        own = {match.import_key: match for match in candidates if match.import_key}
+        for row in group:
+            match = own.pop(row.import_key, None)
+            if match is not None:
+                candidates.remove(match)
+                present.add(id(row))
+                report.present_reasons[_reason(match, report.format, same_row=True)] += 1
+        for row in group:
+            if id(row) not in present and (match := pop_match(candidates, row.charges)):
+                present.add(id(row))
+                report.present_reasons[_reason(match, report.format, same_row=False)] += 1
     to_write = [row for row in rows if id(row) not in present]
     report.already_present = len(rows) - len(to_write)
     report.new = len(to_write)
     return to_write
 
 
-EARLIER_FILE = "are in an earlier file of this upload"
-SAME_ROW = "were imported before from identical rows"
+UPLOAD = "upload"  # a LedgerMatch's source for rows an earlier file of the same preview would add
+SAME_FILL = "(same minute, symbol, side, quantity, value and fees)"
 
 
-def _present_reasons(group: list[ParsedRow], stored: list[LedgerMatch], file_format: str) -> list[str]:
-    """Why each stored row matching this group is there, own import keys first."""
-    same_fill = "(same minute, symbol, side, quantity, value and fees)"
-    own = {row.import_key for row in group}
-    reasons = [SAME_ROW for match in stored if match.import_key in own]
-    for match in stored:
-        if match.import_key in own:
-            continue
-        if match.source == Transaction.Source.API:
-            reasons.append(f"were synced from TastyTrade {same_fill}")
-        elif match.csv_format == file_format:
-            reasons.append(f"were imported before from another {FORMAT_NAMES[file_format]}")
-        else:
-            name = FORMAT_NAMES.get(match.csv_format, "CSV export")
-            reasons.append(
-                f"were imported before from the {name} (same minute, symbol, side, quantity, value and fees)"
-            )
-    return reasons
+def _reason(match: LedgerMatch, file_format: str, *, same_row: bool) -> str:
+    """Why a row is already present, in the preview's words."""
+    if match.source == UPLOAD:
+        return "are in an earlier file of this upload"
+    if same_row:
+        return "were imported before from identical rows"
+    if match.source == Transaction.Source.API:
+        return f"were synced from TastyTrade {SAME_FILL}"
+    if match.csv_format == file_format:
+        return f"were imported before from another {FORMAT_NAMES[file_format]}"
+    return f"were imported before from the {FORMAT_NAMES.get(match.csv_format, 'CSV export')} {SAME_FILL}"
+
+
+def _pending(rows: list[ParsedRow], file_format: str) -> dict[tuple, list[LedgerMatch]]:
+    found: dict[tuple, list[LedgerMatch]] = {}
+    for row in rows:
+        found.setdefault(row.match_key, []).append(LedgerMatch(0, row.import_key, UPLOAD, file_format, row.charges))
+    return found
 
 
 def _ledger(account: BrokerAccount | None, rows: list[ParsedRow]) -> dict[tuple, list[LedgerMatch]]:
@@ -483,8 +499,8 @@ def _parse_row(cells: list[str], columns: list[str], line: int, report: FileRepo
             action=fields["action"],
             quantity=fields["quantity"],
             value=fields["value"],
-            charges=fields["commission"] + fields["other_charge"],
         ),
+        charges=fields["commission"] + fields["other_charge"],
     )
 
 

@@ -92,9 +92,10 @@ class TransactionQuerySet(models.QuerySet):
                 action=action,
                 quantity=quantity,
                 value=value,
-                charges=sum(charges, Decimal(0)),
             )
-            found.setdefault(key, []).append(LedgerMatch(pk, import_key, source, csv_format or ""))
+            found.setdefault(key, []).append(
+                LedgerMatch(pk, import_key, source, csv_format or "", sum(charges, Decimal(0)))
+            )
         return found
 
 
@@ -119,6 +120,7 @@ class LedgerMatch(NamedTuple):
     import_key: str | None
     source: str
     csv_format: str  # for CSV rows: legacy, v2 or v3
+    charges: Decimal  # commission and every fee, signed
 
 
 def _minute(moment: datetime) -> datetime:
@@ -133,15 +135,15 @@ def match_key(
     action: str,
     quantity: Decimal,
     value: Decimal,
-    charges: Decimal,
 ) -> tuple:
     """What one fill looks like in every source: the API, and each of the three CSV formats.
 
     The legacy export has times to the minute and no order number, the API and newer exports
     have seconds and order numbers, so rows match on the UTC minute, the symbol (spaces dropped),
-    the side (buy or sell; futures rows do not always say open or close), quantity, value and all
-    charges to the cent (legacy Fees is one number for commission and fees). Identical fills in
-    one minute share a key; callers count them, so two real fills are two rows.
+    the side (buy or sell; futures rows do not always say open or close), quantity and value;
+    then `pop_match` pairs rows under one key whose charges agree to the cent (legacy Fees is one
+    number for commission and fees, exports round to cents what the API gives to 0.001). Identical
+    fills in one minute share a key and pair one for one, so two real fills are two rows.
     """
     side = action.strip().split(" ")[0].split("_")[0].casefold() if action else ""
     return (
@@ -151,8 +153,15 @@ def match_key(
         side,
         Decimal(quantity).normalize(),
         Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP),
-        Decimal(charges).quantize(CENT, rounding=ROUND_HALF_UP),
     )
+
+
+def pop_match(matches: list[LedgerMatch], charges: Decimal) -> LedgerMatch | None:
+    """Take the first of `matches` (in execution order) whose charges agree with `charges` to the cent."""
+    for index, match in enumerate(matches):
+        if abs(match.charges - charges) <= CENT:
+            return matches.pop(index)
+    return None
 
 
 # Margin interest booked as a withdrawal reads "FROM 03/16 THRU 04/15 @ 8 %".

@@ -396,6 +396,18 @@ def test_a_row_already_synced_from_the_api_is_not_duplicated(user):
     assert (report.new, report.already_present, ledger(user).filter(order_id=451000001).count()) == (11, 1, 0)
 
 
+def test_an_api_row_whose_fees_the_export_rounded_to_the_cent_is_the_same_fill(user):
+    # The API gives 0.255 in fees; the export says -0.25.
+    api_row(BrokerAccount.objects.create(user=user, account_number=ACCOUNT), regulatory_fees=Decimal("-0.155"))
+    report = run(user, sample("v3_2026.csv"))
+    assert (report.new, report.already_present) == (11, 1)
+
+
+def test_an_api_row_with_other_charges_does_not_hide_a_csv_row(user):
+    api_row(BrokerAccount.objects.create(user=user, account_number=ACCOUNT), commission=Decimal("-1.00"))
+    assert run(user, sample("v3_2026.csv")).new == 12
+
+
 def test_an_api_row_in_another_minute_does_not_hide_a_csv_row(user):
     api_row(
         BrokerAccount.objects.create(user=user, account_number=ACCOUNT),
