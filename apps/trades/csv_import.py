@@ -58,7 +58,7 @@ from apps.trades.models import (
     money_movement_sub_type,
     pop_match,
 )
-from apps.trades.symbols import OptionSymbol, parse_option_symbol, underlying_of
+from apps.trades.symbols import OptionSymbol, canonical_symbol, parse_option_symbol, underlying_of
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -529,8 +529,9 @@ def _column_of(field_name: str, fmt: str) -> str:
 def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[dict, str]:
     """One row of the 2024 (v2) or 2025 (v3) export."""
     executed_at = cells.timestamp("Date")
-    symbol = cells.text("Symbol")
     instrument_type = cells.text("Instrument Type")
+    # Squashed or lower-case option symbols are stored as the API spells them: one contract, one instrument.
+    symbol = canonical_symbol(cells.text("Symbol")) if instrument_type in OPTION_TYPES else cells.text("Symbol")
     description = cells.text("Description")
     value = cells.amount("Value")
     quantity = abs(cells.number("Quantity", places=QUANTITY_PLACES) or ZERO)
@@ -611,7 +612,7 @@ def _parse_legacy_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
     is_future = root.startswith("/") or root.startswith("./")
     if option:
         instrument_type = "Future Option" if is_future else "Equity Option"
-        symbol = root if is_future else _occ_symbol(cells, option)
+        symbol = canonical_symbol(root) if is_future else _occ_symbol(cells, option)
     elif is_future:
         instrument_type, symbol = "Future", root
     elif "/" in root:

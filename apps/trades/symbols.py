@@ -86,6 +86,24 @@ def _contract(codes: str) -> str | None:
     return None
 
 
+def canonical_symbol(symbol: str) -> str:
+    """An option symbol spelled as the API spells it, so one contract is one instrument whichever file
+    brought it: upper case, the OCC root padded to six, a future option's contract, product code and
+    expiry + strike separated by single spaces (`./MESM6EXK6  260529P5800` -> `./MESM6 EXK6
+    260529P5800`). Anything else comes back as given, without surrounding spaces."""
+    text = (symbol or "").strip().upper()
+    if parse_option_symbol(text) is None:
+        return (symbol or "").strip()
+    if text.startswith("./"):
+        match = FUTURE_OPTION.match(text)
+        codes = match["codes"].split()
+        contract = _contract(match["codes"])
+        code = codes[1] if len(codes) == 2 else match["codes"][len(contract) :]
+        return f"./{contract} {code} {match['ymd']}{match['kind']}{match['strike']}"
+    match = OCC.match(text)
+    return f"{match['root'].strip():<6}{match['ymd']}{match['kind']}{match['strike']}"
+
+
 def future_product(symbol: str) -> str | None:
     """The product group of a future (`/MESH5` -> `/MES`) or a future option (`./MESZ4 ...` -> `/MES`)."""
     text = (symbol or "").strip().upper()

@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError
 
+from apps.trades import lots
 from apps.trades.csv_import import CsvFile, account_number_from_file_name, import_csv_files, preview
 from apps.trades.models import BrokerAccount, DataIssue, PnlEvent, Transaction
 
@@ -158,7 +159,7 @@ def test_a_future_option_is_booked_under_its_futures_family(user):
     run(user, sample("v3_2026.csv"))
     option = row(user, instrument_type="Future Option")
     assert (option.symbol, option.underlying_symbol, option.raw["row"]["Underlying Symbol"]) == (
-        "./MESM6EXK6  260529P5800",
+        "./MESM6 EXK6 260529P5800",
         "/MES",
         "/MESM6",
     )
@@ -607,3 +608,19 @@ def test_rows_sharing_a_timestamp_are_applied_in_the_order_the_broker_executed_t
     # A long position bought and sold, not a short one sold and bought back.
     assert (event.quantity, event.realized_pnl) == (Decimal(10), Decimal("9.95"))
     assert not DataIssue.objects.filter(account__user=user).exists()
+
+
+def test_a_squashed_future_option_symbol_is_the_same_contract_the_api_closes(user):
+    run(user, sample("v3_2026.csv"))
+    account = BrokerAccount.objects.get(user=user)
+    api_row(
+        account, transaction_sub_type="Buy to Close", action="Buy to Close", symbol="./MESM6 EXK6 260529P5800",
+        underlying_symbol="/MESM6", instrument_type="Future Option", quantity=Decimal(2), price=Decimal("10.0"),
+        multiplier=Decimal(5), value=Decimal("-100.00"), net_value=Decimal("-100.00"), clearing_fees=Decimal(0),
+        regulatory_fees=Decimal(0), executed_at=datetime(2026, 4, 20, 15, 0, tzinfo=UTC),
+        transaction_date=date(2026, 4, 20),
+    )  # fmt: skip
+    lots.recompute_account(account=account)
+    [event] = PnlEvent.objects.filter(account=account, symbol="./MESM6 EXK6 260529P5800")
+    assert (event.quantity, event.realized_pnl) == (Decimal(-2), Decimal("115.96"))
+    assert not DataIssue.objects.filter(account=account, symbol__startswith="./").exists()

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from apps.trades.symbols import future_product, parse_option_symbol, underlying_of
+from apps.trades.symbols import canonical_symbol, future_product, parse_option_symbol, underlying_of
 
 
 @pytest.mark.parametrize(
@@ -93,3 +93,21 @@ def test_a_futures_symbol_names_its_product_group(symbol, product):
 )
 def test_a_futures_family_is_one_underlying(symbol, instrument_type, stated, underlying):
     assert underlying_of(symbol, instrument_type, stated) == underlying
+
+
+@pytest.mark.parametrize(
+    ("symbol", "canonical"),
+    [
+        ("SPY   240119P00400000", "SPY   240119P00400000"),
+        ("SPY240119P00400000", "SPY   240119P00400000"),
+        ("spy   240119p00400000", "SPY   240119P00400000"),
+        ("USO1220617C00070000", "USO1  220617C00070000"),
+        ("./ESZ9 EW4U9 190927P2975", "./ESZ9 EW4U9 190927P2975"),
+        ("./MESM6EXK6  260529P5800", "./MESM6 EXK6 260529P5800"),
+        ("./mesm6 exk6  260529p5800", "./MESM6 EXK6 260529P5800"),
+        (" AAPL ", "AAPL"),
+        ("/ESZ4", "/ESZ4"),
+    ],
+)
+def test_one_contract_has_one_spelling(symbol, canonical):
+    assert canonical_symbol(symbol) == canonical
