@@ -533,8 +533,8 @@ def _adopt_csv_rows(
     those rows, never duplicates.
 
     A CSV row of any export format matches on `match_key` and charges within a cent (the rule the
-    CSV importer uses the other way round); identical fills of one minute pair up in execution order. The CSV row keeps
-    its import key, so importing the same file again still adds nothing.
+    CSV importer uses the other way round); identical fills of one minute pair up in execution
+    order. The CSV row keeps its import key, so importing the same file again still adds nothing.
     """
     if not new:
         return [], []

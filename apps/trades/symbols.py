@@ -122,8 +122,10 @@ def underlying_of(symbol: str, instrument_type: str, stated: str = "") -> str:
         product = future_product(symbol) or future_product(stated) or _bare_product(stated)
         if product:
             return product
-    option = parse_option_symbol(symbol) if instrument_type.endswith("Option") else None
-    name = (stated or (option.root if option else "") or symbol).strip()
+    name = stated.strip()
+    if not name and instrument_type.endswith("Option") and (option := parse_option_symbol(symbol)):
+        name = option.root
+    name = name or symbol.strip()
     return INDEX_ROOTS.get(name, name)
 
 
