@@ -113,6 +113,7 @@ FORMAT_NAMES = {
 }
 
 OPTION_TYPES = {"Equity Option", "Future Option"}
+CASH_SETTLEMENTS = {"Cash Settled Assignment", "Cash Settled Exercise"}
 # Ledger limits (apps/trades/models.py): MONEY has 4 decimals, QUANTITY and PRICE 8.
 MONEY_PLACES, QUANTITY_PLACES = 4, 8
 MONEY_LIMIT, QUANTITY_LIMIT = Decimal(10) ** 14, Decimal(10) ** 16
@@ -560,6 +561,9 @@ def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
         multiplier = column_multiplier
     else:
         multiplier = Decimal(1) if instrument_type == "Equity" else None
+    if option is not None and cells.text("Sub Type") in CASH_SETTLEMENTS:
+        # The API posts a cash settlement at the strike (TASTYTRADE.md §14); so is it stored from a file.
+        price = option.strike
     if price is None and average_price and instrument_type != "Future":
         # Average Price is Value / Quantity, so an option's includes its multiplier (370.00 for 3.70).
         price = _quantize(abs(average_price) / (multiplier or 1), QUANTITY_PLACES)

@@ -125,3 +125,24 @@ def test_a_cash_settled_index_option_row_keeps_the_contract_multiplier_though_it
     )
     row = normalize_transaction(item)
     assert (row["multiplier"], row["price"], row["clearing_fees"]) == (Decimal(100), Decimal(5000), Decimal(-5))
+
+
+@pytest.mark.parametrize("fmt", [V2, V3])
+def test_a_cash_settlement_row_has_the_same_price_and_multiplier_from_a_csv_as_from_the_api(fmt):
+    item = api_item(
+        symbol="SPXW  240419P05000000",
+        description="Cash settlement of 1 SPXW 04/19/24 Put 5000.00 due to assignment",
+        price="5000.0",
+        value="1234.0",
+        **{
+            "transaction-type": "Receive Deliver",
+            "transaction-sub-type": "Cash Settled Assignment",
+            "action": None,
+            "instrument-type": "Equity Option",
+            "underlying-symbol": "SPX",
+            "order-id": None,
+        },
+    )
+    [parsed] = parse_file(export([item], fmt), tz=ZoneInfo("America/New_York")).rows
+    synced = normalize_transaction(item)
+    assert (parsed.fields["price"], parsed.fields["multiplier"]) == (synced["price"], synced["multiplier"])

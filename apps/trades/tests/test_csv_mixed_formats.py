@@ -158,3 +158,11 @@ def test_a_second_identical_fill_only_one_format_has_is_added_once(user):
     # The one added is the later fill (the tie-break is execution order), with its own order number.
     added = Transaction.objects.get(account__user=user, order_id__isnull=False)
     assert added.order_id == 450000002
+
+
+def test_the_preview_counts_rows_an_earlier_file_of_the_upload_brings_as_present(simulator, files):
+    number = simulator.account_numbers[0]
+    report = preview(user=new_user(), account_number=number, files=[files[V2], files[LEGACY]])
+    total = len(simulator.transactions(number))
+    assert [(file.new, file.already_present) for file in report.files] == [(total, 0), (0, total)]
+    assert report.files[1].present_lines == [f"{total} are in an earlier file of this upload"]
