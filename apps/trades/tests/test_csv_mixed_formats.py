@@ -166,3 +166,11 @@ def test_the_preview_counts_rows_an_earlier_file_of_the_upload_brings_as_present
     total = len(simulator.transactions(number))
     assert [(file.new, file.already_present) for file in report.files] == [(total, 0), (0, total)]
     assert report.files[1].present_lines == [f"{total} are in an earlier file of this upload"]
+
+
+def test_futures_and_their_options_are_one_row_of_the_report_by_underlying(simulator):
+    user = new_user()
+    sync(user, simulator)
+    keys = [row["key"] for row in pnl_report(user=user, by="underlying")["rows"]]
+    # The simulator trades /ES and /MES futures and options on /ES contracts (underlying /ESM4 and the like).
+    assert [key for key in keys if key.startswith("/")] == ["/ES", "/MES"]
