@@ -68,6 +68,15 @@ def rows(user) -> int:
     return Transaction.objects.filter(account__user=user).count()
 
 
+def ledger(user) -> list[tuple]:
+    """Each stored row by what every source agrees on: the minute, type, symbol, side and amounts."""
+    found = Transaction.objects.filter(account__user=user).values_list(
+        "executed_at", "transaction_type", "transaction_sub_type", "symbol", "underlying_symbol", "quantity", "value",
+        "net_value",
+    )  # fmt: skip
+    return sorted((at.replace(second=0, microsecond=0), *rest) for at, *rest in found)
+
+
 @pytest.mark.parametrize("order", list(permutations(FORMATS)), ids="-".join)
 def test_importing_all_three_formats_in_any_order_adds_each_fill_once(simulator, files, order):
     alone, mixed = new_user(), new_user()
@@ -76,6 +85,7 @@ def test_importing_all_three_formats_in_any_order_adds_each_fill_once(simulator,
     results = import_files(mixed, number, [files[fmt] for fmt in order])
     assert [result.new for result in results] == [len(simulator.transactions(number)), 0, 0]
     assert rows(mixed) == rows(alone) == len(simulator.transactions(number))
+    assert ledger(mixed) == ledger(alone)
     assert reports(mixed) == reports(alone)
 
 
@@ -87,6 +97,7 @@ def test_a_sync_after_an_import_of_any_format_takes_the_rows_over(simulator, fil
     sync(mixed, simulator)
     assert rows(mixed) == rows(synced)
     assert not Transaction.objects.filter(account__user=mixed, tastytrade_id=None).exists()
+    assert ledger(mixed) == ledger(synced)
     assert reports(mixed) == reports(synced)
 
 
@@ -107,6 +118,7 @@ def test_all_three_formats_and_a_sync_give_the_ledger_of_the_sync_alone(simulato
     sync(mixed, simulator)
     import_files(mixed, simulator.account_numbers[0], [files[V2], files[LEGACY]])
     assert rows(mixed) == rows(synced)
+    assert ledger(mixed) == ledger(synced)
     assert reports(mixed) == reports(synced)
 
 
