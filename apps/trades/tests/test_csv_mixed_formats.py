@@ -4,7 +4,7 @@ The exports are written by `exports.export` from the simulator's own rows, so th
 the sync describe exactly the same fills (item 1 of the ledger-fidelity issue).
 """
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from itertools import permutations
 
 import pytest
@@ -56,7 +56,7 @@ def import_files(user, number: str, files: list[CsvFile]):
 
 def sync(user, simulator) -> None:
     connection = ConnectionFactory(user=user, credentials=(simulator.client_secret, simulator.refresh_token))
-    with time_machine.travel(datetime.combine(simulator.today, time(22, 30)).astimezone(), tick=True):
+    with time_machine.travel(datetime.combine(simulator.today, time(22, 30), tzinfo=UTC), tick=True):
         sync_connection(connection=connection, trigger=SyncRun.Trigger.MANUAL, client=client_for(simulator))
 
 
