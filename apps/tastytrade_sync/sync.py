@@ -41,7 +41,18 @@ from django.utils import timezone
 
 from apps.core.money import signed, to_decimal
 from apps.trades import bulk, lots
-from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, PositionSnapshot, Transaction
+from apps.trades.models import (
+    CHARGE_FIELDS,
+    BalanceSnapshot,
+    BrokerAccount,
+    NetLiqPoint,
+    PositionSnapshot,
+    Transaction,
+    match_key,
+    money_movement_sub_type,
+    pop_match,
+)
+from apps.trades.symbols import parse_option_symbol, underlying_of
 
 from . import crypto
 from .client import (
@@ -56,7 +67,6 @@ from .client import (
     parse_datetime,
 )
 from .models import AccountSync, Connection, SyncRun, SyncWorker
-from .symbols import parse_option_symbol
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +114,7 @@ INSERTED_FIELDS = [name for name in COMPARED_FIELDS if name != "raw"] + ["tastyt
 RAW_ENCODER = Transaction._meta.get_field("raw").encoder
 # (field, TastyTrade key, its "-effect" key) for each signed amount.
 MONEY_KEYS = [(name, key, f"{key}-effect") for name, key in MONEY_FIELDS.items()]
+CASH_SETTLEMENTS = {"Cash Settled Assignment", "Cash Settled Exercise"}
 
 
 class Budget:
@@ -640,8 +651,15 @@ def _insert_new(account: BrokerAccount, rows: list[dict[str, Any]], now: datetim
     bulk.insert_rows(Transaction, fields, [(*fixed, *columns(row), adapt_json(row["raw"])) for row in rows])
 
 
-def _csv_match_key(executed_at: datetime, symbol: str, action: str, quantity, value) -> tuple:
-    return (executed_at.replace(microsecond=0), symbol, action, to_decimal(quantity).normalize(), to_decimal(value))
+def _csv_match_key(row: dict[str, Any]) -> tuple:
+    return match_key(
+        executed_at=row["executed_at"],
+        transaction_type=row["transaction_type"],
+        symbol=row["symbol"],
+        action=row["action"],
+        quantity=row["quantity"],
+        value=row["value"],
+    )
 
 
 def _adopt_csv_rows(
@@ -650,28 +668,23 @@ def _adopt_csv_rows(
     """Split new API rows into (still new, adopted): rows a CSV import already brought in become
     those rows, never duplicates.
 
-    A CSV row matches on the same account, second, symbol, action, quantity and value (the rule
-    the CSV importer uses the other way round). The CSV row keeps its import key, so importing
-    the same file again still adds nothing.
+    A CSV row of any export format matches on `match_key` and charges within a cent (the rule the
+    CSV importer uses the other way round); identical fills of one minute pair up in execution
+    order. The CSV row keeps its import key, so importing the same file again still adds nothing.
     """
     if not new:
         return [], []
-    first = min(row["executed_at"] for row in new).replace(microsecond=0)
-    last = max(row["executed_at"] for row in new) + timedelta(seconds=1)
-    candidates: dict[tuple, list[int]] = {}
-    for row in Transaction.objects.filter(
-        account=account, tastytrade_id__isnull=True, executed_at__gte=first, executed_at__lt=last
-    ).values("id", "executed_at", "symbol", "action", "quantity", "value"):
-        key = _csv_match_key(row["executed_at"], row["symbol"], row["action"], row["quantity"], row["value"])
-        candidates.setdefault(key, []).append(row["id"])
-    if not candidates:
+    stored = Transaction.objects.filter(account=account, tastytrade_id__isnull=True).by_match_key(
+        min(row["executed_at"] for row in new), max(row["executed_at"] for row in new)
+    )
+    if not stored:
         return new, []
     still_new, adopted = [], []
-    for row in new:
-        key = _csv_match_key(row["executed_at"], row["symbol"], row["action"], row["quantity"], row["value"])
-        ids = candidates.get(key)
-        if ids:
-            adopted.append(Transaction(id=ids.pop(0), account=account, source=Transaction.Source.API, **row))
+    for row in sorted(new, key=lambda row: (row["executed_at"], row["tastytrade_id"])):
+        charges = sum((row[name] for name in CHARGE_FIELDS), to_decimal("0"))
+        match = pop_match(stored.get(_csv_match_key(row), []), charges)
+        if match:
+            adopted.append(Transaction(id=match.pk, account=account, source=Transaction.Source.API, **row))
         else:
             still_new.append(row)
     return still_new, adopted
@@ -824,7 +837,7 @@ def normalize_transaction(item: dict[str, Any]) -> dict[str, Any]:
         "action": str(item.get("action") or ""),
         "description": str(item.get("description") or ""),
         "symbol": symbol,
-        "underlying_symbol": str(item.get("underlying-symbol") or ""),
+        "underlying_symbol": underlying_of(symbol, instrument_type, str(item.get("underlying-symbol") or "")),
         "instrument_type": instrument_type,
         "expires_on": option.expires_on if option else None,
         "strike": option.strike if option else None,
@@ -845,7 +858,18 @@ def normalize_transaction(item: dict[str, Any]) -> dict[str, Any]:
         # signed(), inlined: a first sync does this about 440,000 times.
         magnitude = abs(to_decimal(item.get(key)))
         row[name] = -magnitude if item.get(effect) == "Debit" else magnitude
-    if option and price and quantity and row["value"]:
+    # Interest and dividends sometimes come as Deposit/Withdrawal; classified as the CSV import does.
+    row["transaction_sub_type"], _ = money_movement_sub_type(
+        transaction_type=row["transaction_type"],
+        sub_type=row["transaction_sub_type"],
+        description=row["description"],
+        symbol=symbol,
+        amount=row["net_value"],
+    )
+    if option and row["transaction_sub_type"] in CASH_SETTLEMENTS:
+        # The price of a cash settlement is the strike, not a premium: nothing to derive (index options pay x100).
+        row["multiplier"] = to_decimal("100")
+    elif option and price and quantity and row["value"]:
         # Transactions carry no multiplier; an option fill's value = price x quantity x multiplier.
         row["multiplier"] = (abs(row["value"]) / (price * quantity)).quantize(to_decimal("1"))
     return row
@@ -878,7 +902,11 @@ def _position_fields(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "symbol": str(item.get("symbol") or ""),
         "instrument_type": str(item.get("instrument-type") or ""),
-        "underlying_symbol": str(item.get("underlying-symbol") or ""),
+        "underlying_symbol": underlying_of(
+            str(item.get("symbol") or ""),
+            str(item.get("instrument-type") or ""),
+            str(item.get("underlying-symbol") or ""),
+        ),
         "quantity": quantity,
         "multiplier": to_decimal(item.get("multiplier") or 1),
         "average_open_price": _decimal_or_none(item.get("average-open-price")),

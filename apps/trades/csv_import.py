@@ -19,12 +19,15 @@ What the formats allow, and where it goes:
 * v2/v3 times carry their own UTC offset (`+0200`, no colon). Legacy times have none and are
   read in the importing user's time zone, which the report says.
 
-Dedup: each row gets `import_key`, a SHA-256 of its identifying fields (UTC second, type,
-sub-type as written, symbol, quantity, value, order number) plus its occurrence number among
-identical rows of the same file. Identical rows in one file are separate fills and all land;
-the same rows in another export (any header version, any exporter time zone) get the same keys
-and are skipped. A row matching an API-synced row (same account, same second -- the same minute
-for legacy rows --, symbol, action, quantity and value) is skipped too.
+Dedup: a row is already present when the account holds a row with the same `match_key` (UTC
+minute, type, symbol, side, quantity and value: what the API and all three formats carry) and
+charges that agree to the cent, whichever source or format brought it. Identical fills in one
+minute pair one for one: a file with three where the ledger holds two adds one (the last in
+execution order).
+Each written row also gets `import_key`, a SHA-256 of its fields plus its occurrence number among
+identical rows of the file, which the database keeps unique per account against a racing import.
+Rows are written in the order the broker executed them (exports list the newest first), so rows
+sharing a timestamp reach the P&L engine in execution order.
 
 Every file lands whole or not at all (one database transaction per file); bad rows are reported
 with line, column and value, and are left out only when the caller says `skip_bad_rows`.
@@ -39,16 +42,23 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 
 from apps.core.money import ZERO
-from apps.tastytrade_sync.symbols import OptionSymbol, parse_option_symbol
 from apps.trades import lots
-from apps.trades.models import BrokerAccount, Transaction
+from apps.trades.models import (
+    BrokerAccount,
+    LedgerMatch,
+    Transaction,
+    match_key,
+    money_movement_sub_type,
+    pop_match,
+)
+from apps.trades.symbols import OptionSymbol, canonical_symbol, parse_option_symbol, underlying_of
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -103,6 +113,7 @@ FORMAT_NAMES = {
 }
 
 OPTION_TYPES = {"Equity Option", "Future Option"}
+CASH_SETTLEMENTS = {"Cash Settled Assignment", "Cash Settled Exercise"}
 # Ledger limits (apps/trades/models.py): MONEY has 4 decimals, QUANTITY and PRICE 8.
 MONEY_PLACES, QUANTITY_PLACES = 4, 8
 MONEY_LIMIT, QUANTITY_LIMIT = Decimal(10) ** 14, Decimal(10) ** 16
@@ -118,12 +129,9 @@ TEXT_LIMITS = {
 
 AMOUNT_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$")
-FUTURE_RE = re.compile(r"^(?P<product>/[A-Z0-9]+?)[FGHJKMNQUVXZ]\d{1,2}$")
 FILL_PRICE_RE = re.compile(r"@\s*(?P<price>\d[\d,]*(?:\.\d+)?)\s*$")
 # "tastytrade_transactions_history_x5WT00001_240101_to_241231.csv"
 FILE_NAME_ACCOUNT_RE = re.compile(r"_x(?P<account>[A-Za-z0-9]+)_\d{6}_to_\d{6}")
-# Margin interest booked as a withdrawal reads "FROM 03/16 THRU 04/15 @ 8 %".
-INTEREST_RE = re.compile(r"INTEREST|\bFROM \d{1,2}/\d{1,2} THRU \d{1,2}/\d{1,2}\b")
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,9 @@ class FileReport:
     rows: int = 0
     new: int = 0
     already_present: int = 0
+    # Why rows were already present -> how many. A plain dict: dataclasses.asdict (the stored report) turns a
+    # Counter's items into keys.
+    present_reasons: dict[str, int] = field(default_factory=dict)
     rejected: int = 0
     refused: str = ""  # why nothing from this file lands; empty when it does
     problems: list[RowProblem] = field(default_factory=list)  # bad rows
@@ -162,6 +173,12 @@ class FileReport:
     @property
     def lands(self) -> bool:
         return not self.refused
+
+    @property
+    def present_lines(self) -> list[str]:
+        """ "12 imported before from the 2024 export (20 columns)", most first."""
+        ranked = sorted(self.present_reasons.items(), key=lambda item: -item[1])
+        return [f"{count} {reason}" for reason, count in ranked]
 
 
 @dataclass
@@ -197,7 +214,8 @@ class ParsedRow:
     line: int
     fields: dict
     identity: tuple  # what makes two rows "the same row" (import_key before the occurrence number)
-    api_match: tuple  # what an API-synced row must share with this one
+    match_key: tuple  # what a row from any source or format must share with this one (models.match_key)
+    charges: Decimal  # ... and its charges, which must agree to the cent (models.pop_match)
     import_key: str = ""
 
 
@@ -205,7 +223,6 @@ class ParsedRow:
 class ParsedFile:
     report: FileReport
     rows: list[ParsedRow] = field(default_factory=list)
-    match_precision: timedelta = timedelta(seconds=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,14 +235,14 @@ def import_csv_files(
     """Import the files into the user's account (created CSV-only if missing), each file whole or not at all."""
     account = BrokerAccount.objects.filter(user=user, account_number=account_number).first()
     report = ImportReport(account_number=account_number, account_exists=account is not None, committed=True)
-    seen: set[str] = set()
     for csv_file in files:
         parsed = parse_file(csv_file, tz=user.tz)
         try:
             with transaction.atomic():
                 if account is None and _has_rows_to_write(parsed, skip_bad_rows):
                     account, _ = BrokerAccount.objects.get_or_create(user=user, account_number=account_number)
-                to_write = _plan(parsed, account=account, seen=seen, skip_bad_rows=skip_bad_rows)
+                # Earlier files of this upload are already in the ledger: nothing is pending.
+                to_write = _plan(parsed, account=account, pending={}, skip_bad_rows=skip_bad_rows)
                 Transaction.objects.bulk_create(
                     [Transaction(account=account, **row.fields) for row in to_write], batch_size=500
                 )
@@ -233,8 +250,6 @@ def import_csv_files(
             # Another import of the same rows committed between our check and our write.
             _refuse(parsed.report, "Another import added some of these rows at the same time; import it again.")
         report.files.append(parsed.report)
-        if parsed.report.lands:
-            seen.update(row.import_key for row in parsed.rows)
     if account is not None and report.new:
         lots.recompute_account(account=account)
     return report
@@ -244,13 +259,13 @@ def preview(*, user, account_number: str, files: Sequence[CsvFile], skip_bad_row
     """What `import_csv_files` would do with these files right now, without writing anything."""
     account = BrokerAccount.objects.filter(user=user, account_number=account_number).first()
     report = ImportReport(account_number=account_number, account_exists=account is not None, committed=False)
-    seen: set[str] = set()
+    pending: dict[tuple, list[LedgerMatch]] = {}  # rows earlier files of this upload would add, by match key
     for csv_file in files:
         parsed = parse_file(csv_file, tz=user.tz)
-        _plan(parsed, account=account, seen=seen, skip_bad_rows=skip_bad_rows)
+        to_write = _plan(parsed, account=account, pending=pending, skip_bad_rows=skip_bad_rows)
+        for key, matches in _pending(to_write, parsed.report.format).items():
+            pending.setdefault(key, []).extend(matches)
         report.files.append(parsed.report)
-        if parsed.report.lands:
-            seen.update(row.import_key for row in parsed.rows)
     return report
 
 
@@ -274,8 +289,10 @@ def _refuse(report: FileReport, reason: str) -> None:
     report.new = report.already_present = 0
 
 
-def _plan(parsed: ParsedFile, *, account: BrokerAccount | None, seen: set[str], skip_bad_rows: bool) -> list[ParsedRow]:
-    """Fill in the report's counts and return the rows to write (none when the file is refused)."""
+def _plan(
+    parsed: ParsedFile, *, account: BrokerAccount | None, pending: dict[tuple, list[LedgerMatch]], skip_bad_rows: bool
+) -> list[ParsedRow]:
+    """Fill in the report's counts and return the rows to write, in execution order (none when refused)."""
     report = parsed.report
     if report.refused:
         report.rejected = report.rows
@@ -289,53 +306,76 @@ def _plan(parsed: ParsedFile, *, account: BrokerAccount | None, seen: set[str], 
         )
         return []
     report.rejected = len({p.line for p in report.problems})
-    present = _existing_keys(account, [row.import_key for row in parsed.rows]) | seen
-    api_rows = _api_rows(account, parsed)
-    to_write = []
-    for row in parsed.rows:
-        if row.import_key in present:
-            report.already_present += 1
-        elif api_rows[row.api_match] > 0:
-            api_rows[row.api_match] -= 1
-            report.already_present += 1
-        else:
-            to_write.append(row)
+    rows = _in_execution_order(parsed.rows)
+    ledger = _ledger(account, rows)
+    by_key: dict[tuple, list[ParsedRow]] = {}
+    for row in rows:
+        by_key.setdefault(row.match_key, []).append(row)
+    present: set[int] = set()
+    for key, group in by_key.items():
+        candidates = [*ledger.get(key, []), *pending.get(key, [])]
+        # A row whose own import key is stored is that row; the others pair with the stored fills
+        # in execution order, and what finds no partner is a new fill.
+        own = {match.import_key: match for match in candidates if match.import_key}
+        for row in group:
+            match = own.pop(row.import_key, None)
+            if match is not None:
+                candidates.remove(match)
+                present.add(id(row))
+                _count(report.present_reasons, _reason(match, report.format, same_row=True))
+        for row in group:
+            if id(row) not in present and (match := pop_match(candidates, row.charges)):
+                present.add(id(row))
+                _count(report.present_reasons, _reason(match, report.format, same_row=False))
+    to_write = [row for row in rows if id(row) not in present]
+    report.already_present = len(rows) - len(to_write)
     report.new = len(to_write)
     return to_write
 
 
-def _existing_keys(account: BrokerAccount | None, keys: list[str]) -> set[str]:
-    if account is None or not keys:
-        return set()
-    found: set[str] = set()
-    for start in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
-        chunk = keys[start : start + 500]
-        found.update(
-            Transaction.objects.filter(account=account, import_key__in=chunk).values_list("import_key", flat=True)
-        )
+UPLOAD = "upload"  # a LedgerMatch's source for rows an earlier file of the same preview would add
+SAME_FILL = "(same minute, symbol, side, quantity, value and fees)"
+
+
+def _count(counts: dict[str, int], reason: str) -> None:
+    counts[reason] = counts.get(reason, 0) + 1
+
+
+def _reason(match: LedgerMatch, file_format: str, *, same_row: bool) -> str:
+    """Why a row is already present, in the preview's words."""
+    if match.source == UPLOAD:
+        return "are in an earlier file of this upload"
+    if same_row:
+        return "were imported before from identical rows"
+    if match.source == Transaction.Source.API:
+        return f"were synced from TastyTrade {SAME_FILL}"
+    if match.csv_format == file_format:
+        return f"were imported before from another {FORMAT_NAMES[file_format]}"
+    return f"were imported before from the {FORMAT_NAMES.get(match.csv_format, 'CSV export')} {SAME_FILL}"
+
+
+def _pending(rows: list[ParsedRow], file_format: str) -> dict[tuple, list[LedgerMatch]]:
+    found: dict[tuple, list[LedgerMatch]] = {}
+    for row in rows:
+        found.setdefault(row.match_key, []).append(LedgerMatch(0, row.import_key, UPLOAD, file_format, row.charges))
     return found
 
 
-def _api_rows(account: BrokerAccount | None, parsed: ParsedFile) -> Counter:
-    """API-synced rows in the file's time span, counted by what a CSV row must share with them."""
-    if account is None or not parsed.rows:
-        return Counter()
-    times = [row.fields["executed_at"] for row in parsed.rows]
-    rows = Transaction.objects.filter(
-        account=account,
-        source=Transaction.Source.API,
-        executed_at__gte=min(times),
-        executed_at__lt=max(times) + parsed.match_precision,
-    ).values_list("executed_at", "symbol", "action", "quantity", "value")
-    return Counter(
-        (_truncate(at, parsed.match_precision), symbol, action, _canonical(quantity), _canonical(value))
-        for at, symbol, action, quantity, value in rows
-    )
+def _ledger(account: BrokerAccount | None, rows: list[ParsedRow]) -> dict[tuple, list[LedgerMatch]]:
+    """The account's rows in the file's time span, by match key."""
+    if account is None or not rows:
+        return {}
+    times = [row.fields["executed_at"] for row in rows]
+    return Transaction.objects.filter(account=account).by_match_key(min(times), max(times))
 
 
-def _truncate(moment: datetime, precision: timedelta) -> datetime:
-    moment = moment.replace(microsecond=0)
-    return moment.replace(second=0) if precision >= timedelta(minutes=1) else moment
+def _in_execution_order(rows: list[ParsedRow]) -> list[ParsedRow]:
+    """Oldest first, rows of one timestamp in the order the broker executed them. Exports list the
+    newest first, so they are read backwards; only a file that plainly runs oldest first (its first
+    row earlier than its last) is kept as it is."""
+    if len(rows) > 1 and rows[0].fields["executed_at"] >= rows[-1].fields["executed_at"]:
+        rows = rows[::-1]
+    return sorted(rows, key=lambda row: row.fields["executed_at"])
 
 
 def _canonical(amount: Decimal) -> str:
@@ -381,7 +421,6 @@ def parse_file(csv_file: CsvFile, *, tz: tzinfo) -> ParsedFile:
         report.refused = report.refused or f"Line {reader.line_num}: the CSV is malformed ({exc})."
         return parsed
     if report.format == LEGACY:
-        parsed.match_precision = timedelta(minutes=1)
         report.notes.append(
             f"This format has no UTC offset: times were read in your time zone ({getattr(tz, 'key', tz)}) "
             "and are stored to the minute."
@@ -461,13 +500,15 @@ def _parse_row(cells: list[str], columns: list[str], line: int, report: FileRepo
             _canonical(fields["value"]),
             fields["order_id"] or "",
         ),
-        api_match=(
-            _truncate(executed_at, timedelta(minutes=1) if report.format == LEGACY else timedelta(seconds=1)),
-            fields["symbol"],
-            fields["action"],
-            _canonical(fields["quantity"]),
-            _canonical(fields["value"]),
+        match_key=match_key(
+            executed_at=executed_at,
+            transaction_type=fields["transaction_type"],
+            symbol=fields["symbol"],
+            action=fields["action"],
+            quantity=fields["quantity"],
+            value=fields["value"],
         ),
+        charges=fields["commission"] + fields["other_charge"],
     )
 
 
@@ -496,8 +537,9 @@ def _column_of(field_name: str, fmt: str) -> str:
 def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[dict, str]:
     """One row of the 2024 (v2) or 2025 (v3) export."""
     executed_at = cells.timestamp("Date")
-    symbol = cells.text("Symbol")
     instrument_type = cells.text("Instrument Type")
+    # Squashed or lower-case option symbols are stored as the API spells them: one contract, one instrument.
+    symbol = canonical_symbol(cells.text("Symbol")) if instrument_type in OPTION_TYPES else cells.text("Symbol")
     description = cells.text("Description")
     value = cells.amount("Value")
     quantity = abs(cells.number("Quantity", places=QUANTITY_PLACES) or ZERO)
@@ -526,6 +568,9 @@ def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
         multiplier = column_multiplier
     else:
         multiplier = Decimal(1) if instrument_type == "Equity" else None
+    if option is not None and cells.text("Sub Type") in CASH_SETTLEMENTS:
+        # The API posts a cash settlement at the strike (TASTYTRADE.md §14); so is it stored from a file.
+        price = option.strike
     if price is None and average_price and instrument_type != "Future":
         # Average Price is Value / Quantity, so an option's includes its multiplier (370.00 for 3.70).
         price = _quantize(abs(average_price) / (multiplier or 1), QUANTITY_PLACES)
@@ -539,7 +584,7 @@ def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
         "action": _action_from_code(cells.text("Action")),
         "description": description,
         "symbol": symbol,
-        "underlying_symbol": underlying or _underlying(symbol, instrument_type, option),
+        "underlying_symbol": underlying_of(symbol, instrument_type, underlying),
         "instrument_type": instrument_type,
         "quantity": quantity,
         "price": price,
@@ -578,7 +623,7 @@ def _parse_legacy_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
     is_future = root.startswith("/") or root.startswith("./")
     if option:
         instrument_type = "Future Option" if is_future else "Equity Option"
-        symbol = root if is_future else _occ_symbol(cells, option)
+        symbol = canonical_symbol(root) if is_future else _occ_symbol(cells, option)
     elif is_future:
         instrument_type, symbol = "Future", root
     elif "/" in root:
@@ -594,7 +639,7 @@ def _parse_legacy_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
         "action": f"{side} to {effect}" if side and effect else side,
         "description": cells.text("Description"),
         "symbol": symbol,
-        "underlying_symbol": root if option else _underlying(symbol, instrument_type, option),
+        "underlying_symbol": underlying_of(symbol, instrument_type, root if option else ""),
         "instrument_type": instrument_type,
         "quantity": quantity,
         "price": abs(price) if price is not None else None,
@@ -616,26 +661,16 @@ def _parse_legacy_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
 
 
 def _reclassify_money_movement(fields: dict, cells: _Cells) -> None:
-    """Older history books interest, wires and fund dividends under Deposit/Withdrawal (§5.2, §8.17).
-
-    Decide by description, symbol and sign; the original sub-type stays in `raw`.
-    """
-    sub_type = fields["transaction_sub_type"]
-    if fields["transaction_type"] != Transaction.Type.MONEY_MOVEMENT or sub_type not in {"Deposit", "Withdrawal"}:
-        return
-    amount = fields["net_value"]
-    if INTEREST_RE.search(fields["description"].upper()):
-        better = "Credit Interest" if amount >= 0 else "Debit Interest"
-        reason = "the description says it is interest"
-    elif fields["symbol"] and sub_type == "Deposit":
-        better, reason = "Dividend", "it names a security, as fund dividends booked as deposits do"
-    elif amount > 0:
-        better, reason = "Deposit", "cash came in"
-    elif amount < 0:
-        better, reason = "Withdrawal", "cash went out"
-    else:
-        return
-    if better != sub_type:
+    """Interest and dividends booked as Deposit/Withdrawal get their own sub-type, as the sync
+    gives them; the original sub-type stays in `raw`."""
+    better, reason = money_movement_sub_type(
+        transaction_type=fields["transaction_type"],
+        sub_type=fields["transaction_sub_type"],
+        description=fields["description"],
+        symbol=fields["symbol"],
+        amount=fields["net_value"],
+    )
+    if reason:
         fields["transaction_sub_type"] = better
         column = "Transaction Subcode" if "Transaction Subcode" in cells.values else "Sub Type"
         cells.issue(column, f"booked as {better}: {reason}")
@@ -663,14 +698,6 @@ def _option_fields(option: OptionSymbol | None) -> dict:
     if option is None:
         return {"expires_on": None, "strike": None, "option_type": ""}
     return {"expires_on": option.expires_on, "strike": option.strike, "option_type": option.option_type}
-
-
-def _underlying(symbol: str, instrument_type: str, option: OptionSymbol | None) -> str:
-    if option is not None:
-        return "" if instrument_type == "Future Option" else option.root
-    if match := FUTURE_RE.match(symbol):
-        return match["product"]
-    return symbol
 
 
 def _fill_price(description: str) -> Decimal | None:

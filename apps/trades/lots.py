@@ -7,8 +7,11 @@ P&L convention (the README's "P&L convention" section says the same):
   pro-rata share (by quantity) of its opening row's net value and fees; a partial close takes a
   pro-rata share of the closing row's. Shares are rounded to 0.0001 and the last piece of a row
   or a lot takes what is left, so the pieces always add up to the row exactly.
-- A trade that flips a position through zero closes the old lots first; the rest opens a lot.
-- Rows apply in (executed_at, TastyTrade id) order. Buying adds quantity and selling removes it; the
+- A trade that flips a position through zero closes the old lots first; the rest opens a lot. A
+  futures row's value is the closed part's variation: it goes to the closed lots whole, and the
+  new lot starts at the fill with only its share of the charges.
+- Rows apply in (executed_at, TastyTrade id) order; CSV rows of one timestamp are stored in the
+  order the broker executed them. Buying adds quantity and selling removes it; the
   open/close half of an action is not trusted (the broker nets by symbol): a closing row with nothing
   left to close opens a lot in its own direction. That is a data issue ("close with no open", often
   history that was never imported) unless a later row of the same instant takes it back, as when a
@@ -17,13 +20,16 @@ P&L convention (the README's "P&L convention" section says the same):
   their direction from the open lot): its premium is realized on the option. Delivered stock opens
   (or closes) at the price in the delivery row, the strike, with the delivery fee in its own lot.
 - Cash-settled index options: the removal row and the `Cash Settled ...` row of the same option
-  and day make one event, which realizes the settlement cash on the option. Never counted twice.
+  and day make one event, which realizes the settlement cash (less its fee) on the option. Never
+  counted twice.
 - Futures open at zero value. Each `Mark to Market` money movement is shared over the symbol's
   open lots by quantity and carried by them as variation; closing a piece realizes its opening
   fees, its carried variation and its share of the closing row's value (the last day's move).
 - Symbol changes, mergers and splits (paired Close/Open rows) move the remaining basis, variation,
   opening row and opening time to the new symbol, quantities scaled by the split, and realize
-  nothing.
+  nothing. So do contract adjustments: a Special Dividend (or other Receive Deliver Close/Open
+  pair at one instant and price that is not a delivery) carries the lot to the adjusted contract.
+- One futures family is one underlying: `/MES` for `/MESH5` and options on `/MESZ4`.
 - Dividends, interest and account fees are not trade P&L; reports show them on their own lines.
 - An event belongs to the day of its execution in the user's time zone (User.time_zone).
 - What the engine cannot classify (a close with no open lot, an unknown sub-type) is recorded as
@@ -38,10 +44,9 @@ run the same code over the same rows in the same order, so their results are ide
 from __future__ import annotations
 
 import hashlib
-import re
 from bisect import insort
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -72,8 +77,9 @@ from apps.trades.models import (
 )
 from apps.trades.reconcile import reconcile_account
 from apps.trades.strategies import EQUITY, OPTION_TYPES, Leg, detect_strategy
+from apps.trades.symbols import parse_option_symbol, underlying_of
 
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2  # 2: futures families, contract adjustments, order inside a second
 MONEY_STEP = Decimal("0.0001")
 QUANTITY_STEP = Decimal("0.00000001")
 ZERO = Decimal(0)
@@ -90,6 +96,7 @@ UPDATED_MARGIN = timedelta(hours=1)
 EDITED_AFTER_CREATION = timedelta(seconds=1)
 
 NO_FEES = (ZERO,) * len(CHARGE_FIELDS)
+FUTURE = "Future"
 
 TRADE = Transaction.Type.TRADE
 RECEIVE_DELIVER = Transaction.Type.RECEIVE_DELIVER
@@ -224,35 +231,6 @@ class Row(NamedTuple):
 
 # --- Symbols -------------------------------------------------------------------------------------
 
-OCC_SYMBOL = re.compile(r"^(?P<root>[A-Z0-9./]{1,6})\s*(?P<date>\d{6})(?P<type>[CP])(?P<strike>\d{8})$")
-FUTURE_OPTION_SYMBOL = re.compile(r"^(?P<root>\./\S+?)\s.*?(?P<date>\d{6})(?P<type>[CP])(?P<strike>\d+(?:\.\d+)?)$")
-
-
-@dataclass(frozen=True)
-class OptionSpec:
-    root: str
-    expires_on: date
-    option_type: str
-    strike: Decimal
-
-
-def parse_option_symbol(symbol: str) -> OptionSpec | None:
-    """Expiry, type and strike from an OCC symbol (`SPY   240119P00400000`) or a future option's
-    (`./ESZ9 EW4U9 190927P2975`); None for anything else."""
-    text = symbol.strip()
-    if match := OCC_SYMBOL.match(text):
-        strike = Decimal(match["strike"]) / 1000
-    elif match := FUTURE_OPTION_SYMBOL.match(text):
-        strike = Decimal(match["strike"])
-    else:
-        return None
-    raw = match["date"]
-    try:
-        expires = date(2000 + int(raw[:2]), int(raw[2:4]), int(raw[4:]))
-    except ValueError:
-        return None
-    return OptionSpec(match["root"], expires, match["type"], strike)
-
 
 def _option_spec(row: Row) -> tuple[str, Decimal | None, date | None]:
     if row.option_type and row.strike is not None and row.expires_on is not None:
@@ -263,11 +241,8 @@ def _option_spec(row: Row) -> tuple[str, Decimal | None, date | None]:
 
 
 def _underlying(row: Row) -> str:
-    if row.underlying_symbol:
-        return row.underlying_symbol
-    if row.instrument_type in OPTION_TYPES and (spec := parse_option_symbol(row.symbol)):
-        return spec.root
-    return row.symbol
+    # One futures family is one underlying (`/MES` for `/MESH5` and its options), whatever the row says.
+    return underlying_of(row.symbol, row.instrument_type, row.underlying_symbol)
 
 
 def _root(symbol: str) -> str:
@@ -473,6 +448,7 @@ class Engine:
         self._row_events: dict[int, int] = defaultdict(int)
         self._removals: list[Removal] = []
         self._ahead: dict[tuple[str, int], int] = defaultdict(int)
+        self._adjustments: set[int] = set()
 
     # Running ------------------------------------------------------------------------------------
 
@@ -483,7 +459,7 @@ class Engine:
             self._begin_instant(instant, group_rows)
             for row in group_rows:
                 self.cash += row.net_value
-            for batch in _batches(group_rows):
+            for batch in _batches(group_rows, self._row_kind):
                 self._apply(batch, instant)
 
     def _begin_instant(self, instant: datetime, rows: list[Row]) -> None:
@@ -497,16 +473,17 @@ class Engine:
         # stock they deliver can be linked to them whichever row comes first.
         self._removals = []
         self._ahead = defaultdict(int)
+        self._adjustments = _contract_adjustments(rows)
         for row in rows:
             if row.transaction_type == RECEIVE_DELIVER and row.transaction_sub_type in ("Assignment", "Exercise"):
                 if lots := self.lots.get(row.symbol):
                     _, strike, _ = _option_spec(row)
                     self._removals.append(Removal(_underlying(row), strike, lots[0].position))
-            elif _kind(row) in (KIND_TRADE, KIND_DELIVERY) and (parsed := _action(row)):
+            elif self._row_kind(row) in (KIND_TRADE, KIND_DELIVERY) and (parsed := _action(row)):
                 self._ahead[(row.symbol, parsed[0])] += 1
 
     def _apply(self, batch: list[Row], instant: datetime) -> None:
-        kind = _kind(batch[0])
+        kind = self._row_kind(batch[0])
         if kind == KIND_TRADE:
             self._trade(batch, instant)
         elif kind == KIND_REMOVAL:
@@ -519,6 +496,9 @@ class Engine:
             self._delivery(batch[0], instant)
         else:
             self._cash_row(batch[0], instant)
+
+    def _row_kind(self, row: Row) -> int:
+        return KIND_MOVE if row.id in self._adjustments else _kind(row)
 
     def _taken_back_later(self, row: Row, remainder: Decimal) -> bool:
         """Whether a later row of this instant takes back what this closing row has nothing to close for."""
@@ -539,8 +519,8 @@ class Engine:
             self._ahead[(row.symbol, sign)] -= 1
             if not row.quantity:
                 continue
-            portion = _portion(row)
-            remainder, events = self._close(row, sign * row.quantity, portion, PnlEvent.Kind.TRADE, instant)
+            portion, closing = self._trade_portions(row, sign)
+            remainder, events = self._close(row, sign * row.quantity, closing, PnlEvent.Kind.TRADE, instant)
             for event in events:
                 if event.position not in closed:
                     closed.append(event.position)
@@ -563,6 +543,22 @@ class Engine:
             underlying = self._position_underlying(key)
             if underlying:
                 self.last_trade_close[underlying] = (key, instant)
+
+    def _trade_portions(self, row: Row, sign: int) -> tuple[Portion, Portion]:
+        """(what opens, what closes) of a trade row; the same portion unless a futures row flips the
+        position. A future's value is the closed part's variation (the last day's move), so it goes
+        to the close whole, and the new lot starts at the fill with only its share of the charges."""
+        portion = _portion(row)
+        if row.instrument_type != FUTURE or not row.value:
+            return portion, portion
+        closable = sum(
+            (abs(lot.remaining) for lot in self.lots.get(row.symbol, ()) if _sign(lot.remaining) != sign), ZERO
+        )
+        if not 0 < closable < row.quantity:
+            return portion, portion
+        charges = Portion(row.quantity, row.net_value - row.value, row.fees)
+        closed = charges.take(closable)
+        return charges, Portion(closable, closed.cash + row.value, closed.fees)
 
     def _position_for_order(
         self, opens: list[tuple[Row, Decimal, Portion]], closed: list[str], instant: datetime
@@ -1151,15 +1147,36 @@ def _kind(row: Row) -> int:
     return KIND_DELIVERY
 
 
-def _batches(rows: list[Row]) -> Iterable[list[Row]]:
+def _contract_adjustments(rows: list[Row]) -> set[int]:
+    """Ids of the rows of one instant that adjust a contract rather than trade it: a Receive Deliver
+    Close/Open pair of one sub-type at the same price that is not a delivery, removal or known
+    corporate action, such as a special dividend's strike or deliverable adjustment (TASTYTRADE.md
+    §14). Like a split, it carries the lot across and realizes nothing."""
+    groups: dict[tuple, list[tuple[Row, bool]]] = defaultdict(list)
+    for row in rows:
+        if row.transaction_type != RECEIVE_DELIVER or _kind(row) != KIND_DELIVERY:
+            continue
+        if row.transaction_sub_type in DELIVERIES or row.transaction_sub_type in TRANSFERS:
+            continue
+        parsed = _action(row)
+        if parsed is not None and parsed[1] is not None:
+            groups[(row.transaction_sub_type, row.price)].append((row, parsed[1]))
+    adjustments: set[int] = set()
+    for pair in groups.values():
+        if {opening for _, opening in pair} == {True, False}:
+            adjustments.update(row.id for row, _ in pair)
+    return adjustments
+
+
+def _batches(rows: list[Row], kind_of: Callable[[Row], int]) -> Iterable[list[Row]]:
     """The rows of one instant in order, batched: consecutive trade rows of one order together; the
     instant's corporate-action rows together (where the first of them is); cash-settlement rows last,
     after the removal rows they settle."""
-    moves = [row for row in rows if _kind(row) == KIND_MOVE]
-    settlements = [row for row in rows if _kind(row) == KIND_CASH_SETTLEMENT]
+    moves = [row for row in rows if kind_of(row) == KIND_MOVE]
+    settlements = [row for row in rows if kind_of(row) == KIND_CASH_SETTLEMENT]
     batch: list[Row] = []
     for row in rows:
-        kind = _kind(row)
+        kind = kind_of(row)
         if batch and not (kind == KIND_TRADE and row.order_id is not None and row.order_id == batch[0].order_id):
             yield batch
             batch = []

@@ -6,8 +6,10 @@ because the broker reports fee components with three (a 0.042 regulatory fee); t
 rounded to cents only for display.
 """
 
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
@@ -72,6 +74,31 @@ class TransactionQuerySet(models.QuerySet):
     def trades(self) -> "TransactionQuerySet":
         return self.filter(transaction_type=Transaction.Type.TRADE)
 
+    def by_match_key(self, start: datetime, end: datetime) -> dict[tuple, list["LedgerMatch"]]:
+        """The rows executed in the minutes from `start` to `end` (both included), by `match_key`,
+        each key's rows in the order the broker executed them."""
+        first = _minute(start)
+        rows = (
+            self.filter(executed_at__gte=first, executed_at__lt=_minute(end) + timedelta(minutes=1))
+            .order_by("executed_at", "tastytrade_id", "id")
+            .values_list("id", "import_key", "source", "raw__csv_format", *MATCHED_FIELDS, *CHARGE_FIELDS)
+        )
+        found: dict[tuple, list[LedgerMatch]] = {}
+        for pk, import_key, source, csv_format, *fields in rows:
+            executed_at, transaction_type, symbol, action, quantity, value, *charges = fields
+            key = match_key(
+                executed_at=executed_at,
+                transaction_type=transaction_type,
+                symbol=symbol,
+                action=action,
+                quantity=quantity,
+                value=value,
+            )
+            found.setdefault(key, []).append(
+                LedgerMatch(pk, import_key, source, csv_format or "", sum(charges, Decimal(0)))
+            )
+        return found
+
 
 # Every fee a transaction carries besides the commission, each a signed amount (charges negative).
 FEE_FIELDS = (
@@ -83,6 +110,90 @@ FEE_FIELDS = (
 )
 # All it was charged: the commission, then the fees.
 CHARGE_FIELDS = ("commission", *FEE_FIELDS)
+MATCHED_FIELDS = ("executed_at", "transaction_type", "symbol", "action", "quantity", "value")
+CENT = Decimal("0.01")
+
+
+class LedgerMatch(NamedTuple):
+    """A stored row found under a match key: which it is and where it came from."""
+
+    pk: int
+    import_key: str | None
+    source: str
+    csv_format: str  # for CSV rows: legacy, v2 or v3
+    charges: Decimal  # commission and every fee, signed
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def match_key(
+    *,
+    executed_at: datetime,
+    transaction_type: str,
+    symbol: str,
+    action: str,
+    quantity: Decimal,
+    value: Decimal,
+) -> tuple:
+    """What one fill looks like in every source: the API, and each of the three CSV formats.
+
+    The legacy export has times to the minute and no order number, the API and newer exports
+    have seconds and order numbers, so rows match on the UTC minute, the symbol (spaces dropped),
+    the side (buy or sell; futures rows do not always say open or close), quantity and value;
+    then `pop_match` pairs rows under one key whose charges agree to the cent (legacy Fees is one
+    number for commission and fees, exports round to cents what the API gives to 0.001). Identical
+    fills in one minute share a key and pair one for one, so two real fills are two rows.
+    """
+    side = action.strip().split(" ")[0].split("_")[0].casefold() if action else ""
+    return (
+        _minute(executed_at),
+        transaction_type,
+        re.sub(r"\s+", "", symbol).upper(),
+        side,
+        Decimal(quantity).normalize(),
+        Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP),
+    )
+
+
+def pop_match(matches: list[LedgerMatch], charges: Decimal) -> LedgerMatch | None:
+    """Take the first of `matches` (in execution order) whose charges agree with `charges` to the cent."""
+    for index, match in enumerate(matches):
+        if abs(match.charges - charges) <= CENT:
+            return matches.pop(index)
+    return None
+
+
+# Margin interest booked as a withdrawal reads "FROM 03/16 THRU 04/15 @ 8 %".
+INTEREST_RE = re.compile(r"INTEREST|\bFROM \d{1,2}/\d{1,2} THRU \d{1,2}/\d{1,2}\b")
+DIVIDEND_RE = re.compile(r"\bDIVIDENDS?\b")
+
+
+def money_movement_sub_type(
+    *, transaction_type: str, sub_type: str, description: str, symbol: str, amount: Decimal
+) -> tuple[str, str]:
+    """What a Money Movement booked as Deposit or Withdrawal really is, and why (TASTYTRADE.md §5.2,
+    §8.17, §14): credit or margin interest and dividends sometimes arrive under those sub-types with
+    a description that says so. The API sync and the CSV import both ask here, so they agree.
+    Returns (sub_type, reason); the reason is empty when the sub-type stands."""
+    if transaction_type != Transaction.Type.MONEY_MOVEMENT or sub_type not in {"Deposit", "Withdrawal"}:
+        return sub_type, ""
+    text = description.upper()
+    if INTEREST_RE.search(text):
+        better = "Credit Interest" if amount >= 0 else "Debit Interest"
+        reason = "the description says it is interest"
+    elif DIVIDEND_RE.search(text):
+        better, reason = "Dividend", "the description says it is a dividend"
+    elif symbol and sub_type == "Deposit":
+        better, reason = "Dividend", "it names a security, as fund dividends booked as deposits do"
+    elif amount > 0:
+        better, reason = "Deposit", "cash came in"
+    elif amount < 0:
+        better, reason = "Withdrawal", "cash went out"
+    else:
+        return sub_type, ""
+    return better, (reason if better != sub_type else "")
 
 
 class Transaction(TimestampedModel):

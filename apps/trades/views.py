@@ -81,6 +81,7 @@ def report_from_json(data: dict) -> csv_import.ImportReport:
             | {
                 "problems": [problems(**p) for p in file["problems"]],
                 "data_issues": [problems(**p) for p in file["data_issues"]],
+                "present_reasons": file.get("present_reasons", {}),
             }
         )
         for file in data["files"]

@@ -37,8 +37,10 @@ Futures. The opening row's value is zero, so a futures lot opens with its fees o
 `Money Movement` / `Mark to Market` row carries the future's `symbol`; its net value is shared
 over that symbol's open lots by quantity (oldest first) and carried by them as variation. Closing
 a futures lot realizes its opening fees, its carried variation and its share of the closing row
-(variation since the last settlement, less closing fees). A Mark to Market row when nothing of the
-symbol is open is cash only.
+(variation since the last settlement, less closing fees). A futures row that closes the open lots
+and opens the other way in one row gives its whole value (the closed part's variation) and the
+closed quantity's share of its charges to the closed lots; the new lot opens with the rest of the
+charges only. A Mark to Market row when nothing of the symbol is open is cash only.
 
 Corporate actions (`Receive Deliver` with sub-type `Symbol Change`, `Forward Split`,
 `Reverse Split` or `Stock Merger`). A row whose action ends in `to Close` takes its quantity out of
@@ -239,15 +241,26 @@ class Ledger:
         direction = _sign(row.action)
         lots = self.lots[row.symbol]
         quantity, cash = row.quantity, row.net_value
+        to_close = sum((lot.quantity for lot in lots if lot.direction != direction), ZERO)
+        shared_over, opening_cash = quantity, None
+        if row.instrument_type == "Future" and row.value and 0 < to_close < quantity:
+            # A futures row that flips the position: its value is the closed part's variation, so
+            # the closed lots share all of it; the new lot opens with its share of the charges only.
+            charges = row.net_value - row.value
+            closing_charges = share(charges, to_close, quantity)
+            cash, opening_cash, shared_over = closing_charges + row.value, charges - closing_charges, to_close
         while quantity and lots and lots[0].direction != direction:
             lot = lots[0]
             taken = min(lot.quantity, quantity)
-            closing = share(cash, taken, quantity)
+            closing = share(cash, taken, shared_over)
             cash -= closing
             quantity -= taken
+            shared_over -= taken
             self._close(lot, taken, row, closing)
             if not lot.quantity:
                 lots.popleft()
+        if opening_cash is not None:
+            cash = opening_cash
         if quantity:
             lots.append(
                 Lot(

@@ -208,6 +208,10 @@ def strike_text(strike: Decimal) -> str:
     return f"{strike:.2f}"
 
 
+# Index options settle in cash (SPXW, NDXP and RUTW options settle on their index).
+CASH_SETTLED_INDEXES = {"SPX", "XSP", "NDX", "RUT"}
+
+
 def occ_symbol(root: str, expiry: date, is_call: bool, strike: Decimal) -> str:
     """OCC option symbol: root padded to 6, YYMMDD, C or P, strike x 1000 on 8 digits."""
     return f"{root:<6}{expiry:%y%m%d}{'C' if is_call else 'P'}{int(strike * 1000):08d}"
@@ -279,7 +283,7 @@ def equity_option(root: str, underlying: str, expiry: date, is_call: bool, strik
         expiry=expiry,
         strike=strike,
         is_call=is_call,
-        cash_settled=underlying == "SPX",
+        cash_settled=underlying in CASH_SETTLED_INDEXES,
     )
 
 

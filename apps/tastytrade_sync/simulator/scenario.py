@@ -342,8 +342,13 @@ class Book:
                 value = ZERO
                 self.futures_reference.setdefault(instrument.symbol, price)
             else:
+                # A row that flips the position carries the variation of the part it closes only;
+                # the rest opens at the fill, which becomes the new position's reference.
                 reference = self.futures_reference[instrument.symbol]
-                value = (price - reference) * size * instrument.multiplier * (1 if held > 0 else -1)
+                closed = min(size, abs(held))
+                value = (price - reference) * closed * instrument.multiplier * (1 if held > 0 else -1)
+                if size > closed:
+                    self.futures_reference[instrument.symbol] = price
         else:
             action = ("Buy" if buying else "Sell") + (" to Open" if opening else " to Close")
             gross = (price * size * instrument.multiplier).quantize(CENT, ROUND_HALF_UP)
@@ -526,7 +531,10 @@ class Book:
                     f"Cash Settled {event}",
                     f"Cash settlement of {quantity_text(size)} {instrument.short_name()} due to {event.lower()}",
                     size,
+                    # As the live API posts it: the strike as price, and a clearing fee (TASTYTRADE.md §14).
+                    price=instrument.strike,
                     value=-cash if short else cash,
+                    clearing_fee=-DELIVERY_FEE,
                 )
                 continue
             # Stock changes hands at the strike: a short put or a long call buys, the others sell.

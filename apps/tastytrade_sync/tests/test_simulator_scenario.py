@@ -259,6 +259,16 @@ def test_index_options_settle_in_cash_with_two_rows_per_event(history):
             assert cash.underlying_symbol == "SPX" and cash.symbol.startswith("SPXW")
 
 
+def test_a_cash_settlement_row_carries_the_strike_as_price_and_a_clearing_fee(history):
+    settlements = [
+        row for _, rows in every_account(history) for row in rows if row.transaction_sub_type.startswith("Cash Settled")
+    ]
+    assert settlements
+    for cash in settlements:
+        strike = Decimal(int(cash.symbol[-8:])) / 1000
+        assert (cash.price, cash.clearing_fees, cash.net_value) == (strike, Decimal("-5.00"), cash.value - 5)
+
+
 def test_futures_open_at_zero_value_and_settle_through_mark_to_market(history):
     for _, rows in every_account(history):
         futures = [r for r in rows if r.instrument_type == "Future" and r.transaction_type == "Trade"]

@@ -31,6 +31,11 @@ def test_the_command_prints_new_already_present_and_rejected_counts(user):
     assert "Total: 2 new, 4 already present, 0 rejected." in output
 
 
+def test_the_command_says_why_rows_are_already_present(user):
+    import_csv("v2_2024.csv")
+    assert "Already present: 4 were imported before from identical rows" in import_csv("v2_2024_overlap.csv")
+
+
 def test_the_command_finds_the_user_by_email_in_any_case(user):
     import_csv("v3_2026.csv", user_email="Alice@Example.COM")
     assert Transaction.objects.for_user(user).count() == 12

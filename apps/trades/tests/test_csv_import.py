@@ -8,8 +8,9 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError
 
+from apps.trades import lots
 from apps.trades.csv_import import CsvFile, account_number_from_file_name, import_csv_files, preview
-from apps.trades.models import BrokerAccount, Transaction
+from apps.trades.models import BrokerAccount, DataIssue, PnlEvent, Transaction
 
 SAMPLES = Path(__file__).parent / "csv_samples"
 V3_HEADER = (
@@ -152,7 +153,16 @@ def test_a_future_option_takes_its_multiplier_from_the_cash_not_the_multiplier_c
         5800,
         "P",
     )
-    assert option.underlying_symbol == "/MESM6"
+
+
+def test_a_future_option_is_booked_under_its_futures_family(user):
+    run(user, sample("v3_2026.csv"))
+    option = row(user, instrument_type="Future Option")
+    assert (option.symbol, option.underlying_symbol, option.raw["row"]["Underlying Symbol"]) == (
+        "./MESM6 EXK6 260529P5800",
+        "/MES",
+        "/MESM6",
+    )
 
 
 def test_the_original_row_is_kept_in_raw(user):
@@ -372,6 +382,8 @@ def api_row(account, **fields) -> Transaction:
         "instrument_type": "Equity Option",
         "quantity": Decimal("2.0"),
         "value": Decimal("-82.0"),
+        "clearing_fees": Decimal("-0.10"),
+        "regulatory_fees": Decimal("-0.15"),
         "net_value": Decimal("-82.25"),
         "executed_at": datetime(2026, 4, 2, 13, 46, 35, 412000, tzinfo=UTC),
         "transaction_date": date(2026, 4, 2),
@@ -385,10 +397,22 @@ def test_a_row_already_synced_from_the_api_is_not_duplicated(user):
     assert (report.new, report.already_present, ledger(user).filter(order_id=451000001).count()) == (11, 1, 0)
 
 
-def test_an_api_row_in_another_second_does_not_hide_a_csv_row(user):
+def test_an_api_row_whose_fees_the_export_rounded_to_the_cent_is_the_same_fill(user):
+    # The API gives 0.255 in fees; the export says -0.25.
+    api_row(BrokerAccount.objects.create(user=user, account_number=ACCOUNT), regulatory_fees=Decimal("-0.155"))
+    report = run(user, sample("v3_2026.csv"))
+    assert (report.new, report.already_present) == (11, 1)
+
+
+def test_an_api_row_with_other_charges_does_not_hide_a_csv_row(user):
+    api_row(BrokerAccount.objects.create(user=user, account_number=ACCOUNT), commission=Decimal("-1.00"))
+    assert run(user, sample("v3_2026.csv")).new == 12
+
+
+def test_an_api_row_in_another_minute_does_not_hide_a_csv_row(user):
     api_row(
         BrokerAccount.objects.create(user=user, account_number=ACCOUNT),
-        executed_at=datetime(2026, 4, 2, 13, 46, 36, tzinfo=UTC),
+        executed_at=datetime(2026, 4, 2, 13, 47, 35, tzinfo=UTC),
     )
     assert run(user, sample("v3_2026.csv")).new == 12
 
@@ -412,6 +436,9 @@ def test_two_identical_csv_fills_over_one_api_fill_add_the_other_one(user):
         symbol="KO    260320P00070000",
         quantity=Decimal(1),
         value=Decimal(105),
+        commission=Decimal("-1.00"),
+        clearing_fees=Decimal("-0.10"),
+        regulatory_fees=Decimal("-0.03"),
         executed_at=datetime(2026, 3, 10, 14, 31, 2, 120000, tzinfo=UTC),
     )
     run(user, sample("v3_2026.csv"))
@@ -428,6 +455,8 @@ def test_a_legacy_row_matches_an_api_row_within_its_minute(user):
         instrument_type="Equity",
         quantity=Decimal(10),
         value=Decimal("-1205.00"),
+        clearing_fees=Decimal("0"),
+        regulatory_fees=Decimal("-0.008"),
         executed_at=datetime(2021, 3, 2, 15, 30, 41, tzinfo=UTC),  # 10:30 AM in New York
     )
     assert run(user, sample("legacy_2021.csv")).already_present == 1
@@ -555,3 +584,43 @@ def test_preview_counts_are_what_the_import_then_does(user):
 def test_the_account_number_is_read_from_tastytrades_file_names():
     name = "tastytrade_transactions_history_x5wt00001_240101_to_241231.csv"
     assert (account_number_from_file_name(name), account_number_from_file_name("history.csv")) == (ACCOUNT, None)
+
+
+# -- order inside one timestamp ------------------------------------------------------------------
+
+LEGACY_HEADER = (
+    "Date/Time,Transaction Code,Transaction Subcode,Symbol,Buy/Sell,Open/Close,Quantity,Expiration Date,Strike,"
+    "Call/Put,Price,Fees,Amount,Description,Account Reference"
+)
+
+
+def test_rows_sharing_a_timestamp_are_applied_in_the_order_the_broker_executed_them(user):
+    # A day trade inside one minute: the export lists the newest row (the sale) first.
+    legacy = "\n".join(
+        [
+            LEGACY_HEADER,
+            "03/02/2021 10:31 AM,Trade,Sell to Close,AAPL,Sell,Close,10,,,,121.00,0.05,1210.00,Sold 10 AAPL @ 121.00,x",
+            "03/02/2021 10:31 AM,Trade,Buy to Open,AAPL,Buy,Open,10,,,,120.00,0.00,-1200.00,Bought 10 AAPL @ 120.00,x",
+        ]
+    )
+    run(user, CsvFile("legacy.csv", legacy.encode()))
+    [event] = PnlEvent.objects.filter(account__user=user)
+    # A long position bought and sold, not a short one sold and bought back.
+    assert (event.quantity, event.realized_pnl) == (Decimal(10), Decimal("9.95"))
+    assert not DataIssue.objects.filter(account__user=user).exists()
+
+
+def test_a_squashed_future_option_symbol_is_the_same_contract_the_api_closes(user):
+    run(user, sample("v3_2026.csv"))
+    account = BrokerAccount.objects.get(user=user)
+    api_row(
+        account, transaction_sub_type="Buy to Close", action="Buy to Close", symbol="./MESM6 EXK6 260529P5800",
+        underlying_symbol="/MESM6", instrument_type="Future Option", quantity=Decimal(2), price=Decimal("10.0"),
+        multiplier=Decimal(5), value=Decimal("-100.00"), net_value=Decimal("-100.00"), clearing_fees=Decimal(0),
+        regulatory_fees=Decimal(0), executed_at=datetime(2026, 4, 20, 15, 0, tzinfo=UTC),
+        transaction_date=date(2026, 4, 20),
+    )  # fmt: skip
+    lots.recompute_account(account=account)
+    [event] = PnlEvent.objects.filter(account=account, symbol="./MESM6 EXK6 260529P5800")
+    assert (event.quantity, event.realized_pnl) == (Decimal(-2), Decimal("115.96"))
+    assert not DataIssue.objects.filter(account=account, symbol__startswith="./").exists()

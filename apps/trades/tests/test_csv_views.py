@@ -185,6 +185,20 @@ def test_the_preview_shows_new_already_present_and_rejected_counts(user_client):
     assert b"Import 5 new rows" in response.content
 
 
+def test_the_preview_says_why_rows_are_already_present(user_client):
+    user_client.post(reverse("trades:import_confirm", args=[uploaded(user_client, "v2_2024.csv")]))
+    token = uploaded(user_client, "v2_2024_overlap.csv")
+    response = user_client.get(reverse("trades:import_preview", args=[token]))
+    assert b"<li>4 were imported before from identical rows</li>" in response.content
+
+
+def test_the_result_page_says_why_rows_were_already_present(user_client):
+    user_client.post(reverse("trades:import_confirm", args=[uploaded(user_client, "v2_2024.csv")]))
+    token = uploaded(user_client, "v2_2024_overlap.csv")
+    response = user_client.post(reverse("trades:import_confirm", args=[token]), follow=True)
+    assert b"<li>4 were imported before from identical rows</li>" in response.content
+
+
 def test_the_preview_shows_a_refused_file_and_the_columns_it_found(user_client):
     response = user_client.get(reverse("trades:import_preview", args=[uploaded(user_client, "tax_center_ytd.csv")]))
     assert b"not imported" in response.content and b"ACCOUNT_NR, SEC_TYPE" in response.content

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from apps.trades.lots import parse_option_symbol, recompute_account
+from apps.trades.lots import recompute_account
 from apps.trades.models import DataIssue, Lot, PnlEvent, Position, Transaction
 from apps.trades.tests.factories import (
     BrokerAccountFactory,
@@ -96,14 +96,14 @@ def test_one_closing_row_closing_two_lots_shares_its_cash_by_quantity(account):
 
 
 def test_a_trade_that_flips_through_zero_closes_the_old_lot_and_opens_the_rest(account):
-    FutureTransactionFactory(account=account, action="Buy", quantity=1, commission=D("-1.25"))
-    # Sold 2 at 5010: the closing half books 10 points x 50; the row's cash is shared by quantity.
-    FutureTransactionFactory(account=account, action="Sell", quantity=2, value=D("500"), commission=D("-2.50"))
+    TransactionFactory(account=account, action="Buy", quantity=1, price=D("100"), commission=D("-1"))
+    # Sold 2 at 110: a stock's (or option's) value is the fill's cash, shared by quantity.
+    TransactionFactory(account=account, action="Sell", quantity=2, price=D("110"), commission=D("-2"))
     recompute_account(account=account)
     [event] = events(account)
-    assert (event.opening_cash, event.closing_cash, event.realized_pnl) == (D("-1.25"), D("248.75"), D("247.5"))
+    assert (event.opening_cash, event.closing_cash, event.realized_pnl) == (D("-101"), D("109"), D("8"))
     [short] = open_lots(account)
-    assert (short.remaining_quantity, short.remaining_cost) == (D("-1"), D("248.75"))
+    assert (short.remaining_quantity, short.remaining_cost) == (D("-1"), D("109"))
 
 
 def test_an_opening_row_against_an_opposite_position_nets_like_the_broker_and_says_so(account):
@@ -432,6 +432,23 @@ def test_a_future_realizes_its_variation_on_close_plus_the_marks_it_carried(acco
     assert event.trading_day == date(2026, 3, 4)
 
 
+def test_a_futures_row_that_flips_the_position_gives_its_value_to_the_closed_part(account):
+    common = {"symbol": "/CLJ4", "underlying_symbol": "/CL", "multiplier": D("1000")}
+    FutureTransactionFactory(
+        account=account, action="Buy", price=D("79.69"), commission=D("-1.25"), clearing_fees=D("-1.82"), **common
+    )
+    # One row sells 2: closes the long (value -160 is its variation) and opens a short at 79.53.
+    FutureTransactionFactory(
+        account=account, action="Sell", quantity=2, price=D("79.53"), value=D("-160"), commission=D("-2.50"),
+        clearing_fees=D("-3.64"), **common,
+    )  # fmt: skip
+    recompute_account(account=account)
+    [event] = events(account)
+    assert (event.quantity, event.closing_cash, event.realized_pnl) == (D("1"), D("-163.07"), D("-166.14"))
+    [short] = open_lots(account)
+    assert (short.remaining_quantity, short.remaining_cost, short.remaining_variation) == (D("-1"), D("-3.07"), D("0"))
+
+
 def test_an_open_future_carries_its_marks_until_it_closes(account):
     FutureTransactionFactory(account=account, symbol="/CLJ4", underlying_symbol="/CL", quantity=2)
     mark_to_market(account, D("301"), datetime(2026, 3, 2, 21, 0, tzinfo=UTC))
@@ -439,6 +456,20 @@ def test_an_open_future_carries_its_marks_until_it_closes(account):
     assert events(account) == []
     [lot] = open_lots(account)
     assert (lot.remaining_cost, lot.remaining_variation) == (D("0"), D("301"))
+
+
+def test_futures_and_future_options_of_one_product_are_one_underlying(account):
+    # As the API states them: the future's underlying is the product, the option's is its future contract.
+    FutureTransactionFactory(account=account, symbol="/MESH5", underlying_symbol="/MES", multiplier=D("5"))
+    FutureTransactionFactory(
+        account=account, symbol="/MESH5", underlying_symbol="/MES", multiplier=D("5"), action="Sell", value=D("25")
+    )
+    option = {"symbol": "./MESZ4 MESZ4 241220C6000", "underlying_symbol": "/MESZ4", "instrument_type": "Future Option"}
+    OptionTransactionFactory(account=account, action="Buy to Open", multiplier=D("5"), price=D("20"), **option)
+    OptionTransactionFactory(account=account, action="Sell to Close", multiplier=D("5"), price=D("22"), **option)
+    recompute_account(account=account)
+    assert {event.underlying_symbol for event in events(account)} == {"/MES"}
+    assert set(Position.objects.filter(account=account).values_list("underlying_symbol", flat=True)) == {"/MES"}
 
 
 def test_a_mark_to_market_with_no_open_future_is_a_data_issue(account):
@@ -512,6 +543,35 @@ def test_a_reverse_split_of_two_lots_keeps_both_and_their_order(account):
     assert (left.remaining_quantity, left.remaining_cost) == (D("5"), D("-480"))
 
 
+def test_a_special_dividend_adjustment_carries_the_option_lot_and_realizes_nothing(account):
+    old, new = occ_symbol("XYZ", EXPIRY, "C", D("50")), occ_symbol("XYZ", EXPIRY, "C", D("48.5"))
+    bought = OptionTransactionFactory(
+        account=account, action="Buy to Open", symbol=old, underlying_symbol="XYZ", option_type="C",
+        strike=D("50"), price=D("2.00"), commission=D("-1"), clearing_fees=D("-0.10"),
+    )  # fmt: skip
+    for action, symbol, strike, value in (
+        ("Sell to Close", old, D("50"), D("300")),
+        ("Buy to Open", new, D("48.5"), D("-300")),
+    ):
+        ReceiveDeliverFactory(
+            account=account, transaction_sub_type="Special Dividend", action=action, symbol=symbol,
+            underlying_symbol="XYZ", option_type="C", strike=strike, quantity=1, price=D("3.00"), value=value,
+            executed_at=ACTION_TIME,
+        )  # fmt: skip
+    recompute_account(account=account)
+    assert events(account) == []
+    [lot] = open_lots(account)
+    assert (lot.symbol, lot.remaining_cost, lot.opened_at) == (new, D("-201.10"), bought.executed_at)
+    OptionTransactionFactory(
+        account=account, action="Sell to Close", symbol=new, underlying_symbol="XYZ", option_type="C",
+        strike=D("48.5"), price=D("4.00"), executed_at=AFTER_ACTIONS,
+    )  # fmt: skip
+    recompute_account(account=account)
+    [event] = events(account)
+    assert (event.symbol, event.realized_pnl, event.opened_at) == (new, D("198.90"), bought.executed_at)
+    assert Position.objects.filter(account=account, closed_at__isnull=False).count() == 1
+
+
 def test_a_corporate_action_without_its_other_half_is_a_data_issue(account):
     TransactionFactory(account=account, symbol="VIAC", quantity=10, price=D("30"))
     ReceiveDeliverFactory(
@@ -561,22 +621,3 @@ def test_an_event_belongs_to_the_execution_day_in_the_users_time_zone(account):
     account.user.save()
     recompute_account(account=account)
     assert events(account)[0].trading_day == date(2026, 3, 3)
-
-
-@pytest.mark.parametrize(
-    ("symbol", "expected"),
-    [
-        ("SPY   240119P00400000", ("SPY", date(2024, 1, 19), "P", D("400"))),
-        ("SPXW  240119C04825500", ("SPXW", date(2024, 1, 19), "C", D("4825.5"))),
-        ("./ESZ9 EW4U9 190927P2975", ("./ESZ9", date(2019, 9, 27), "P", D("2975"))),
-        ("./MESM6EXK6  260529P5800", ("./MESM6EXK6", date(2026, 5, 29), "P", D("5800"))),
-    ],
-)
-def test_option_symbols_are_parsed_when_the_row_lacks_the_fields(symbol, expected):
-    spec = parse_option_symbol(symbol)
-    assert (spec.root, spec.expires_on, spec.option_type, spec.strike) == expected
-
-
-@pytest.mark.parametrize("symbol", ["AAPL", "/ESZ4", "BTC/USD", "SPY   241319P00400000"])
-def test_other_symbols_are_not_options(symbol):
-    assert parse_option_symbol(symbol) is None

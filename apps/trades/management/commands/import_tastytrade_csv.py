@@ -60,6 +60,9 @@ class Command(BaseCommand):
                 self.stderr.write(f"    NOT IMPORTED: {file.refused}")
             for note in file.notes:
                 self.stdout.write(f"    Note: {note}")
+            if not file.refused:
+                for line in file.present_lines:
+                    self.stdout.write(f"    Already present: {line}")
             for kind, problems in (("Bad row", file.problems), ("Data issue", file.data_issues)):
                 for problem in problems[:SHOWN_PROBLEMS]:
                     where = f"line {problem.line}" + (f", {problem.column}" if problem.column else "")
