@@ -1,9 +1,11 @@
-"""Fixtures shared by every app's tests: two users and their signed-in clients."""
+"""Fixtures shared by every app's tests: two users and their signed-in clients, a frozen clock, the simulator."""
 
 import pytest
 from allauth.account.models import EmailAddress
 
 from apps.accounts.models import User
+from simulator import Simulator
+from simulator.tests.simulator_fixtures import SMALL
 
 
 def make_user(email: str, password: str = "correct-horse-battery") -> User:
@@ -35,3 +37,16 @@ def other_client(db, other_user):
     other = Client()
     other.force_login(other_user)
     return other
+
+
+@pytest.fixture
+def simulator() -> Simulator:
+    """A fresh simulator: two accounts, 180 days of history (seed 1), faults cleared."""
+    return Simulator(SMALL)
+
+
+@pytest.fixture
+def simulator_server(simulator):
+    """`simulator` served on 127.0.0.1 on a free port; `.url`, `.simulator`."""
+    with simulator.serve() as server:
+        yield server

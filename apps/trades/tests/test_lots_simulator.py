@@ -1,4 +1,4 @@
-"""The engine against the simulator's independent FIFO ground truth (apps/tastytrade_sync/simulator/ledger.py).
+"""The engine against the simulator's independent FIFO ground truth (simulator/ledger.py).
 
 Rows go through the sync's own normalisation, positions and balances come from the simulator's API,
 exactly as a sync would store them. Every closed piece's realized P&L, every open lot, the open
@@ -14,9 +14,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
-from apps.tastytrade_sync.simulator import Scenario, Simulator
 from apps.tastytrade_sync.sync import normalize_transaction, position_fields
-from apps.tastytrade_sync.tests.simulator_fixtures import access_token, api
 from apps.trades.lots import recompute_account
 from apps.trades.models import (
     BalanceSnapshot,
@@ -28,6 +26,8 @@ from apps.trades.models import (
     Transaction,
 )
 from apps.trades.tests.factories import BrokerAccountFactory
+from simulator import Scenario, Simulator
+from simulator.tests.simulator_fixtures import access_token, api
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from apps.tastytrade_sync.simulator import OTHER_REFRESH_TOKEN, Simulator
+from simulator import OTHER_REFRESH_TOKEN, Simulator
 
 from .simulator_fixtures import SMALL, access_token, api
 
