@@ -2,7 +2,7 @@
 
 `Simulator` holds the customers, OAuth clients, grants and tokens, the generated `History` and
 the fault plan, and answers requests with `handle()` (used by the loopback server and the
-in-process transport) or as a WSGI callable. What it copies from the real API (TASTYTRADE.md §9):
+in-process transport) or as a WSGI callable. What it copies from the real API (docs/tastytrade-api.md#the-simulator):
 
 - every route a read-only tracker uses, with the `data` / `data.items` / `context` envelope,
   kebab-case keys, decimals as strings, `*-effect` fields, ids above 2^31, UTC timestamps with

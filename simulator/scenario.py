@@ -11,7 +11,7 @@ and fee reversals. Deposits and withdrawals keep the account funded, and a margi
 it pay debit interest once.
 
 A fixed set of "coverage" plays makes sure every history of 90 days or more contains
-every case TASTYTRADE.md describes: partial fills, fractional shares, a put that expires and one
+every ledger shape docs/tastytrade-api.md describes: partial fills, fractional shares, a put that expires and one
 that is assigned, a covered call called away, the whole wheel, a vertical settling with both legs
 in the money, a long call exercised, an SPXW spread cash-settled on both legs, /ES and /MES with
 mark-to-market rows, a future option, a symbol change (SQ to XYZ), a 10:1 forward split (NVDA),
@@ -531,7 +531,8 @@ class Book:
                     f"Cash Settled {event}",
                     f"Cash settlement of {quantity_text(size)} {instrument.short_name()} due to {event.lower()}",
                     size,
-                    # As the live API posts it: the strike as price, and a clearing fee (TASTYTRADE.md §14).
+                    # As the live API posts it: the strike as price, and a clearing fee
+                    # (docs/tastytrade-api.md#cash-settlement).
                     price=instrument.strike,
                     value=-cash if short else cash,
                     clearing_fee=-DELIVERY_FEE,

@@ -2,8 +2,8 @@
 
 Inside the simulator amounts are signed from the account's point of view (cash in is positive).
 On the wire TastyTrade sends unsigned magnitudes with a separate `*-effect` (`Credit`, `Debit`,
-`None`), kebab-case keys, decimals as strings and a few ids as JSON numbers (TASTYTRADE.md §3.2,
-§5.1).
+`None`), kebab-case keys, decimals as strings and a few ids as JSON numbers (docs/tastytrade-api.md#values,
+#signs).
 """
 
 from __future__ import annotations

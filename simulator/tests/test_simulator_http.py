@@ -1,4 +1,4 @@
-"""The simulator's HTTP rules: envelope, value types, paging, filters, auth, errors (TASTYTRADE.md §3, §4, §9)."""
+"""The simulator's HTTP rules: envelope, value types, paging, filters, auth, errors (docs/tastytrade-api.md)."""
 
 import re
 from datetime import date
