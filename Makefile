@@ -52,7 +52,7 @@ check: install
 security: install  ## bandit, then the requirements against the vendored advisory snapshot; any finding fails
 	@# Two kinds of stderr noise are dropped: which option came from where (INFO), and a warning for every other
 	@# string on a line marked `# nosec B608` ("nosec encountered ... but no failed test"). Findings go to stdout.
-	$(BIN)/bandit -q -r apps config --ini .bandit --severity-level medium 2> >(grep -vE "INFO|nosec encountered" >&2)
+	$(BIN)/bandit -q -r apps config simulator --ini .bandit --severity-level medium 2> >(grep -vE "INFO|nosec encountered" >&2)
 	@# Offline: every pinned package and what it installs, against security/advisories.json (see its header).
 	$(BIN)/python security/audit.py
 

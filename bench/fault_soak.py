@@ -84,9 +84,9 @@ from django.utils import timezone  # noqa: E402
 from apps.accounts.models import User  # noqa: E402
 from apps.core.money import signed  # noqa: E402
 from apps.tastytrade_sync.models import Connection, SyncRun  # noqa: E402
-from apps.tastytrade_sync.simulator import Scenario, Simulator  # noqa: E402
 from apps.tastytrade_sync.sync import ACTIVE_STATUSES  # noqa: E402
 from apps.trades.models import Transaction  # noqa: E402
+from simulator import Scenario, Simulator  # noqa: E402
 
 call_command("migrate", verbosity=0)
 started = time.monotonic()

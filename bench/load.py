@@ -167,9 +167,9 @@ from django.db import connection as db  # noqa: E402
 
 from apps.accounts.models import User  # noqa: E402
 from apps.tastytrade_sync.models import Connection, SyncRun, SyncWorker  # noqa: E402
-from apps.tastytrade_sync.simulator import DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN  # noqa: E402
 from apps.tastytrade_sync.sync import sync_connection  # noqa: E402
 from apps.trades.models import Transaction  # noqa: E402
+from simulator import DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN  # noqa: E402
 
 t0 = time.perf_counter()
 call_command("migrate", verbosity=0)

@@ -96,10 +96,10 @@ from django.test import Client  # noqa: E402
 
 from apps.accounts.models import User  # noqa: E402
 from apps.tastytrade_sync.models import Connection, SyncRun  # noqa: E402
-from apps.tastytrade_sync.simulator import Scenario, Simulator  # noqa: E402
 from apps.tastytrade_sync.sync import sync_connection  # noqa: E402
 from apps.trades.lots import recompute_account  # noqa: E402
 from apps.trades.models import BrokerAccount, PnlEvent, Position, Transaction  # noqa: E402
+from simulator import Scenario, Simulator  # noqa: E402
 
 
 def fill_database() -> None:

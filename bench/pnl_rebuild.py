@@ -3,7 +3,7 @@
     .venv/bin/python bench/pnl_rebuild.py [--rows 50000] [--seed 1] [--source synthetic|simulator]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_pnl .venv/bin/python bench/pnl_rebuild.py
 
-The ledger comes from apps.trades.synthetic (wheels, spreads, rolls, assignments, cash-settled index
+The ledger comes from bench/synthetic.py (wheels, spreads, rolls, assignments, cash-settled index
 options, futures with mark to market, splits, dividends, fees), or with `--source simulator` from the
 TastyTrade simulator's history (one account, two years, about 50,000 rows at activity 22) read through
 the sync's normalisation. It runs in a throwaway test database (the configured one with a `test_`
@@ -31,7 +31,7 @@ from django.test.utils import setup_databases, setup_test_environment, teardown_
 from apps.accounts.models import User  # noqa: E402
 from apps.trades.lots import recompute_account  # noqa: E402
 from apps.trades.models import BrokerAccount, Lot, PnlEvent, PnlState, Position, Transaction  # noqa: E402
-from apps.trades.synthetic import generate_ledger, write_ledger  # noqa: E402
+from bench.synthetic import generate_ledger, write_ledger  # noqa: E402
 
 
 def snapshot(account: BrokerAccount) -> tuple:
@@ -48,8 +48,8 @@ def snapshot(account: BrokerAccount) -> tuple:
 def ledger_rows(options) -> list[dict]:
     if options.source == "synthetic":
         return generate_ledger(seed=options.seed, rows=options.rows)
-    from apps.tastytrade_sync.simulator import Scenario, Simulator
     from apps.tastytrade_sync.sync import normalize_transaction
+    from simulator import Scenario, Simulator
 
     activity = max(1, round(22 * options.rows / 50_000))
     simulator = Simulator(Scenario(seed=options.seed, accounts=1, days=730, activity=activity))

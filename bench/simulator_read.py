@@ -27,7 +27,7 @@ django.setup()
 
 from tastytrade import Account  # noqa: E402
 
-from apps.tastytrade_sync.simulator import Scenario, Simulator  # noqa: E402
+from simulator import Scenario, Simulator  # noqa: E402
 
 
 async def read_all(session, per_page: int) -> dict[str, list]:

@@ -56,9 +56,9 @@ from django.core.management import call_command  # noqa: E402
 
 from apps.accounts.models import User  # noqa: E402
 from apps.tastytrade_sync.models import Connection, SyncRun  # noqa: E402
-from apps.tastytrade_sync.simulator import Scenario, Simulator  # noqa: E402
 from apps.tastytrade_sync.sync import normalize_transaction, sync_connection  # noqa: E402
 from apps.trades.models import Transaction  # noqa: E402
+from simulator import Scenario, Simulator  # noqa: E402
 
 call_command("migrate", verbosity=0)
 start = date.today() - timedelta(days=args.days - 1)

@@ -478,7 +478,7 @@ def _deep_check(
     *, account: BrokerAccount, state: AccountSync, api: Client, run: SyncRun, counts: Counts, budget: Budget, token: str
 ) -> None:
     """The days before the overlap, which ordinary runs never read again. TastyTrade posts a late
-    fee correction or a reversal as a new row (TASTYTRADE.md §5.7), which changes its window's
+    fee correction or a reversal as a new row (docs/tastytrade-api.md#late-rows), which changes its window's
     count: each window's count (a one-item page) is compared with the rows we hold, and only the
     windows that differ are read again. Resumable: `deep_check_from` keeps its place."""
     last = state.checkpoint - timedelta(days=settings.SYNC_OVERLAP_DAYS + 1)

@@ -1,6 +1,6 @@
 """Import TastyTrade's transaction-history CSV exports into the same ledger as the API sync.
 
-Three header versions exist (TASTYTRADE.md §7.2) and are told apart by the header row alone:
+Three header versions exist (docs/tastytrade-api.md#csv-exports) and are told apart by the header row alone:
 the legacy 15-column tastyworks export, the 20-column 2024 export and the 21-column export with
 `Total` (2025 on). Rows become `Transaction`s with source="csv" and no TastyTrade id.
 
@@ -569,7 +569,8 @@ def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
     else:
         multiplier = Decimal(1) if instrument_type == "Equity" else None
     if option is not None and cells.text("Sub Type") in CASH_SETTLEMENTS:
-        # The API posts a cash settlement at the strike (TASTYTRADE.md §14); so is it stored from a file.
+        # The API posts a cash settlement at the strike as its price; a file's row is stored the same way
+        # (docs/tastytrade-api.md#cash-settlement).
         price = option.strike
     if price is None and average_price and instrument_type != "Future":
         # Average Price is Value / Quantity, so an option's includes its multiplier (370.00 for 3.70).

@@ -173,9 +173,9 @@ DIVIDEND_RE = re.compile(r"\bDIVIDENDS?\b")
 def money_movement_sub_type(
     *, transaction_type: str, sub_type: str, description: str, symbol: str, amount: Decimal
 ) -> tuple[str, str]:
-    """What a Money Movement booked as Deposit or Withdrawal really is, and why (TASTYTRADE.md §5.2,
-    §8.17, §14): credit or margin interest and dividends sometimes arrive under those sub-types with
-    a description that says so. The API sync and the CSV import both ask here, so they agree.
+    """What a Money Movement booked as Deposit or Withdrawal really is, and why: credit or margin
+    interest and dividends sometimes arrive under those sub-types with a description that says so
+    (docs/tastytrade-api.md#transaction-types). The API sync and the CSV import both ask here, so they agree.
     Returns (sub_type, reason); the reason is empty when the sub-type stands."""
     if transaction_type != Transaction.Type.MONEY_MOVEMENT or sub_type not in {"Deposit", "Withdrawal"}:
         return sub_type, ""

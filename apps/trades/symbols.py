@@ -1,7 +1,7 @@
 """Reading TastyTrade symbols: the one place an option's expiry, strike and call/put, and a
 future's product, come from. CSV import, the API sync and the P&L engine all call it.
 
-Shapes (TASTYTRADE.md §5.4, §7.3):
+Shapes (docs/tastytrade-api.md#symbols, #csv-exports):
 * Equity and index options use the 21-character OCC form (`SPY   240119P00400000`: root padded to
   six, YYMMDD, C/P, strike x 1000 on eight digits). Exports and hand-typed files may drop the
   padding (`SPY240119P00400000`) or the case; adjusted contracts get a digit (`USO1`).

@@ -16,10 +16,10 @@ from apps.reports.tests.factories import (
     TransactionFactory,
 )
 from apps.tastytrade_sync.models import SyncRun
-from apps.tastytrade_sync.simulator import Scenario, Simulator
 from apps.tastytrade_sync.sync import sync_connection
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
 from apps.trades.models import Transaction
+from simulator import Scenario, Simulator
 
 pytestmark = pytest.mark.browser
 

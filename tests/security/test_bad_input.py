@@ -19,9 +19,9 @@ from django.urls import reverse
 from apps.accounts.models import User
 from apps.reports.tests.factories import BrokerAccountFactory, TransactionFactory, make_trading_history
 from apps.tastytrade_sync.models import Connection
-from apps.tastytrade_sync.simulator import Scenario, Simulator
 from apps.trades import forms as trade_forms
 from apps.trades.models import BrokerAccount, Note, Position, StrategyOverride, Tag, Transaction
+from simulator import Scenario, Simulator
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

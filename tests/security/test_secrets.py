@@ -25,9 +25,9 @@ from apps.tastytrade_sync import crypto
 from apps.tastytrade_sync.client import Client as TastytradeClient
 from apps.tastytrade_sync.client import TastytradeError
 from apps.tastytrade_sync.models import Connection, SyncRun
-from apps.tastytrade_sync.simulator import Scenario, Simulator
 from apps.tastytrade_sync.sync import sync_connection
 from apps.tastytrade_sync.tests.factories import BrokerAccountFactory, ConnectionFactory
+from simulator import Scenario, Simulator
 
 SECRET = "sim-secret-SENTINEL-1337"
 TOKEN = "sim-refresh-SENTINEL-0042"

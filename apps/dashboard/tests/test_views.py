@@ -6,7 +6,6 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-import time_machine
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
@@ -30,10 +29,7 @@ def account(user):
     return BrokerAccountFactory(user=user, account_number="5WT33333")
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(datetime(2026, 3, 2, 17, tzinfo=UTC), tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen_clock_on_first_fill_day")
 
 
 def widget(html: str, name: str) -> str:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from apps.reports.tests.factories import (
@@ -26,16 +25,7 @@ from apps.trades.tests.factories import OptionTransactionFactory, TransactionFac
 
 from .test_views import get_html, queries_for, widget
 
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(datetime(2026, 3, 16, 20, tzinfo=UTC), tick=False):
-        yield
-
-
-@pytest.fixture
-def history(user):
-    return make_trading_history(user)
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 def chart_data(html: str, name: str) -> str:

@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from apps.reports.tests.factories import (
@@ -12,7 +11,6 @@ from apps.reports.tests.factories import (
     BrokerAccountFactory,
     PositionSnapshotFactory,
     make_round_trips,
-    make_trading_history,
 )
 from apps.trades.lots import recompute_account
 from apps.trades.models import Position
@@ -20,16 +18,7 @@ from apps.trades.tests.factories import TransactionFactory
 
 from .test_views import get_html, queries_for
 
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(datetime(2026, 3, 16, 20, tzinfo=UTC), tick=False):
-        yield
-
-
-@pytest.fixture
-def history(user):
-    return make_trading_history(user)
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 def test_each_leg_links_to_the_trade_that_holds_it(user_client, history):

@@ -1,12 +1,13 @@
-"""Ledger rows for dashboard and report tests: valid, boring values; the numbers a test checks are set in the test."""
+"""Ledger rows for dashboard and report tests: valid, boring values; the numbers a test checks are set in the test.
+
+Users and accounts come from `apps/trades/tests/factories.py`, their one home. The transaction and snapshot
+factories here are the report tests' own defaults (a sold SPY put with charges, an option position), not copies."""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import factory
 
-from apps.accounts.models import User
-from apps.tastytrade_sync.tests import factories as sync_factories
 from apps.trades.lots import recompute_account
 from apps.trades.models import (
     BalanceSnapshot,
@@ -20,6 +21,7 @@ from apps.trades.models import (
     Transaction,
 )
 from apps.trades.tests import factories as trades
+from apps.trades.tests.factories import BrokerAccountFactory, UserFactory
 
 __all__ = [
     "BalanceSnapshotFactory",
@@ -33,17 +35,6 @@ __all__ = [
     "make_transactions",
     "owned_trades",
 ]
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-
-    email = factory.Sequence(lambda n: f"trader{n}@example.com")
-
-
-class BrokerAccountFactory(sync_factories.BrokerAccountFactory):
-    user = factory.SubFactory(UserFactory)
 
 
 class TransactionFactory(factory.django.DjangoModelFactory):
@@ -138,7 +129,7 @@ def make_trading_history(user, *, account_number: str = "5WT77777") -> BrokerAcc
 
     So on 16 Mar 2026: realized today and this month -50.00, this year +147.83; 2 of 3 closed positions won.
     """
-    account = sync_factories.BrokerAccountFactory(user=user, account_number=account_number)
+    account = BrokerAccountFactory(user=user, account_number=account_number)
     trade, option = trades.TransactionFactory, trades.OptionTransactionFactory
     trade(account=account, quantity=10, price=Decimal("100"), commission=Decimal("-1"), executed_at=at(1, 5))
     trade(
@@ -224,7 +215,7 @@ def owned_trades(user) -> dict[str, dict]:
 
     The trade is a short IWM put rolled in one order (so the account holds a chain), with a note.
     """
-    account = sync_factories.BrokerAccountFactory(user=user)
+    account = BrokerAccountFactory(user=user)
     first = {"underlying_symbol": "IWM", "strike": Decimal("200"), "expires_on": date(2026, 4, 17)}
     trades.OptionTransactionFactory(account=account, executed_at=at(3, 3), **first)
     trades.OptionTransactionFactory(

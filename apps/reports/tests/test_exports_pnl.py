@@ -3,10 +3,9 @@
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 from django.urls import reverse
 
-from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips, make_trading_history
+from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips
 from apps.trades.lots import recompute_account
 from apps.trades.models import Note, Position, Tag, Target
 from apps.trades.tests.factories import TransactionFactory
@@ -14,16 +13,7 @@ from apps.trades.tests.factories import TransactionFactory
 from .test_exports import download
 from .test_views import queries_for
 
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(datetime(2026, 3, 16, 20, tzinfo=UTC), tick=False):
-        yield
-
-
-@pytest.fixture
-def history(user):
-    return make_trading_history(user)
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 def test_pnl_events_csv_has_the_published_header(user_client, history):

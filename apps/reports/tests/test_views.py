@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -20,10 +19,7 @@ def account(user):
 CASH_FLOW = {"report": "cash-flow"}
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(datetime(2026, 3, 2, 17, tzinfo=UTC), tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen_clock_on_first_fill_day")
 
 
 def test_reports_require_sign_in(client, db):

@@ -8,26 +8,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.urls import reverse
 
-from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips, make_trading_history
+from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips
 from apps.trades import pnl
 from apps.trades.models import BrokerAccount, Position, Strategy
 from apps.trades.strategies import override_strategy
 
 from .test_views import queries_for
 
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(datetime(2026, 3, 16, 20, tzinfo=UTC), tick=False):
-        yield
-
-
-@pytest.fixture
-def history(user):
-    return make_trading_history(user)
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 def report(client, **params):

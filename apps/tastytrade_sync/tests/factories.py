@@ -1,7 +1,9 @@
 import factory
 
 from apps.tastytrade_sync.models import Connection, SyncRun
-from apps.trades.models import BrokerAccount
+from apps.trades.tests.factories import BrokerAccountFactory
+
+__all__ = ["BrokerAccountFactory", "ConnectionFactory", "SyncRunFactory"]
 
 
 class ConnectionFactory(factory.django.DjangoModelFactory):
@@ -18,14 +20,6 @@ class ConnectionFactory(factory.django.DjangoModelFactory):
         obj.set_credentials(client_secret=secret, refresh_token=token)
         if create:
             obj.save()
-
-
-class BrokerAccountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = BrokerAccount
-
-    account_number = factory.Sequence(lambda n: f"5WT{n:05d}")
-    nickname = "Individual"
 
 
 class SyncRunFactory(factory.django.DjangoModelFactory):

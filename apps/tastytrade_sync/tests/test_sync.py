@@ -13,10 +13,10 @@ from django.utils import timezone
 from apps.core.money import signed
 from apps.tastytrade_sync.client import Client
 from apps.tastytrade_sync.models import AccountSync, Connection, SyncRun
-from apps.tastytrade_sync.simulator import Scenario, Simulator
 from apps.tastytrade_sync.sync import sync_connection
 from apps.tastytrade_sync.tests.factories import ConnectionFactory
 from apps.trades.models import BalanceSnapshot, BrokerAccount, PositionSnapshot, Transaction
+from simulator import Scenario, Simulator
 
 TINY = Scenario(seed=3, accounts=1, start=date(2024, 3, 1), days=45)
 

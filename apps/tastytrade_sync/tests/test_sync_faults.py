@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from apps.tastytrade_sync.client import Client
 from apps.tastytrade_sync.models import Connection, SyncRun
-from apps.tastytrade_sync.simulator import Scenario, Simulator
 from apps.tastytrade_sync.sync import sync_connection
 from apps.tastytrade_sync.tests.factories import ConnectionFactory
 from apps.tastytrade_sync.tests.test_sync import (
@@ -22,6 +21,7 @@ from apps.tastytrade_sync.tests.test_sync import (
     at_close,
     client_for,
 )
+from simulator import Scenario, Simulator
 
 FAULTS = [
     "429",

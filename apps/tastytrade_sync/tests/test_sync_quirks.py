@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from apps.tastytrade_sync.client import Client
 from apps.tastytrade_sync.models import AccountSync, Connection, SyncRun
-from apps.tastytrade_sync.simulator import Scenario, Simulator
 from apps.tastytrade_sync.sync import create_connection, sync_connection
 from apps.tastytrade_sync.tests.factories import ConnectionFactory
 from apps.tastytrade_sync.tests.test_sync import assert_ledger_matches
 from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, PositionSnapshot, Transaction
+from simulator import Scenario, Simulator
 
 ONE_ACCOUNT = Scenario(seed=3, accounts=1, start=date(2024, 3, 1), days=45)
 POSITIONS = r"/accounts/[^/]+/positions"

@@ -1,5 +1,5 @@
 """TastyTrade transaction-history exports written by us, from API items, in each of the three
-documented header versions (TASTYTRADE.md §7.2-7.5): what a trader downloads for the same account.
+documented header versions (docs/tastytrade-api.md#csv-exports): what a trader downloads for the same account.
 
 Rows are listed newest first, as the exports are. v2/v3 times carry the exporting browser's UTC
 offset and drop the milliseconds; legacy times are local wall-clock times to the minute, with no

@@ -11,7 +11,6 @@ import pytest
 import time_machine
 
 from apps.tastytrade_sync.models import SyncRun
-from apps.tastytrade_sync.simulator import Scenario, Simulator
 from apps.tastytrade_sync.sync import sync_connection
 from apps.tastytrade_sync.tests.factories import ConnectionFactory
 from apps.tastytrade_sync.tests.test_sync import client_for
@@ -20,6 +19,7 @@ from apps.trades.models import Transaction
 from apps.trades.pnl import pnl_report
 from apps.trades.tests.exports import export
 from apps.trades.tests.factories import UserFactory
+from simulator import Scenario, Simulator
 
 pytestmark = pytest.mark.django_db
 

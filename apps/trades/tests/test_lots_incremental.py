@@ -13,8 +13,8 @@ from apps.trades.chains import merge_chains
 from apps.trades.lots import recompute_account
 from apps.trades.models import Chain, DataIssue, Lot, Note, PnlEvent, PnlState, Position, Strategy, Tag, Target
 from apps.trades.strategies import override_strategy
-from apps.trades.synthetic import generate_ledger, write_ledger
 from apps.trades.tests.factories import BrokerAccountFactory, OptionTransactionFactory, TransactionFactory
+from bench.synthetic import generate_ledger, write_ledger
 
 pytestmark = pytest.mark.django_db
 

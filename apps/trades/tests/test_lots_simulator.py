@@ -1,4 +1,4 @@
-"""The engine against the simulator's independent FIFO ground truth (apps/tastytrade_sync/simulator/ledger.py).
+"""The engine against the simulator's independent FIFO ground truth (simulator/ledger.py).
 
 Rows go through the sync's own normalisation, positions and balances come from the simulator's API,
 exactly as a sync would store them. Every closed piece's realized P&L, every open lot, the open
@@ -12,11 +12,10 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.db.models import Sum
 
-from apps.tastytrade_sync.simulator import Scenario, Simulator
 from apps.tastytrade_sync.sync import normalize_transaction, position_fields
-from apps.tastytrade_sync.tests.simulator_fixtures import access_token, api
 from apps.trades.lots import recompute_account
 from apps.trades.models import (
     BalanceSnapshot,
@@ -28,6 +27,8 @@ from apps.trades.models import (
     Transaction,
 )
 from apps.trades.tests.factories import BrokerAccountFactory
+from simulator import Scenario, Simulator
+from simulator.tests.simulator_fixtures import access_token, api
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -54,13 +55,20 @@ def synced_account(simulator: Simulator, number: str):
     return account
 
 
-@pytest.fixture(params=[1, 2, 3], ids=lambda seed: f"seed {seed}")
-def simulated(request):
+@pytest.fixture(scope="module", params=[1, 2, 3], ids=lambda seed: f"seed {seed}")
+def simulated(request, django_db_setup, django_db_blocker):
+    """A synced and rebuilt account per seed, built once for the module: the tests only read it.
+
+    The rows live in a transaction rolled back when the seed's tests are done; each test runs in a
+    savepoint inside it, so what a test writes is undone as usual.
+    """
     simulator = Simulator(Scenario(seed=request.param, accounts=1, start=date(2024, 1, 2), days=400))
     number = simulator.account_numbers[0]
-    account = synced_account(simulator, number)
-    recompute_account(account=account)
-    return account, simulator.truth(number)
+    with django_db_blocker.unblock(), transaction.atomic():
+        account = synced_account(simulator, number)
+        recompute_account(account=account)
+        yield account, simulator.truth(number)
+        transaction.set_rollback(True)
 
 
 def test_every_closed_piece_realizes_what_the_ground_truth_says(simulated):

@@ -9,26 +9,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips, make_trading_history, owned_trades
+from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips, owned_trades
 from apps.trades.lots import recompute_account
 from apps.trades.models import Chain, Note, Position, Strategy, Tag, Target
 from apps.trades.tests.factories import OptionTransactionFactory
 
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(datetime(2026, 3, 16, 20, tzinfo=UTC), tick=False):
-        yield
-
-
-@pytest.fixture
-def history(user):
-    return make_trading_history(user)
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A faithful TastyTrade API simulator: real HTTP, a realistic trading history, fault injection.
 
-    from apps.tastytrade_sync.simulator import Scenario, Simulator
+    from simulator import Scenario, Simulator
 
     sim = Simulator(Scenario(seed=1, accounts=2, days=730))
     with sim.serve() as server:                 # loopback HTTP on a free port

@@ -2,7 +2,7 @@
 
 `Simulator` holds the customers, OAuth clients, grants and tokens, the generated `History` and
 the fault plan, and answers requests with `handle()` (used by the loopback server and the
-in-process transport) or as a WSGI callable. What it copies from the real API (TASTYTRADE.md §9):
+in-process transport) or as a WSGI callable. What it copies from the real API (docs/tastytrade-api.md#the-simulator):
 
 - every route a read-only tracker uses, with the `data` / `data.items` / `context` envelope,
   kebab-case keys, decimals as strings, `*-effect` fields, ids above 2^31, UTC timestamps with
@@ -136,6 +136,23 @@ class ApiError(Exception):
 
 def _json(data, status: int = 200) -> SimResponse:
     return SimResponse(status, json.dumps(data, separators=(",", ":")).encode())
+
+
+def _fault_status(rule: Rule) -> SimResponse:
+    """A scripted failure status: 429 and 500 as JSON errors, a gateway's 502/503 as an HTML page."""
+    code = rule.options["code"]
+    retry_after = rule.options.get("retry_after")
+    if code == 429:
+        response = _error(429, "too_many_requests", "Too many requests. Please slow down.")
+    elif code == 500:
+        return _error(500, "internal_server_error", "Internal server error")
+    else:
+        title = "Bad Gateway" if code == 502 else "Service Temporarily Unavailable"
+        page = f"<html><head><title>{code} {title}</title></head><body><h1>{code} {title}</h1></body></html>"
+        response = SimResponse(code, page.encode(), [("Content-Type", "text/html")])
+    if retry_after is not None:
+        response.headers.append(("Retry-After", str(retry_after)))
+    return response
 
 
 def _error(status: int, code, message: str, errors: list | None = None) -> SimResponse:
@@ -405,28 +422,8 @@ class Simulator:
         if "reset" in kinds:
             return SimResponse(0, reset=True)
         if "status" in kinds:
-            code = kinds["status"].options["code"]
-            retry_after = kinds["status"].options.get("retry_after")
-            if code == 429:
-                response = _error(429, "too_many_requests", "Too many requests. Please slow down.")
-            elif code == 500:
-                return _error(500, "internal_server_error", "Internal server error")
-            else:
-                title = "Bad Gateway" if code == 502 else "Service Temporarily Unavailable"
-                page = f"<html><head><title>{code} {title}</title></head><body><h1>{code} {title}</h1></body></html>"
-                response = SimResponse(code, page.encode(), [("Content-Type", "text/html")])
-            if retry_after is not None:
-                response.headers.append(("Retry-After", str(retry_after)))
-            return response
-        if "expire_token" in kinds:
-            token = self._tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "))
-            if token:
-                token.expires_at = min(token.expires_at, self.clock())
-        if "revoke_refresh_token" in kinds:
-            presented = self._form(request).get("refresh_token")
-            grant = self.grants.get(presented or self.refresh_token)
-            if grant:
-                grant.revoked = True
+            return _fault_status(kinds["status"])
+        self._spoil_credentials(request, kinds)
         request.fired = kinds
         try:
             response = self._route(request)
@@ -437,6 +434,18 @@ class Simulator:
         if "slow" in kinds:
             response.delay = kinds["slow"].options["seconds"]
         return response
+
+    def _spoil_credentials(self, request: SimRequest, kinds: dict[str, Rule]) -> None:
+        """The faults that end a token early or revoke the grant act before the request is answered."""
+        if "expire_token" in kinds:
+            token = self._tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "))
+            if token:
+                token.expires_at = min(token.expires_at, self.clock())
+        if "revoke_refresh_token" in kinds:
+            presented = self._form(request).get("refresh_token")
+            grant = self.grants.get(presented or self.refresh_token)
+            if grant:
+                grant.revoked = True
 
     def _route(self, request: SimRequest) -> SimResponse:
         path_matched = False

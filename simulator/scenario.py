@@ -11,7 +11,7 @@ and fee reversals. Deposits and withdrawals keep the account funded, and a margi
 it pay debit interest once.
 
 A fixed set of "coverage" plays makes sure every history of 90 days or more contains
-every case TASTYTRADE.md describes: partial fills, fractional shares, a put that expires and one
+every ledger shape docs/tastytrade-api.md describes: partial fills, fractional shares, a put that expires and one
 that is assigned, a covered call called away, the whole wheel, a vertical settling with both legs
 in the money, a long call exercised, an SPXW spread cash-settled on both legs, /ES and /MES with
 mark-to-market rows, a future option, a symbol change (SQ to XYZ), a 10:1 forward split (NVDA),
@@ -531,7 +531,8 @@ class Book:
                     f"Cash Settled {event}",
                     f"Cash settlement of {quantity_text(size)} {instrument.short_name()} due to {event.lower()}",
                     size,
-                    # As the live API posts it: the strike as price, and a clearing fee (TASTYTRADE.md §14).
+                    # As the live API posts it: the strike as price, and a clearing fee
+                    # (docs/tastytrade-api.md#cash-settlement).
                     price=instrument.strike,
                     value=-cash if short else cash,
                     clearing_fee=-DELIVERY_FEE,
@@ -1030,6 +1031,43 @@ def buy_and_hold(book: Book, day: date, ticker: str, until: date, *, fractional:
 # --- the whole history --------------------------------------------------------------------------
 
 
+# A new play, each day: a roll of 1-100 picks the first row whose bound it does not pass. An opener
+# returns None when its tickers are all taken (a stock already traded, a futures root already held).
+
+
+def _open_stock_trade(book: Book, day: date) -> Play | None:
+    ticker = book.free(STOCKS)
+    return stock_trade(book, day, ticker, fractional=book.rng.randint(1, 5) == 1) if ticker else None
+
+
+def _open_wheel(book: Book, day: date) -> Play | None:
+    ticker = book.free(WHEEL)
+    return wheel(book, day, ticker) if ticker else None
+
+
+def _open_long_option(book: Book, day: date) -> Play | None:
+    ticker = book.free(STOCKS)
+    return long_option(book, day, ticker) if ticker else None
+
+
+def _open_futures_trade(book: Book, day: date) -> Play | None:
+    root = book.rng.choice(("ES", "MES"))
+    return futures_trade(book, day, root) if f"/{root}" not in book.reserved else None
+
+
+NEW_PLAYS: tuple[tuple[int, Callable[[Book, date], Play | None]], ...] = (
+    (18, _open_stock_trade),
+    (30, _open_wheel),
+    (44, lambda book, day: vertical(book, day, book.rng.choice(ETFS))),
+    (52, lambda book, day: strangle(book, day, book.rng.choice(ETFS))),
+    (62, lambda book, day: iron_condor(book, day, book.rng.choice(ETFS))),
+    (72, _open_long_option),
+    (85, index_spread),
+    (92, _open_futures_trade),
+    (100, future_option_trade),
+)
+
+
 class History:
     """Every row of every account, generated day by day; `advance` keeps going."""
 
@@ -1211,33 +1249,8 @@ class History:
 
     def _new_play(self, book: Book, day: date) -> None:
         roll = book.rng.randint(1, 100)
-        play = None
-        if roll <= 18:
-            ticker = book.free(STOCKS)
-            if ticker:
-                play = stock_trade(book, day, ticker, fractional=book.rng.randint(1, 5) == 1)
-        elif roll <= 30:
-            ticker = book.free(WHEEL)
-            if ticker:
-                play = wheel(book, day, ticker)
-        elif roll <= 44:
-            play = vertical(book, day, book.rng.choice(ETFS))
-        elif roll <= 52:
-            play = strangle(book, day, book.rng.choice(ETFS))
-        elif roll <= 62:
-            play = iron_condor(book, day, book.rng.choice(ETFS))
-        elif roll <= 72:
-            ticker = book.free(STOCKS)
-            if ticker:
-                play = long_option(book, day, ticker)
-        elif roll <= 85:
-            play = index_spread(book, day)
-        elif roll <= 92:
-            root = book.rng.choice(("ES", "MES"))
-            if f"/{root}" not in book.reserved:
-                play = futures_trade(book, day, root)
-        else:
-            play = future_option_trade(book, day)
+        open_play = next(opener for most, opener in NEW_PLAYS if roll <= most)
+        play = open_play(book, day)
         # A busy trader whose favourite tickers are all taken trades an ETF spread instead.
         book.start(day, play or vertical(book, day, book.rng.choice(ETFS)))
 

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
-from apps.tastytrade_sync.simulator import Ledger, Transaction
+from simulator import Ledger, Transaction
 
 START = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
 ACCOUNT = "5WT00001"

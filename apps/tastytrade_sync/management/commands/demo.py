@@ -9,9 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.models import User
 from apps.tastytrade_sync.models import Connection, SyncRun
-from apps.tastytrade_sync.simulator.app import DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN
 from apps.tastytrade_sync.sync import sync_connection
 from apps.trades.models import BrokerAccount
+from simulator.app import DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-trader-2026"  # noqa: S105 - a published demo login for local runs only

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from apps.tastytrade_sync.simulator import Scenario, Simulator
-from apps.tastytrade_sync.simulator.market import is_trading_day
+from simulator import Scenario, Simulator
+from simulator.market import is_trading_day
 
 from .simulator_fixtures import read_everything, run, signed
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 import httpx2
 from tastytrade import Account
 
-from apps.tastytrade_sync.simulator import Scenario, Simulator
+from simulator import Scenario, Simulator
 
 SMALL = Scenario(seed=1, accounts=2, start=date(2024, 1, 2), days=180)
 USER_AGENT = "simulator-tests/1.0"

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from apps.tastytrade_sync.simulator import Ledger, Scenario, Simulator
-from apps.tastytrade_sync.simulator.market import equity, equity_option
-from apps.tastytrade_sync.simulator.scenario import History
+from simulator import Ledger, Scenario, Simulator
+from simulator.market import equity, equity_option
+from simulator.scenario import History
 
 ZERO = Decimal(0)
 REQUIRED = {

@@ -13,9 +13,9 @@ fire on one request (e.g. a slow response that also loses its `pagination`).
 What each kind does:
 
 - `status(code, retry_after=None)`: answer 429, 500, 502 or 503 without touching the data. 429
-  carries no rate-limit headers (TASTYTRADE.md §3.6) unless `retry_after` is given (seconds, or
-  an HTTP date as text), which 429 and 503 then send as `Retry-After`; 502/503 answer with the
-  load balancer's HTML page.
+  carries no rate-limit headers (docs/tastytrade-api.md#errors-and-rate-limits) unless
+  `retry_after` is given (seconds, or an HTTP date as text), which 429 and 503 then send as
+  `Retry-After`; 502/503 answer with the load balancer's HTML page.
 - `slow(seconds)`: answer normally, but only after `seconds` (past a client's read timeout).
   In-process, a delay longer than the request's read timeout raises `httpx2.ReadTimeout`.
 - `reset()`: no answer; the real server resets the connection (RST), in-process the transport
@@ -42,7 +42,7 @@ What each kind does:
 - `reject_version()`: the `Accept-Version` the client sends is past its deprecation window: 406.
 - `late_correction(days_back=40, amount=Decimal("-0.05"))`: before answering, a "Fee Correction"
   Balance Adjustment lands dated `days_back` days ago (beyond a client's overlap window), as
-  TastyTrade posts fee corrections as separate rows (TASTYTRADE.md §5.7). It is real: the ground
+  TastyTrade posts fee corrections as separate rows (docs/tastytrade-api.md#late-rows). It is real: the ground
   truth includes it.
 - `short_lived_tokens(seconds=30)`: `POST /oauth/token` issues access tokens with that
   `expires_in` (the API documents about 900; a server may send less).

@@ -2,8 +2,8 @@
 
 Inside the simulator amounts are signed from the account's point of view (cash in is positive).
 On the wire TastyTrade sends unsigned magnitudes with a separate `*-effect` (`Credit`, `Debit`,
-`None`), kebab-case keys, decimals as strings and a few ids as JSON numbers (TASTYTRADE.md §3.2,
-§5.1).
+`None`), kebab-case keys, decimals as strings and a few ids as JSON numbers (docs/tastytrade-api.md#values,
+#signs).
 """
 
 from __future__ import annotations
@@ -32,6 +32,19 @@ def timestamp_text(moment: datetime) -> str:
 
 def effect(amount: Decimal) -> str:
     return "Credit" if amount > 0 else "Debit" if amount < 0 else "None"
+
+
+OPTIONAL_IDENTIFIERS = (
+    "order_id",
+    "leg_count",
+    "reverses_id",
+    "exchange",
+    "destination_venue",
+    "exec_id",
+    "ext_group_fill_id",
+    "ext_exchange_order_number",
+    "ext_global_order_number",
+)
 
 
 @dataclass(slots=True)
@@ -82,12 +95,10 @@ class Transaction:
         row["transaction-type"] = self.transaction_type
         row["transaction-sub-type"] = self.transaction_sub_type
         row["description"] = self.description
-        if self.action is not None:
-            row["action"] = self.action
-        if self.quantity is not None:
-            row["quantity"] = decimal_text(self.quantity)
-        if self.price is not None:
-            row["price"] = decimal_text(self.price)
+        for name, text in (("action", None), ("quantity", decimal_text), ("price", decimal_text)):
+            value = getattr(self, name)
+            if value is not None:
+                row[name] = text(value) if text else value
         row["executed-at"] = timestamp_text(self.executed_at)
         row["transaction-date"] = self.transaction_date.isoformat()
         row["value"] = decimal_text(abs(self.value))
@@ -102,18 +113,11 @@ class Transaction:
         row["net-value-effect"] = effect(self.net_value)
         row["is-estimated-fee"] = self.is_estimated_fee
         row["currency"] = "USD"
-        if self.order_id is not None:
-            row["order-id"] = self.order_id
-        if self.leg_count is not None:
-            row["leg-count"] = self.leg_count
-        if self.reverses_id is not None:
-            row["reverses-id"] = self.reverses_id
-        for name in ("exchange", "destination_venue", "exec_id", "ext_group_fill_id", "ext_exchange_order_number"):
-            text = getattr(self, name)
-            if text is not None:
-                row[name.replace("_", "-")] = text
-        if self.ext_global_order_number is not None:
-            row["ext-global-order-number"] = self.ext_global_order_number
+        # Order and fill identifiers appear only on the rows that have them (ids as JSON numbers).
+        for name in OPTIONAL_IDENTIFIERS:
+            value = getattr(self, name)
+            if value is not None:
+                row[name.replace("_", "-")] = value
         return row
 
     def to_json(self) -> str:

@@ -254,73 +254,109 @@ def _trade_day(book: Book, day: date) -> None:
     for _ in range(rng.randint(4, 12)):
         play = rng.random()
         underlying = rng.choice(list(STOCKS))
-        if play < 0.18:
-            book.fill(moment(), [(underlying, Decimal(rng.choice([10, 25, 50, 100])), True)])
-        elif play < 0.38:
-            expires = _friday_after(day, rng.randint(20, 45))
-            put = book.option(underlying, "P", book.strike(underlying, -rng.randint(2, 8)), expires)
-            book.fill(moment(), [(put, Decimal(-rng.choice([1, 1, 2, 3])), True)], fills=rng.choice([1, 1, 2]))
-        elif play < 0.50:
-            expires = _friday_after(day, rng.randint(14, 40))
-            low = book.strike(underlying, rng.choice([-3, 0, 2]))
-            width = Decimal(5) if book.prices[underlying] >= 100 else Decimal(1)
-            kind = rng.choice(["C", "P"])
-            long_leg = book.option(underlying, kind, low if kind == "C" else low + width, expires)
-            short_leg = book.option(underlying, kind, low + width if kind == "C" else low, expires)
-            size = Decimal(rng.choice([1, 2]))
-            book.fill(moment(), [(long_leg, size, True), (short_leg, -size, True)])
-        elif play < 0.60:
-            expires = _friday_after(day, rng.randint(25, 50))
-            put = book.option(underlying, "P", book.strike(underlying, -6), expires)
-            call = book.option(underlying, "C", book.strike(underlying, 6), expires)
-            legs = [(put, Decimal(-1), True), (call, Decimal(-1), True)]
-            if rng.random() < 0.5:  # an iron condor: buy the wings
-                legs += [
-                    (book.option(underlying, "P", book.strike(underlying, -12), expires), Decimal(1), True),
-                    (book.option(underlying, "C", book.strike(underlying, 12), expires), Decimal(1), True),
-                ]
-            book.fill(moment(), legs)
-        elif play < 0.66:
-            expires = _friday_after(day, rng.randint(10, 30))
-            call = book.option(underlying, "C", book.strike(underlying, rng.randint(-2, 3)), expires)
-            book.fill(moment(), [(call, Decimal(1), True)])
-        elif play < 0.72:
-            expires = _friday_after(day, rng.randint(1, 10))
-            strike = (book.prices["SPY"] * 10 * Decimal("0.98") / 5).quantize(Decimal(1)) * 5
-            short_put = book.option("SPX", "P", strike, expires, root="SPXW", cash_settled=True)
-            long_put = book.option("SPX", "P", strike - 25, expires, root="SPXW", cash_settled=True)
-            book.fill(moment(), [(short_put, Decimal(-1), True), (long_put, Decimal(1), True)])
-        elif play < 0.80:
-            root = rng.choice(list(FUTURES))
-            symbol = f"{root}{MONTH_CODES[(day.month + 2) % 12]}{(day.year + (day.month + 2) // 12) % 10}"
-            if symbol not in book.futures:
-                book.futures[symbol] = (root, FUTURES[root][1], book.prices[root])
-            held = book.holdings.get(symbol, ZERO)
-            if not held:
-                book.futures[symbol] = (root, FUTURES[root][1], book.prices[root])
-            book.fill(moment(), [(symbol, Decimal(rng.choice([1, -1, 2])), True)])
-        elif play < 0.84:
-            expires = _friday_after(day, rng.randint(14, 40))
-            contract = f"/MESM{(day.year + 1) % 10}"
-            strike = (book.prices["/ES"] * Decimal("0.95") / 25).quantize(Decimal(1)) * 25
-            option = book.option(
-                "/MES",
-                "P",
-                strike,
-                expires,
-                root="/ES",
-                multiplier=Decimal(5),
-                instrument_type="Future Option",
-                symbol=f".{contract} EX{MONTH_CODES[expires.month - 1]}{expires.year % 10}  {expires:%y%m%d}P{strike}",
-            )
-            option.underlying = contract
-            book.prices[contract] = book.prices["/ES"]
-            option.root = contract
-            book.fill(moment(), [(option, Decimal(-1), True)])
+        opening = next((open_play for below, open_play in PLAYS if play < below), None)
+        if opening:
+            opening(book, day, underlying, moment)
         else:
             _manage(book, day, moment)
     _manage(book, day, moment)
     _end_of_day(book, day)
+
+
+def _buy_stock(book: Book, day: date, underlying: str, moment) -> None:
+    book.fill(moment(), [(underlying, Decimal(book.rng.choice([10, 25, 50, 100])), True)])
+
+
+def _sell_put(book: Book, day: date, underlying: str, moment) -> None:
+    rng = book.rng
+    expires = _friday_after(day, rng.randint(20, 45))
+    put = book.option(underlying, "P", book.strike(underlying, -rng.randint(2, 8)), expires)
+    book.fill(moment(), [(put, Decimal(-rng.choice([1, 1, 2, 3])), True)], fills=rng.choice([1, 1, 2]))
+
+
+def _open_vertical(book: Book, day: date, underlying: str, moment) -> None:
+    rng = book.rng
+    expires = _friday_after(day, rng.randint(14, 40))
+    low = book.strike(underlying, rng.choice([-3, 0, 2]))
+    width = Decimal(5) if book.prices[underlying] >= 100 else Decimal(1)
+    kind = rng.choice(["C", "P"])
+    long_leg = book.option(underlying, kind, low if kind == "C" else low + width, expires)
+    short_leg = book.option(underlying, kind, low + width if kind == "C" else low, expires)
+    size = Decimal(rng.choice([1, 2]))
+    book.fill(moment(), [(long_leg, size, True), (short_leg, -size, True)])
+
+
+def _sell_strangle(book: Book, day: date, underlying: str, moment) -> None:
+    rng = book.rng
+    expires = _friday_after(day, rng.randint(25, 50))
+    put = book.option(underlying, "P", book.strike(underlying, -6), expires)
+    call = book.option(underlying, "C", book.strike(underlying, 6), expires)
+    legs = [(put, Decimal(-1), True), (call, Decimal(-1), True)]
+    if rng.random() < 0.5:  # an iron condor: buy the wings
+        legs += [
+            (book.option(underlying, "P", book.strike(underlying, -12), expires), Decimal(1), True),
+            (book.option(underlying, "C", book.strike(underlying, 12), expires), Decimal(1), True),
+        ]
+    book.fill(moment(), legs)
+
+
+def _buy_call(book: Book, day: date, underlying: str, moment) -> None:
+    expires = _friday_after(day, book.rng.randint(10, 30))
+    call = book.option(underlying, "C", book.strike(underlying, book.rng.randint(-2, 3)), expires)
+    book.fill(moment(), [(call, Decimal(1), True)])
+
+
+def _sell_spx_spread(book: Book, day: date, underlying: str, moment) -> None:
+    expires = _friday_after(day, book.rng.randint(1, 10))
+    strike = (book.prices["SPY"] * 10 * Decimal("0.98") / 5).quantize(Decimal(1)) * 5
+    short_put = book.option("SPX", "P", strike, expires, root="SPXW", cash_settled=True)
+    long_put = book.option("SPX", "P", strike - 25, expires, root="SPXW", cash_settled=True)
+    book.fill(moment(), [(short_put, Decimal(-1), True), (long_put, Decimal(1), True)])
+
+
+def _trade_future(book: Book, day: date, underlying: str, moment) -> None:
+    rng = book.rng
+    root = rng.choice(list(FUTURES))
+    symbol = f"{root}{MONTH_CODES[(day.month + 2) % 12]}{(day.year + (day.month + 2) // 12) % 10}"
+    if symbol not in book.futures:
+        book.futures[symbol] = (root, FUTURES[root][1], book.prices[root])
+    held = book.holdings.get(symbol, ZERO)
+    if not held:
+        book.futures[symbol] = (root, FUTURES[root][1], book.prices[root])
+    book.fill(moment(), [(symbol, Decimal(rng.choice([1, -1, 2])), True)])
+
+
+def _sell_future_put(book: Book, day: date, underlying: str, moment) -> None:
+    expires = _friday_after(day, book.rng.randint(14, 40))
+    contract = f"/MESM{(day.year + 1) % 10}"
+    strike = (book.prices["/ES"] * Decimal("0.95") / 25).quantize(Decimal(1)) * 25
+    option = book.option(
+        "/MES",
+        "P",
+        strike,
+        expires,
+        root="/ES",
+        multiplier=Decimal(5),
+        instrument_type="Future Option",
+        symbol=f".{contract} EX{MONTH_CODES[expires.month - 1]}{expires.year % 10}  {expires:%y%m%d}P{strike}",
+    )
+    option.underlying = contract
+    book.prices[contract] = book.prices["/ES"]
+    option.root = contract
+    book.fill(moment(), [(option, Decimal(-1), True)])
+
+
+# What a trader opens on a draw below each bound (the draw is uniform on [0, 1)); above the last, they manage.
+PLAYS = (
+    (0.18, _buy_stock),
+    (0.38, _sell_put),
+    (0.50, _open_vertical),
+    (0.60, _sell_strangle),
+    (0.66, _buy_call),
+    (0.72, _sell_spx_spread),
+    (0.80, _trade_future),
+    (0.84, _sell_future_put),
+)
 
 
 def _manage(book: Book, day: date, moment) -> None:
@@ -362,7 +398,6 @@ def _manage(book: Book, day: date, moment) -> None:
 
 
 def _end_of_day(book: Book, day: date) -> None:
-    rng = book.rng
     close = _at(day, 21, 0)
     deliveries: dict[str, Decimal] = {}
     expiring = [
@@ -372,57 +407,73 @@ def _end_of_day(book: Book, day: date) -> None:
     ]
     expiring.sort(key=lambda item: (item[1] > 0, item[0]))  # assignments before exercises
     for symbol, quantity in expiring:
-        option = book.options[symbol]
-        spot = (
-            book.prices["SPY"] * 10
-            if option.underlying == "SPX"
-            else book.prices[option.root if option.instrument_type == "Future Option" else option.underlying]
-        )
-        intrinsic = max(spot - option.strike, ZERO) if option.option_type == "C" else max(option.strike - spot, ZERO)
-        common = {
-            "symbol": symbol,
-            "underlying_symbol": option.underlying,
-            "instrument_type": option.instrument_type,
-            "option_type": option.option_type,
-            "strike": option.strike,
-            "expires_on": option.expires,
-            "multiplier": option.multiplier,
-            "quantity": abs(quantity),
-        }
-        book.holdings[symbol] = ZERO
-        if not intrinsic or option.instrument_type == "Future Option":
-            # Older rows carry no action; newer ones say which way.
-            action = "" if rng.random() < 0.7 else ("Sell to Close" if quantity > 0 else "Buy to Close")
-            book.row(close, transaction_type="Receive Deliver", transaction_sub_type="Expiration", action=action,
-                     value=ZERO, description="Removal due to expiration.", **common)  # fmt: skip
-            continue
-        event = "Assignment" if quantity < 0 else "Exercise"
-        book.row(close, transaction_type="Receive Deliver", transaction_sub_type=event, value=ZERO,
-                 description=f"Removal of option due to {event.lower()}", **common)  # fmt: skip
-        if option.cash_settled:
-            cash = _money(intrinsic * abs(quantity) * option.multiplier)
-            # Sometimes the settlement cash posts later that evening than the removal.
-            posted = close if rng.random() < 0.7 else close + timedelta(minutes=rng.randint(30, 150))
-            book.row(posted, transaction_type="Receive Deliver", transaction_sub_type=f"Cash Settled {event}",
-                     value=-cash if quantity < 0 else cash, description="Cash settlement", **common)  # fmt: skip
-            continue
-        shares = abs(quantity) * option.multiplier
-        buys = (option.option_type == "C") == (quantity > 0)
-        held = book.holdings.get(option.underlying, ZERO) + deliveries.get(option.underlying, ZERO)
-        closing = min(abs(held), shares) if held and (held > 0) != buys else ZERO
-        # Delivered shares close what is held the other way first; the rest opens (two rows).
-        for part, opening in ((closing, False), (shares - closing, True)):
-            if not part:
-                continue
-            action = ("Buy" if buys else "Sell") + (" to Open" if opening else " to Close")
-            gross = _money(option.strike * part)
-            book.row(close, transaction_type="Receive Deliver", transaction_sub_type=action, action=action,
-                     symbol=option.underlying, underlying_symbol=option.underlying, instrument_type="Equity",
-                     quantity=part, price=option.strike, value=-gross if buys else gross,
-                     clearing_fees=-_money(5 * part / shares), description=f"{action} {part}")  # fmt: skip
-        deliveries[option.underlying] = deliveries.get(option.underlying, ZERO) + (shares if buys else -shares)
+        _settle_expiring(book, symbol, quantity, close, deliveries)
     for symbol, shares in deliveries.items():
         book.holdings[symbol] = book.holdings.get(symbol, ZERO) + shares
+    _post_end_of_day_cash(book, day, close)
+
+
+def _settle_expiring(book: Book, symbol: str, quantity: Decimal, close: datetime, deliveries: dict) -> None:
+    """An option held at its expiration: it expires, or is assigned or exercised (for cash or for shares)."""
+    rng = book.rng
+    option = book.options[symbol]
+    spot = (
+        book.prices["SPY"] * 10
+        if option.underlying == "SPX"
+        else book.prices[option.root if option.instrument_type == "Future Option" else option.underlying]
+    )
+    intrinsic = max(spot - option.strike, ZERO) if option.option_type == "C" else max(option.strike - spot, ZERO)
+    common = {
+        "symbol": symbol,
+        "underlying_symbol": option.underlying,
+        "instrument_type": option.instrument_type,
+        "option_type": option.option_type,
+        "strike": option.strike,
+        "expires_on": option.expires,
+        "multiplier": option.multiplier,
+        "quantity": abs(quantity),
+    }
+    book.holdings[symbol] = ZERO
+    if not intrinsic or option.instrument_type == "Future Option":
+        # Older rows carry no action; newer ones say which way.
+        action = "" if rng.random() < 0.7 else ("Sell to Close" if quantity > 0 else "Buy to Close")
+        book.row(close, transaction_type="Receive Deliver", transaction_sub_type="Expiration", action=action,
+                 value=ZERO, description="Removal due to expiration.", **common)  # fmt: skip
+        return
+    event = "Assignment" if quantity < 0 else "Exercise"
+    book.row(close, transaction_type="Receive Deliver", transaction_sub_type=event, value=ZERO,
+             description=f"Removal of option due to {event.lower()}", **common)  # fmt: skip
+    if option.cash_settled:
+        cash = _money(intrinsic * abs(quantity) * option.multiplier)
+        # Sometimes the settlement cash posts later that evening than the removal.
+        posted = close if rng.random() < 0.7 else close + timedelta(minutes=rng.randint(30, 150))
+        book.row(posted, transaction_type="Receive Deliver", transaction_sub_type=f"Cash Settled {event}",
+                 value=-cash if quantity < 0 else cash, description="Cash settlement", **common)  # fmt: skip
+        return
+    _deliver_shares(book, option, quantity, close, deliveries)
+
+
+def _deliver_shares(book: Book, option: Option, quantity: Decimal, close: datetime, deliveries: dict) -> None:
+    shares = abs(quantity) * option.multiplier
+    buys = (option.option_type == "C") == (quantity > 0)
+    held = book.holdings.get(option.underlying, ZERO) + deliveries.get(option.underlying, ZERO)
+    closing = min(abs(held), shares) if held and (held > 0) != buys else ZERO
+    # Delivered shares close what is held the other way first; the rest opens (two rows).
+    for part, opening in ((closing, False), (shares - closing, True)):
+        if not part:
+            continue
+        action = ("Buy" if buys else "Sell") + (" to Open" if opening else " to Close")
+        gross = _money(option.strike * part)
+        book.row(close, transaction_type="Receive Deliver", transaction_sub_type=action, action=action,
+                 symbol=option.underlying, underlying_symbol=option.underlying, instrument_type="Equity",
+                 quantity=part, price=option.strike, value=-gross if buys else gross,
+                 clearing_fees=-_money(5 * part / shares), description=f"{action} {part}")  # fmt: skip
+    deliveries[option.underlying] = deliveries.get(option.underlying, ZERO) + (shares if buys else -shares)
+
+
+def _post_end_of_day_cash(book: Book, day: date, close: datetime) -> None:
+    """Futures marked to market, the odd dividend, split, fee adjustment, and month-end interest."""
+    rng = book.rng
     for symbol, quantity in list(book.holdings.items()):
         if quantity and symbol in book.futures:
             root, multiplier, settle = book.futures[symbol]

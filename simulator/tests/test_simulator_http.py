@@ -1,4 +1,4 @@
-"""The simulator's HTTP rules: envelope, value types, paging, filters, auth, errors (TASTYTRADE.md §3, §4, §9)."""
+"""The simulator's HTTP rules: envelope, value types, paging, filters, auth, errors (docs/tastytrade-api.md)."""
 
 import re
 from datetime import date
@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from apps.tastytrade_sync.simulator import OTHER_REFRESH_TOKEN, Simulator
+from simulator import OTHER_REFRESH_TOKEN, Simulator
 
 from .simulator_fixtures import SMALL, access_token, api
 
