@@ -69,6 +69,10 @@ def detect_strategy(
         return Strategy.STOCK
     if stock:
         return _stock_and_options(stock, options)
+    return _options_only(options, shares_held=shares_held, cash_available=cash_available)
+
+
+def _options_only(options: list[Leg], *, shares_held: Decimal, cash_available: Decimal | None) -> str:
     if len(options) == 1:
         return _single(options[0], shares_held=shares_held, cash_available=cash_available)
     ratios = _ratios([leg.quantity for leg in options])
