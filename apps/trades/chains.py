@@ -17,8 +17,17 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from apps.trades.bulk import update_rows
-from apps.trades.models import BrokerAccount, Chain, ChainEdit, Lot, PnlEvent, Position, exact
-from apps.trades.strategies import EQUITY, OPTION_TYPES
+from apps.trades.models import (
+    OPTION_TYPES,
+    BrokerAccount,
+    Chain,
+    ChainEdit,
+    InstrumentType,
+    Lot,
+    PnlEvent,
+    Position,
+    exact,
+)
 
 ZERO = Decimal(0)
 
@@ -195,10 +204,10 @@ def campaign(*, chain: Chain) -> Campaign:
     net_premium = total(events.filter(instrument_type__in=option_types), "realized_pnl") + total(
         lots.filter(instrument_type__in=option_types), "remaining_cost"
     )
-    stock_lots = lots.filter(instrument_type=EQUITY)
+    stock_lots = lots.filter(instrument_type=InstrumentType.EQUITY)
     stock_quantity = total(stock_lots, "remaining_quantity")
     stock_open_cost = total(stock_lots, "remaining_cost")
-    stock_realized = total(events.filter(instrument_type=EQUITY), "realized_pnl")
+    stock_realized = total(events.filter(instrument_type=InstrumentType.EQUITY), "realized_pnl")
     basis = break_even = None
     if stock_quantity:
         basis = -(stock_open_cost + net_premium) / stock_quantity

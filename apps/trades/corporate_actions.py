@@ -20,8 +20,7 @@ from apps.trades.ledger_rows import (
     row_underlying,
     symbol_root,
 )
-from apps.trades.models import DataIssue, PnlEvent
-from apps.trades.strategies import EQUITY
+from apps.trades.models import DataIssue, InstrumentType, PnlEvent
 
 
 class CorporateActions:
@@ -99,7 +98,7 @@ class CorporateActions:
             self._close_without_open(close_row, wanted)
         option_type, strike, expires_on = option_spec(open_row)
         underlying = row_underlying(open_row)
-        if open_row.instrument_type == EQUITY:
+        if open_row.instrument_type == InstrumentType.EQUITY:
             underlying = open_row.symbol
         elif underlying == row_underlying(close_row) and symbol_root(open_row.symbol) != symbol_root(close_row.symbol):
             # The new rows may still name the old ticker as underlying (TASTYTRADE.md §5.6 g).

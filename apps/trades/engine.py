@@ -86,10 +86,9 @@ from apps.trades.ledger_rows import (
     row_multiplier,
     row_underlying,
 )
-from apps.trades.models import DataIssue, PnlEvent, Strategy
-from apps.trades.strategies import EQUITY, OPTION_TYPES, Leg, detect_strategy
+from apps.trades.models import OPTION_TYPES, DataIssue, InstrumentType, PnlEvent, Strategy
+from apps.trades.strategies import Leg, detect_strategy
 
-FUTURE = "Future"
 # A close followed within this time by an opening order on the same underlying is a roll.
 ROLL_WINDOW = timedelta(minutes=10)
 # How long an assignment or exercise waits for its `Cash Settled ...` row.
@@ -231,7 +230,7 @@ class Engine(CorporateActions):
         position. A future's value is the closed part's variation (the last day's move), so it goes
         to the close whole, and the new lot starts at the fill with only its share of the charges."""
         portion = portion_of(row)
-        if row.instrument_type != FUTURE or not row.value:
+        if row.instrument_type != InstrumentType.FUTURE or not row.value:
             return portion, portion
         closable = sum(
             (abs(lot.remaining) for lot in self.lots.get(row.symbol, ()) if sign_of(lot.remaining) != sign), ZERO
@@ -588,7 +587,7 @@ class Engine(CorporateActions):
         if "C" in short:
             held: dict[str, Decimal] = defaultdict(Decimal)
             for lot in self.lots.get(position.underlying, ()):
-                if lot.instrument_type == EQUITY and lot.remaining > 0:
+                if lot.instrument_type == InstrumentType.EQUITY and lot.remaining > 0:
                     held[lot.position] += lot.remaining
             covered = ZERO
             for symbol in self.options_on.get(position.underlying, ()):
@@ -611,7 +610,7 @@ class Engine(CorporateActions):
         position.detected = detect_strategy(
             legs, shares_held=position.shares_held, cash_available=position.cash_available
         )
-        stock_in_position = any(leg.instrument_type == EQUITY for leg in legs)
+        stock_in_position = any(leg.instrument_type == InstrumentType.EQUITY for leg in legs)
         covering = position.detected == Strategy.COVERED_CALL and not stock_in_position
         position.covers = position.covers_candidate if covering else ""
 

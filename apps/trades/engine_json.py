@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from apps.trades.engine import Engine
 from apps.trades.engine_state import Event, OpenLot, Portion, Settlement, TrackedPosition
-from apps.trades.strategies import OPTION_TYPES
+from apps.trades.models import OPTION_TYPES
 
 
 def dump_engine(engine: Engine) -> dict:

@@ -18,8 +18,7 @@ from typing import NamedTuple
 from django.db.models import CharField
 from django.db.models.functions import Cast
 
-from apps.trades.models import CHARGE_FIELDS, PnlEvent, Transaction, transaction_key
-from apps.trades.strategies import EQUITY, OPTION_TYPES
+from apps.trades.models import CHARGE_FIELDS, OPTION_TYPES, InstrumentType, PnlEvent, Transaction, transaction_key
 from apps.trades.symbols import parse_option_symbol, underlying_of
 
 MONEY_STEP = Decimal("0.0001")
@@ -224,7 +223,7 @@ def row_multiplier(row: Row) -> Decimal | None:
     """The instrument's multiplier: from the row, else what its value says (never assumed 100)."""
     if row.multiplier:
         return row.multiplier
-    if row.instrument_type == EQUITY:
+    if row.instrument_type == InstrumentType.EQUITY:
         return Decimal(1)
     if row.price and row.quantity and row.value:
         ratio = (abs(row.value) / (row.price * row.quantity)).quantize(MONEY_STEP)

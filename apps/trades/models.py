@@ -22,6 +22,33 @@ QUANTITY = {"max_digits": 24, "decimal_places": 8}
 PRICE = {"max_digits": 24, "decimal_places": 8}
 
 
+class InstrumentType(models.TextChoices):
+    """TastyTrade's `instrument-type` values (docs/tastytrade-api.md; TASTYTRADE.md §5.5), stored as sent.
+
+    Index options (SPX, XSP...) come as Equity Option. Blank on cash rows.
+    """
+
+    BOND = "Bond"
+    CRYPTOCURRENCY = "Cryptocurrency"
+    CURRENCY_PAIR = "Currency Pair"
+    EQUITY = "Equity"
+    EQUITY_OFFERING = "Equity Offering"
+    EQUITY_OPTION = "Equity Option"
+    EVENT_CONTRACT = "Event Contract"
+    FIXED_INCOME_SECURITY = "Fixed Income Security"
+    FUTURE = "Future"
+    FUTURE_OPTION = "Future Option"
+    INDEX = "Index"
+    LIQUIDITY_POOL = "Liquidity Pool"
+    UNKNOWN = "Unknown"
+    WARRANT = "Warrant"
+
+
+# The one answer to "is this an option?" (and "is this a futures product?") for every module.
+OPTION_TYPES = frozenset({InstrumentType.EQUITY_OPTION.value, InstrumentType.FUTURE_OPTION.value})
+FUTURES_TYPES = frozenset({InstrumentType.FUTURE.value, InstrumentType.FUTURE_OPTION.value})
+
+
 class BrokerAccountQuerySet(models.QuerySet):
     def for_user(self, user) -> "BrokerAccountQuerySet":
         return self.filter(user=user)
@@ -224,7 +251,7 @@ class Transaction(TimestampedModel):
 
     symbol = models.CharField(max_length=64, blank=True)
     underlying_symbol = models.CharField(max_length=32, blank=True)
-    instrument_type = models.CharField(max_length=32, blank=True)
+    instrument_type = models.CharField(max_length=32, choices=InstrumentType.choices, blank=True)
     # Parsed from an option's symbol (OCC or future-option), never from a CSV date column.
     expires_on = models.DateField(null=True, blank=True)
     strike = models.DecimalField(**PRICE, null=True, blank=True)
@@ -289,7 +316,7 @@ class Transaction(TimestampedModel):
 
     @property
     def is_option(self) -> bool:
-        return self.instrument_type in {"Equity Option", "Future Option"}
+        return self.instrument_type in OPTION_TYPES
 
 
 class PositionSnapshot(models.Model):
@@ -298,7 +325,7 @@ class PositionSnapshot(models.Model):
     account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="positions")
     as_of = models.DateTimeField()
     symbol = models.CharField(max_length=64)
-    instrument_type = models.CharField(max_length=32)
+    instrument_type = models.CharField(max_length=32, choices=InstrumentType.choices)
     underlying_symbol = models.CharField(max_length=32, blank=True)
     quantity = models.DecimalField(**QUANTITY)  # signed: short positions are negative
     multiplier = models.DecimalField(**PRICE, default=1)
@@ -493,7 +520,7 @@ class Lot(models.Model):
 
     symbol = models.CharField(max_length=64)
     underlying_symbol = models.CharField(max_length=32, blank=True)
-    instrument_type = models.CharField(max_length=32, blank=True)
+    instrument_type = models.CharField(max_length=32, choices=InstrumentType.choices, blank=True)
     option_type = models.CharField(max_length=1, blank=True)
     strike = models.DecimalField(**PRICE, null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True)
@@ -568,7 +595,7 @@ class PnlEvent(models.Model):
     opened_at = models.DateTimeField(null=True, blank=True)
     symbol = models.CharField(max_length=64, blank=True)
     underlying_symbol = models.CharField(max_length=32, blank=True)
-    instrument_type = models.CharField(max_length=32, blank=True)
+    instrument_type = models.CharField(max_length=32, choices=InstrumentType.choices, blank=True)
     quantity = models.DecimalField(**QUANTITY)  # signed: positive closed a long lot, negative a short one
 
     opening_cash = models.DecimalField(**MONEY, default=0)

@@ -18,7 +18,17 @@ from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 
 from apps.core.money import round_cents
-from apps.trades.models import FEE_FIELDS, BrokerAccount, Lot, PnlEvent, PositionSnapshot, Strategy, Transaction, exact
+from apps.trades.models import (
+    FEE_FIELDS,
+    BrokerAccount,
+    InstrumentType,
+    Lot,
+    PnlEvent,
+    PositionSnapshot,
+    Strategy,
+    Transaction,
+    exact,
+)
 
 ZERO = Decimal(0)
 GROUPINGS = ("year", "month", "day", "underlying", "strategy", "instrument-type")
@@ -229,7 +239,7 @@ def open_positions(*, accounts: QuerySet[BrokerAccount]) -> list[OpenPosition]:
         position.quantity += quantity
         position.open_cost += cost
         snapshot = snapshots.get((account_id, symbol))
-        if kind == "Future" and snapshot and snapshot.mark is not None:
+        if kind == InstrumentType.FUTURE and snapshot and snapshot.mark is not None:
             opened_today = opened_at.date() >= snapshot.as_of.date()
             reference = price if opened_today or snapshot.close_price is None else snapshot.close_price
             if reference is not None:
@@ -247,7 +257,7 @@ def open_positions(*, accounts: QuerySet[BrokerAccount]) -> list[OpenPosition]:
         if mark is None:
             continue
         position.mark = mark
-        if position.instrument_type == "Future":
+        if position.instrument_type == InstrumentType.FUTURE:
             position.unrealized_pnl = futures_unrealized.get((number, symbol))
             continue
         position.market_value = mark * position.quantity * snapshot.multiplier
