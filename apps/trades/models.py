@@ -23,7 +23,7 @@ PRICE = {"max_digits": 24, "decimal_places": 8}
 
 
 class InstrumentType(models.TextChoices):
-    """TastyTrade's `instrument-type` values (docs/tastytrade-api.md; TASTYTRADE.md §5.5), stored as sent.
+    """TastyTrade's `instrument-type` values (the API's enum, docs/tastytrade-api.md), stored as sent.
 
     Index options (SPX, XSP...) come as Equity Option. Blank on cash rows.
     """
@@ -61,6 +61,9 @@ class BrokerAccount(TimestampedModel):
     """A TastyTrade account (e.g. 5WT00001). CSV-only accounts have no connection."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="broker_accounts")
+    # The one place trades points at tastytrade_sync (docs/architecture.md, "Dependencies"): a lazy
+    # string reference, so no trades module imports the sync app. Removing it would need a migration
+    # moving the column to the sync side for no reader's gain.
     connection = models.ForeignKey(
         "tastytrade_sync.Connection",
         on_delete=models.SET_NULL,
@@ -97,6 +100,10 @@ class TransactionQuerySet(models.QuerySet):
     def in_period(self, start: datetime, end: datetime) -> "TransactionQuerySet":
         """Executed in [start, end): both aware datetimes."""
         return self.filter(executed_at__gte=start, executed_at__lt=end)
+
+    def charged(self) -> "TransactionQuerySet":
+        """Rows that carry a commission or any fee."""
+        return self.exclude(models.Q(commission=0) & models.Q(**{name: 0 for name in FEE_FIELDS}))
 
     def trades(self) -> "TransactionQuerySet":
         return self.filter(transaction_type=Transaction.Type.TRADE)
@@ -137,6 +144,8 @@ FEE_FIELDS = (
 )
 # All it was charged: the commission, then the fees.
 CHARGE_FIELDS = ("commission", *FEE_FIELDS)
+# The one fee sum in SQL: every charge but the commission, per row (the rows' `fees` property).
+FEES_SUM = sum((models.F(name) for name in FEE_FIELDS[1:]), models.F(FEE_FIELDS[0]))
 MATCHED_FIELDS = ("executed_at", "transaction_type", "symbol", "action", "quantity", "value")
 CENT = Decimal("0.01")
 
@@ -407,9 +416,9 @@ def transaction_key(*, tastytrade_id: int | None, import_key: str | None, pk: in
     return f"pk:{pk}"
 
 
-# The P&L engine's results (apps.trades.lots). Everything below `PnlState` is rebuilt from the
-# ledger and may be thrown away at any time; user intent lives in its own tables, keyed by
-# the stable keys above, and is applied again after every rebuild.
+# The P&L engine's results (apps.trades.engine, written by apps.trades.lots). Everything below
+# `PnlState` is rebuilt from the ledger and may be thrown away at any time; user intent lives in
+# its own tables, keyed by the stable keys above, and is applied again after every rebuild.
 
 
 class Strategy(models.TextChoices):
@@ -563,6 +572,20 @@ class PnlEventQuerySet(models.QuerySet):
         if last is not None:
             events = events.filter(trading_day__lte=last)
         return events
+
+    def realized_by(self, field: str) -> "models.QuerySet":
+        """Per value of `field`, ordered by it: realized P&L, closing events, and the commissions and
+        fees inside that P&L (the closed pieces' shares of their transactions' charges)."""
+        return (
+            self.values(field)
+            .annotate(
+                realized=models.Sum("realized_pnl"),
+                closing_events=models.Count("id"),
+                commissions_in_pnl=models.Sum("commission"),
+                fees_in_pnl=models.Sum(FEES_SUM),
+            )
+            .order_by(field)
+        )
 
 
 class PnlEvent(models.Model):

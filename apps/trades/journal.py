@@ -1,6 +1,6 @@
 """The trade journal: the P&L engine's positions and chains as the Trades tab shows them.
 
-A position is the legs opened together (apps.trades.lots); a chain links positions by rolls and
+A position is the legs opened together (apps.trades.engine); a chain links positions by rolls and
 assignments (apps.trades.chains). Both are rebuilt by every recompute, so pages name them by their
 stable keys (the TastyTrade id of the first opening transaction), never by database id, and what the
 user said about them (tags, notes, a strategy override) lives in tables keyed the same way.
@@ -18,9 +18,8 @@ from django.db.models.functions import Coalesce
 
 from apps.core.money import ZERO
 from apps.trades.models import MONEY, Chain, Lot, Note, PnlEvent, Position, Tag, Target, Transaction
+from apps.trades.scope import Scope
 from apps.trades.strategies import Leg
-
-from .scope import Scope
 
 
 def _realized(outer: str) -> Coalesce:
