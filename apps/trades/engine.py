@@ -237,7 +237,7 @@ class Engine(CorporateActions):
         )
         if not 0 < closable < row.quantity:
             return portion, portion
-        charges = Portion(row.quantity, row.net_value - row.value, row.fees)
+        charges = Portion(row.quantity, row.net_value - row.value, row.charges)
         closed = charges.take(closable)
         return charges, Portion(closable, closed.cash + row.value, closed.fees)
 
@@ -305,7 +305,7 @@ class Engine(CorporateActions):
         if settlement and settlement.day == row.transaction_date and not settlement.cash_applied:
             # The removal row closed the option at zero; this row's cash settles those events.
             total = sum((abs(event.quantity) for event in settlement.events), ZERO)
-            portion = Portion(total, row.net_value, row.fees)
+            portion = Portion(total, row.net_value, row.charges)
             for event in settlement.events:
                 piece = portion.take(abs(event.quantity))
                 event.closing_cash += piece.cash
@@ -326,7 +326,7 @@ class Engine(CorporateActions):
         open_quantity = sum((abs(lot.remaining) for lot in lots), ZERO)
         quantity = row.quantity or open_quantity
         direction = -sign_of(lots[0].remaining)
-        portion = Portion(quantity, row.net_value, row.fees)
+        portion = Portion(quantity, row.net_value, row.charges)
         remainder, events = self._close(row, direction * quantity, portion, PnlEvent.Kind.CASH_SETTLEMENT, instant)
         self.settlements[row.symbol] = Settlement(
             day=row.transaction_date, events=events, awaiting_removal=quantity - abs(remainder), cash_applied=True

@@ -172,4 +172,4 @@ class Removal:
 
 
 def portion_of(row: Row) -> Portion:
-    return Portion(row.quantity, row.net_value, row.fees)
+    return Portion(row.quantity, row.net_value, row.charges)

@@ -136,7 +136,8 @@ class Row(NamedTuple):
         return transaction_key(tastytrade_id=self.tastytrade_id, import_key=self.import_key, pk=self.id)
 
     @property
-    def fees(self) -> tuple[Decimal, ...]:
+    def charges(self) -> tuple[Decimal, ...]:
+        """Every charge in CHARGE_FIELDS order, the commission first (Transaction.fees leaves it out)."""
         return (
             self.commission,
             self.clearing_fees,
@@ -153,9 +154,6 @@ class Row(NamedTuple):
 
     def digest(self) -> str:
         return hashlib.blake2b(repr(tuple(self)).encode(), digest_size=8).hexdigest()
-
-
-# --- Symbols -------------------------------------------------------------------------------------
 
 
 class RowKind(IntEnum):
