@@ -65,15 +65,12 @@ from apps.trades.engine_state import (
 )
 from apps.trades.ledger_rows import (
     ADMINISTRATIVE_TRANSFER,
-    CASH_SETTLEMENTS,
     DELIVERIES,
     KNOWN_MONEY_MOVEMENT,
     KNOWN_RECEIVE_DELIVER,
     MONEY_MOVEMENT,
     RECEIVE_DELIVER,
     RECEIVED_SHARES,
-    REMOVALS,
-    SETTLED_REMOVALS,
     TRANSFERS,
     ZERO,
     Row,
@@ -87,6 +84,7 @@ from apps.trades.ledger_rows import (
     row_underlying,
 )
 from apps.trades.models import OPTION_TYPES, DataIssue, InstrumentType, PnlEvent, Strategy
+from apps.trades.option_removals import OptionRemovals
 from apps.trades.strategies import Leg, detect_strategy
 
 # A close followed within this time by an opening order on the same underlying is a roll.
@@ -95,7 +93,7 @@ ROLL_WINDOW = timedelta(minutes=10)
 SETTLEMENT_MEMORY = timedelta(days=7)
 
 
-class Engine(CorporateActions):
+class Engine(OptionRemovals, CorporateActions):
     """FIFO over an ordered stream of ledger rows. Holds only what later rows can need."""
 
     def __init__(self, *, tz: ZoneInfo) -> None:
@@ -270,69 +268,6 @@ class Engine(CorporateActions):
                 return None
         best = min(candidates, key=lambda key: (self.positions[key].opened_at, key))
         return self.positions[best]
-
-    # Option removals and cash settlement --------------------------------------------------------
-
-    def _removal(self, row: Row, instant: datetime) -> None:
-        sub_type = row.transaction_sub_type
-        if sub_type in CASH_SETTLEMENTS:
-            self._cash_settlement(row, instant)
-            return
-        kind = REMOVALS.get(sub_type) or SETTLED_REMOVALS[sub_type]
-        quantity = row.quantity
-        settlement = self.settlements.get(row.symbol)
-        if sub_type in ("Assignment", "Exercise") and settlement and settlement.day == row.transaction_date:
-            # The cash-settlement row came first and already closed this option: one event, not two.
-            matched = min(quantity, settlement.awaiting_removal)
-            settlement.awaiting_removal -= matched
-            quantity -= matched
-            if not quantity:
-                return
-        lots = self.lots.get(row.symbol)
-        if not lots:
-            self._close_without_open(row, quantity)
-            return
-        # Older expirations carry no action: the direction comes from the open lot.
-        direction = -sign_of(lots[0].remaining)
-        remainder, events = self._close(row, direction * quantity, portion_of(row), kind, instant)
-        if remainder:
-            self._close_without_open(row, remainder)
-        if sub_type in ("Assignment", "Exercise") and events:
-            self.settlements[row.symbol] = Settlement(day=row.transaction_date, events=events)
-
-    def _cash_settlement(self, row: Row, instant: datetime) -> None:
-        settlement = self.settlements.get(row.symbol)
-        if settlement and settlement.day == row.transaction_date and not settlement.cash_applied:
-            # The removal row closed the option at zero; this row's cash settles those events.
-            total = sum((abs(event.quantity) for event in settlement.events), ZERO)
-            portion = Portion(total, row.net_value, row.charges)
-            for event in settlement.events:
-                piece = portion.take(abs(event.quantity))
-                event.closing_cash += piece.cash
-                event.fees = tuple(a + b for a, b in zip(event.fees, piece.fees, strict=True))
-                event.kind = PnlEvent.Kind.CASH_SETTLEMENT
-                if event.pk is not None:
-                    self.touched_events[event.key] = event
-            settlement.cash_applied = True
-            return
-        lots = self.lots.get(row.symbol)
-        if not lots:
-            self._issue(
-                DataIssue.Kind.UNMATCHED_CASH_SETTLEMENT,
-                row,
-                f"{row.transaction_sub_type} of {row.symbol} with no open option; counted in cash only.",
-            )
-            return
-        open_quantity = sum((abs(lot.remaining) for lot in lots), ZERO)
-        quantity = row.quantity or open_quantity
-        direction = -sign_of(lots[0].remaining)
-        portion = Portion(quantity, row.net_value, row.charges)
-        remainder, events = self._close(row, direction * quantity, portion, PnlEvent.Kind.CASH_SETTLEMENT, instant)
-        self.settlements[row.symbol] = Settlement(
-            day=row.transaction_date, events=events, awaiting_removal=quantity - abs(remainder), cash_applied=True
-        )
-        if remainder:
-            self._close_without_open(row, remainder)
 
     # Deliveries and other position moves without a fill -----------------------------------------
 
