@@ -37,7 +37,8 @@ P&L convention (the README's "P&L convention" section says the same):
 
 The engine never touches the database: apps.trades.ledger_rows reads the rows,
 apps.trades.engine_json saves and restores its state, and apps.trades.lots (`recompute_account`)
-runs it and writes what it made.
+runs it and writes what it made. Removals and cash settlement (option_removals.py) and corporate
+actions (corporate_actions.py) are the engine's methods too, kept in their own modules by job.
 """
 
 from __future__ import annotations
