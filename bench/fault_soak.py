@@ -82,7 +82,7 @@ from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from apps.accounts.models import User  # noqa: E402
-from apps.core.money import signed  # noqa: E402
+from apps.core.money import apply_effect  # noqa: E402
 from apps.tastytrade_sync.models import Connection, SyncRun  # noqa: E402
 from apps.tastytrade_sync.sync import ACTIVE_STATUSES  # noqa: E402
 from apps.trades.models import Transaction  # noqa: E402
@@ -293,7 +293,7 @@ for user, _ in traders:
             expected = truth.get(row["tastytrade_id"])
             if expected is not None and (
                 row["raw"] != expected
-                or row["net_value"] != signed(expected["net-value"], expected["net-value-effect"])
+                or row["net_value"] != apply_effect(expected["net-value"], expected["net-value-effect"])
             ):
                 mismatched += 1
         cash = sum(ours.values_list("net_value", flat=True), Decimal(0))

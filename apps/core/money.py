@@ -28,22 +28,27 @@ def to_decimal(value: object) -> Decimal:
     if isinstance(value, bool):
         raise ValueError(f"not an amount: {value!r}")
     if isinstance(value, (int, float)):
-        value = str(value)
+        return _parse_amount_text(str(value))
     if isinstance(value, str):
-        text = value.strip().replace(",", "")
-        if text in {"--", "-"}:
-            return ZERO
-        try:
-            result = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"not an amount: {value!r}") from None
-        if not result.is_finite():
-            raise ValueError(f"not an amount: {value!r}")
-        return result
+        return _parse_amount_text(value)
     raise ValueError(f"not an amount: {value!r}")
 
 
-def signed(amount: object, effect: str | None) -> Decimal:
+def _parse_amount_text(value: str) -> Decimal:
+    """The careful path: thousands separators, surrounding spaces, "--" for nothing."""
+    text = value.strip().replace(",", "")
+    if text in {"--", "-"}:
+        return ZERO
+    try:
+        result = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return result
+
+
+def apply_effect(amount: object, effect: str | None) -> Decimal:
     """Apply TastyTrade's `*-effect`: amounts are magnitudes, Debit means cash out."""
     magnitude = abs(to_decimal(amount))
     return -magnitude if effect == "Debit" else magnitude

@@ -6,9 +6,9 @@ from django.views.decorators.http import require_GET
 
 from apps.reports import metrics, performance
 from apps.reports.forms import TransactionFilterForm
-from apps.reports.scope import get_scope
 from apps.tastytrade_sync.models import Connection, SyncRun
 from apps.trades import pnl
+from apps.trades.scope import get_scope
 
 TRANSACTIONS_PER_PAGE = 50
 # The statuses SyncRun.is_active calls active, for filtering in the database.
@@ -36,7 +36,7 @@ def home(request):
         "period_form": period_form,
         "balances": metrics.current_balances(scope),
         # Our books once the P&L engine has run (the Positions tab compares them with the broker's).
-        "open_positions": metrics.open_instruments(open_now) if figures else metrics.open_positions(scope),
+        "open_positions": metrics.open_instruments(open_now) if figures else metrics.open_position_counts(scope),
         "fees_this_year": metrics.fees_in_year(scope, scope.today.year),
         "net_liq": metrics.chart_series(metrics.net_liq_history(scope)),
         "connections": connections,

@@ -16,10 +16,10 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
 from apps.trades.models import Lot, Note, Tag, Target, exact
+from apps.trades.pnl import RealizedLine
+from apps.trades.scope import Scope
 
 from .metrics import CashFlow, UnderlyingGroup
-from .performance import PnlLine
-from .scope import Scope
 
 TRANSACTION_COLUMNS = [
     "account_number",
@@ -270,9 +270,9 @@ def trade_rows(positions: QuerySet, *, account_ids: list[int]) -> Iterator[list[
         ]
 
 
-def pnl_report_rows(lines: list[PnlLine]) -> Iterator[list[Any]]:
+def pnl_report_rows(lines: list[RealizedLine]) -> Iterator[list[Any]]:
     for line in lines:
-        yield [line.label, line.realized_pnl, line.closing_events, line.commissions, line.fees]
+        yield [line.label, line.realized_pnl, line.closing_events, line.commissions_in_pnl, line.fees_in_pnl]
 
 
 def pnl_events_csv(events: QuerySet, *, scope: Scope) -> StreamingHttpResponse:
@@ -284,7 +284,7 @@ def trades_csv(positions: QuerySet, *, scope: Scope) -> StreamingHttpResponse:
     return csv_response(f"trades-{scope.today}.csv", TRADE_COLUMNS, rows)
 
 
-def pnl_report_csv(lines: list[PnlLine], *, scope: Scope, grouping: str) -> StreamingHttpResponse:
+def pnl_report_csv(lines: list[RealizedLine], *, scope: Scope, grouping: str) -> StreamingHttpResponse:
     header = [grouping, *PNL_REPORT_COLUMNS]
     return csv_response(f"pnl-by-{grouping}-{scope.today}.csv", header, pnl_report_rows(lines))
 

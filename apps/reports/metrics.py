@@ -20,7 +20,6 @@ from django.db.models import (
     DateTimeField,
     Exists,
     ExpressionWrapper,
-    F,
     Min,
     OuterRef,
     Q,
@@ -39,12 +38,10 @@ from apps.trades.models import (
     NetLiqPoint,
     PositionSnapshot,
     ReconciliationCheck,
-    Strategy,
     Transaction,
 )
-from apps.trades.pnl import OpenPosition
-
-from .scope import Scope
+from apps.trades.pnl import STRATEGY_LABELS, OpenPosition
+from apps.trades.scope import Scope
 
 Grouping = Literal["day", "month", "year"]
 # The ledger keeps cash to 1/100 of a cent; sums are exact at that precision. (SQLite sums through
@@ -56,9 +53,6 @@ def ledger_amount(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(LEDGER_PRECISION)
 
 
-# Every charge except commission, as one SQL expression (the Transaction.fees property, per row).
-FEES = F("clearing_fees") + F("regulatory_fees") + F("proprietary_index_option_fees")
-FEES = FEES + F("currency_conversion_fees") + F("other_charge")
 # Buying, selling, assignment and exercise deliveries: the cash that trading moved.
 TRADING = Q(transaction_type__in=[Transaction.Type.TRADE, Transaction.Type.RECEIVE_DELIVER])
 DEPOSITS_AND_WITHDRAWALS = Q(
@@ -98,24 +92,24 @@ def current_balances(scope: Scope) -> Balances:
 
 
 @dataclass(frozen=True)
-class OpenPositions:
+class OpenCounts:
     legs: int
     underlyings: int
 
 
-def open_positions(scope: Scope) -> OpenPositions:
+def open_position_counts(scope: Scope) -> OpenCounts:
     """How many positions the broker reported open at the last sync, and in how many underlyings."""
     counts = (
         PositionSnapshot.objects.filter(account_id__in=scope.account_ids)
         .exclude(quantity=0)
         .aggregate(legs=Count("id"), underlyings=Count("underlying_symbol", distinct=True))
     )
-    return OpenPositions(**counts)
+    return OpenCounts(**counts)
 
 
-def open_instruments(open_positions: list) -> OpenPositions:
+def open_instruments(open_positions: list) -> OpenCounts:
     """The same counts from the P&L engine's open instruments (apps.trades.pnl.open_positions): our books."""
-    return OpenPositions(
+    return OpenCounts(
         legs=len(open_positions),
         underlyings=len({position.underlying_symbol or position.symbol for position in open_positions}),
     )
@@ -247,9 +241,6 @@ def underlyings(scope: Scope) -> list[str]:
         .order_by("underlying_symbol")
     )
     return list(rows)
-
-
-STRATEGY_LABELS = dict(Strategy.choices)
 
 
 @dataclass(frozen=True)

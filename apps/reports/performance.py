@@ -2,96 +2,22 @@
 
 The engine owns the convention (README, "P&L convention"): realized P&L is the sum of closing events,
 each on the trading day of its execution in the user's time zone; statistics count whole positions,
-never legs; unrealized P&L comes from the broker's marks. This module asks the database for P&L per
-trading day (one aggregate query) and derives the rest in Python (today, this month, this year, months,
-years, running totals, drawdown), so a page costs the same few queries for any number of events.
+never legs; unrealized P&L comes from the broker's marks. apps.trades.pnl asks the database for P&L
+per trading day (one aggregate query); this module derives the rest in Python (today, this month, this
+year, months, years, running totals, drawdown), so a page costs the same few queries for any number of
+events.
 """
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, Sum
-
 from apps.core.money import ZERO
 from apps.trades import pnl
-from apps.trades.models import FEE_FIELDS, PnlEvent, exact
+from apps.trades.pnl import DayAmounts, RealizedLine, realized_per_day
+from apps.trades.scope import Scope
 
-from .metrics import STRATEGY_LABELS, chart_series
-from .scope import Scope
-
-DayAmounts = list[tuple[date, Decimal]]
-BREAKDOWNS = {"underlying": "underlying_symbol", "strategy": "position__strategy"}
-
-
-@dataclass(frozen=True)
-class PnlLine:
-    """Realized P&L of the closing events of one day, month, year, underlying or strategy.
-
-    commissions and fees are the charges inside realized_pnl: the closed pieces' shares of their
-    opening and closing transactions' charges (negative). The cash-flow report has what was charged
-    in a period instead, whether or not it closed anything.
-    """
-
-    key: date | str  # the first day of a day, month or year; an underlying; a Strategy value
-    realized_pnl: Decimal = ZERO
-    closing_events: int = 0
-    commissions: Decimal = ZERO
-    fees: Decimal = ZERO
-
-    def __add__(self, other: "PnlLine") -> "PnlLine":
-        return PnlLine(
-            self.key,
-            self.realized_pnl + other.realized_pnl,
-            self.closing_events + other.closing_events,
-            self.commissions + other.commissions,
-            self.fees + other.fees,
-        )
-
-    @property
-    def label(self) -> str:
-        if isinstance(self.key, date):
-            return self.key.isoformat()
-        return STRATEGY_LABELS.get(self.key, self.key or pnl.NONE_KEY)
-
-
-def _lines(scope: Scope, field: str, first: date | None, last: date | None) -> list[PnlLine]:
-    fees = sum((F(name) for name in FEE_FIELDS[1:]), F(FEE_FIELDS[0]))
-    rows = (
-        PnlEvent.objects.filter(account_id__in=scope.account_ids)
-        .on_days(first, last)
-        .values(field)
-        .annotate(realized=Sum("realized_pnl"), closed=Count("id"), commission=Sum("commission"), fees=Sum(fees))
-        .order_by(field)
-    )
-    return [
-        PnlLine(row[field], exact(row["realized"]), row["closed"], exact(row["commission"]), exact(row["fees"]))
-        for row in rows
-    ]
-
-
-def realized_by_day(scope: Scope, *, first: date | None = None, last: date | None = None) -> list[PnlLine]:
-    """Realized P&L per trading day of the selected accounts, oldest first: one query."""
-    return _lines(scope, "trading_day", first, last)
-
-
-def realized_by(scope: Scope, breakdown: str) -> list[PnlLine]:
-    """Realized P&L of the scope's days per underlying or strategy, biggest gain first: one query."""
-    lines = _lines(scope, BREAKDOWNS[breakdown], scope.start, scope.end)
-    return sorted(lines, key=lambda line: (-line.realized_pnl, line.label))
-
-
-def realized_per_day(scope: Scope, *, first: date | None = None) -> DayAmounts:
-    """Only the realized P&L per trading day, oldest first: the dashboard's one P&L query, kept to one sum."""
-    rows = (
-        PnlEvent.objects.filter(account_id__in=scope.account_ids)
-        .on_days(first, None)
-        .values("trading_day")
-        .annotate(realized=Sum("realized_pnl"))
-        .order_by("trading_day")
-        .values_list("trading_day", "realized")
-    )
-    return [(day, exact(realized)) for day, realized in rows]
+from .metrics import chart_series
 
 
 def between(points: DayAmounts, start: date | None, end: date | None) -> DayAmounts:
@@ -106,23 +32,23 @@ def by_month(points: DayAmounts) -> DayAmounts:
     return list(months.items())
 
 
-def amounts(days: list[PnlLine]) -> DayAmounts:
+def amounts(days: list[RealizedLine]) -> DayAmounts:
     return [(row.key, row.realized_pnl) for row in days]
 
 
-def by_period(days: list[PnlLine], grouping: str) -> list[PnlLine]:
+def by_period(days: list[RealizedLine], grouping: str) -> list[RealizedLine]:
     """Days rolled up into months or years (keyed by their first day); "day" returns them as they are."""
     if grouping == "day":
         return days
-    periods: dict[date, PnlLine] = {}
+    periods: dict[date, RealizedLine] = {}
     for row in days:
         start = row.key.replace(day=1) if grouping == "month" else date(row.key.year, 1, 1)
-        periods[start] = periods.get(start, PnlLine(start)) + row
+        periods[start] = periods.get(start, RealizedLine(start)) + row
     return list(periods.values())
 
 
-def total(lines: list[PnlLine]) -> PnlLine:
-    return sum(lines, PnlLine("total"))
+def total(lines: list[RealizedLine]) -> RealizedLine:
+    return sum(lines, RealizedLine("total"))
 
 
 def running_total(points: DayAmounts) -> DayAmounts:
@@ -134,7 +60,7 @@ def running_total(points: DayAmounts) -> DayAmounts:
     return cumulative
 
 
-def period_chart(lines: list[PnlLine], *, label: str) -> dict[str, list]:
+def period_chart(lines: list[RealizedLine], *, label: str) -> dict[str, list]:
     """The P&L report's chart: realized P&L per period and its running total (floats for Chart.js)."""
     points = amounts(lines)
     return {

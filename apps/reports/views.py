@@ -7,14 +7,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.middleware import body_limit
-from apps.trades import pnl
+from apps.trades import journal, pnl
 from apps.trades.forms import TradeFilterForm
 from apps.trades.models import PnlEvent
+from apps.trades.scope import get_scope
 
-from . import exports, journal, metrics, performance
+from . import exports, metrics, performance
 from .backup import BackupError, iter_backup, read_backup, restore_backup
 from .forms import PnlExportForm, ReportForm, RestoreForm, TransactionFilterForm
-from .scope import get_scope
 
 
 @require_GET
@@ -33,7 +33,7 @@ def home(request):
     if report == "pnl":
         context |= pnl_by_period(scope, grouping)
     elif report == "breakdown":
-        context |= {name: performance.realized_by(scope, name) for name in performance.BREAKDOWNS}
+        context |= {name: pnl.realized_by(scope, name) for name in pnl.BREAKDOWNS}
     else:
         rows = metrics.cash_flow(scope, grouping)
         context |= {
@@ -46,7 +46,7 @@ def home(request):
 
 def pnl_by_period(scope, grouping: str) -> dict:
     """The P&L report: realized P&L per period, its chart, and statistics on the positions closed in the range."""
-    days = performance.realized_by_day(scope, first=scope.start, last=scope.end)
+    days = pnl.realized_by_day(scope, first=scope.start, last=scope.end)
     lines = performance.by_period(days, grouping)
     statistics = pnl.statistics(accounts=scope.account_queryset(), tz=scope.tz, first=scope.start, last=scope.end)
     return {
@@ -62,10 +62,10 @@ def pnl_csv(request):
     """A P&L table of the reports page: by day, month or year (?by=), or by underlying or strategy."""
     _, scope = get_scope(request, default_days=365)
     grouping = PnlExportForm(request.GET).grouping()
-    if grouping in performance.BREAKDOWNS:
-        lines = performance.realized_by(scope, grouping)
+    if grouping in pnl.BREAKDOWNS:
+        lines = pnl.realized_by(scope, grouping)
     else:
-        lines = performance.by_period(performance.realized_by_day(scope, first=scope.start, last=scope.end), grouping)
+        lines = performance.by_period(pnl.realized_by_day(scope, first=scope.start, last=scope.end), grouping)
     return exports.pnl_report_csv(lines, scope=scope, grouping=grouping)
 
 

@@ -17,8 +17,17 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from apps.trades.bulk import update_rows
-from apps.trades.models import BrokerAccount, Chain, ChainEdit, Lot, PnlEvent, Position, exact
-from apps.trades.strategies import EQUITY, OPTION_TYPES
+from apps.trades.models import (
+    OPTION_TYPES,
+    BrokerAccount,
+    Chain,
+    ChainEdit,
+    InstrumentType,
+    Lot,
+    PnlEvent,
+    Position,
+    exact,
+)
 
 ZERO = Decimal(0)
 
@@ -60,6 +69,22 @@ def rebuild_chains(*, account: BrokerAccount, underlyings: set[str] | None = Non
             "rolled_from_key", "assigned_from_key", "covers_key", "chain_id",
         )
     )  # fmt: skip
+    merges, cut = _replay_edits(edits)
+    groups, stock_links = _link(positions, merges, cut)
+    wanted, chain_of = _wanted_chains(positions, groups, cut, stock_links)
+    existing = _write_chains(account, chains, wanted)
+    moved = []
+    for pk, *_, chain_id in positions:
+        target = existing[chain_of[pk]].pk if pk in chain_of else None
+        if target != chain_id:
+            moved.append((target, pk))
+    update_rows(Position, ["chain"], moved)
+    stale = [chain.pk for key, chain in existing.items() if key not in wanted]
+    Chain.objects.filter(pk__in=stale).delete()
+
+
+def _replay_edits(edits: list[tuple[str, str, str]]) -> tuple[list[tuple[str, str]], set[str]]:
+    """The user's merges still in force and the positions cut out of their chains, in edit order."""
     merges: list[tuple[str, str]] = []
     cut: set[str] = set()
     for action, key, other in edits:
@@ -68,9 +93,14 @@ def rebuild_chains(*, account: BrokerAccount, underlyings: set[str] | None = Non
         else:
             cut.add(key)
             merges = [(a, b) for a, b in merges if a != key]
+    return merges, cut
 
+
+def _link(positions: list[tuple], merges: list[tuple[str, str]], cut: set[str]) -> tuple[_Groups, set[str]]:
+    """Join positions by their natural links and the user's merges; return the groups and the keys
+    whose links involve stock (assignment or covered call)."""
     groups = _Groups(key for _, key, *_ in positions)
-    stock_links: set[str] = set()  # keys whose links involve stock (assignment or covered call)
+    stock_links: set[str] = set()
     for _, key, _, _, _, rolled_from, assigned_from, covers, _ in positions:
         if key in cut:
             continue
@@ -81,7 +111,13 @@ def rebuild_chains(*, account: BrokerAccount, underlyings: set[str] | None = Non
                     stock_links.add(key)
     for key, other in merges:
         groups.join(key, other)
+    return groups, stock_links
 
+
+def _wanted_chains(
+    positions: list[tuple], groups: _Groups, cut: set[str], stock_links: set[str]
+) -> tuple[dict[str, dict], dict[int, str]]:
+    """The chains as they should be (fields by chain key) and each member position's chain key."""
     members: dict[str, list[tuple]] = {}
     for row in positions:
         members.setdefault(groups.find(row[1]), []).append(row)
@@ -106,7 +142,11 @@ def rebuild_chains(*, account: BrokerAccount, underlyings: set[str] | None = Non
         }
         for row in rows:
             chain_of[row[0]] = first[1]
+    return wanted, chain_of
 
+
+def _write_chains(account: BrokerAccount, chains, wanted: dict[str, dict]) -> dict[str, Chain]:
+    """Create and update chains to match `wanted`; return every chain by key (stale ones too)."""
     existing = {chain.key: chain for chain in chains}
     changed = []
     for key, fields in wanted.items():
@@ -120,15 +160,7 @@ def rebuild_chains(*, account: BrokerAccount, underlyings: set[str] | None = Non
             changed.append(chain)
     Chain.objects.bulk_create([chain for chain in existing.values() if chain.pk is None], batch_size=2000)
     Chain.objects.bulk_update(changed, ["underlying_symbol", "kind", "opened_at", "closed_at", "position_count"])
-
-    moved = []
-    for pk, *_, chain_id in positions:
-        target = existing[chain_of[pk]].pk if pk in chain_of else None
-        if target != chain_id:
-            moved.append((target, pk))
-    update_rows(Position, ["chain"], moved)
-    stale = [chain.pk for key, chain in existing.items() if key not in wanted]
-    Chain.objects.filter(pk__in=stale).delete()
+    return existing
 
 
 def merge_chains(*, account: BrokerAccount, position_key: str, into_position_key: str) -> None:
@@ -172,10 +204,10 @@ def campaign(*, chain: Chain) -> Campaign:
     net_premium = total(events.filter(instrument_type__in=option_types), "realized_pnl") + total(
         lots.filter(instrument_type__in=option_types), "remaining_cost"
     )
-    stock_lots = lots.filter(instrument_type=EQUITY)
+    stock_lots = lots.filter(instrument_type=InstrumentType.EQUITY)
     stock_quantity = total(stock_lots, "remaining_quantity")
     stock_open_cost = total(stock_lots, "remaining_cost")
-    stock_realized = total(events.filter(instrument_type=EQUITY), "realized_pnl")
+    stock_realized = total(events.filter(instrument_type=InstrumentType.EQUITY), "realized_pnl")
     basis = break_even = None
     if stock_quantity:
         basis = -(stock_open_cost + net_premium) / stock_quantity

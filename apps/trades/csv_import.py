@@ -51,7 +51,9 @@ from django.db import IntegrityError, transaction
 from apps.core.money import ZERO
 from apps.trades import lots
 from apps.trades.models import (
+    OPTION_TYPES,
     BrokerAccount,
+    InstrumentType,
     LedgerMatch,
     Transaction,
     match_key,
@@ -112,7 +114,6 @@ FORMAT_NAMES = {
     V3: "2025 export with Total (21 columns)",
 }
 
-OPTION_TYPES = {"Equity Option", "Future Option"}
 CASH_SETTLEMENTS = {"Cash Settled Assignment", "Cash Settled Exercise"}
 # Ledger limits (apps/trades/models.py): MONEY has 4 decimals, QUANTITY and PRICE 8.
 MONEY_PLACES, QUANTITY_PLACES = 4, 8
@@ -559,20 +560,20 @@ def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
 
     option = _option_from_symbol(cells, symbol, instrument_type)
     price = _fill_price(description)
-    if instrument_type == "Equity Option":
+    if instrument_type == InstrumentType.EQUITY_OPTION:
         multiplier = Decimal(100)  # every OCC-listed equity or index option; the symbol says so
-    elif instrument_type == "Future Option":
+    elif instrument_type == InstrumentType.FUTURE_OPTION:
         # The export's Multiplier column says 1 for /MES options that pay x5: derive it from the cash.
         multiplier = _derived_multiplier(value, quantity, price)
     elif column_multiplier:
         multiplier = column_multiplier
     else:
-        multiplier = Decimal(1) if instrument_type == "Equity" else None
+        multiplier = Decimal(1) if instrument_type == InstrumentType.EQUITY else None
     if option is not None and cells.text("Sub Type") in CASH_SETTLEMENTS:
         # The API posts a cash settlement at the strike as its price; a file's row is stored the same way
         # (docs/tastytrade-api.md#cash-settlement).
         price = option.strike
-    if price is None and average_price and instrument_type != "Future":
+    if price is None and average_price and instrument_type != InstrumentType.FUTURE:
         # Average Price is Value / Quantity, so an option's includes its multiplier (370.00 for 3.70).
         price = _quantize(abs(average_price) / (multiplier or 1), QUANTITY_PLACES)
 
@@ -623,14 +624,14 @@ def _parse_legacy_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
             option = OptionSymbol(root=root, expires_on=expires_on, option_type=call_put, strike=strike)
     is_future = root.startswith("/") or root.startswith("./")
     if option:
-        instrument_type = "Future Option" if is_future else "Equity Option"
+        instrument_type = InstrumentType.FUTURE_OPTION if is_future else InstrumentType.EQUITY_OPTION
         symbol = canonical_symbol(root) if is_future else _occ_symbol(cells, option)
     elif is_future:
-        instrument_type, symbol = "Future", root
+        instrument_type, symbol = InstrumentType.FUTURE, root
     elif "/" in root:
         instrument_type, symbol = "Cryptocurrency", root
     else:
-        instrument_type, symbol = ("Equity" if root else ""), root
+        instrument_type, symbol = (InstrumentType.EQUITY if root else ""), root
 
     fields = {
         "executed_at": executed_at,
@@ -649,7 +650,9 @@ def _parse_legacy_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
         "other_charge": -fees,
         "net_value": value - fees,
         # Unknown for futures, future options and crypto: this format has no multiplier column.
-        "multiplier": {"Equity Option": Decimal(100), "Equity": Decimal(1)}.get(instrument_type),
+        "multiplier": {InstrumentType.EQUITY_OPTION: Decimal(100), InstrumentType.EQUITY: Decimal(1)}.get(
+            instrument_type
+        ),
         "order_id": None,
         "currency": "USD",
         **_option_fields(option),

@@ -1,6 +1,8 @@
 import re
+from datetime import date
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.template.defaultfilters import filesizeformat
 
 from apps.trades.csv_import import CsvFile, account_number_from_file_name
@@ -192,3 +194,36 @@ class StrategyForm(forms.Form):
         super().__init__(*args, **kwargs)
         detected_label = Strategy(detected).label if detected in Strategy.values else "none"
         self.fields["strategy"].choices = [("", f"As detected ({detected_label})"), *Strategy.choices]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+# Days far enough apart for any ledger, and far enough from date.min and date.max that a day's start in any time
+# zone, or the day after the end, is still a datetime (0001-01-01 or 9999-12-31 in a URL would crash the page).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+class PeriodForm(forms.Form):
+    """The date range of a page: trading days, both ends included; an empty end is open."""
+
+    start = forms.DateField(
+        required=False,
+        label="From",
+        widget=DateInput,
+        validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
+    )
+    end = forms.DateField(
+        required=False,
+        label="To",
+        widget=DateInput,
+        validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError("The start date is after the end date.")
+        return cleaned

@@ -22,6 +22,33 @@ QUANTITY = {"max_digits": 24, "decimal_places": 8}
 PRICE = {"max_digits": 24, "decimal_places": 8}
 
 
+class InstrumentType(models.TextChoices):
+    """TastyTrade's `instrument-type` values (the API's enum, docs/tastytrade-api.md), stored as sent.
+
+    Index options (SPX, XSP...) come as Equity Option. Blank on cash rows.
+    """
+
+    BOND = "Bond"
+    CRYPTOCURRENCY = "Cryptocurrency"
+    CURRENCY_PAIR = "Currency Pair"
+    EQUITY = "Equity"
+    EQUITY_OFFERING = "Equity Offering"
+    EQUITY_OPTION = "Equity Option"
+    EVENT_CONTRACT = "Event Contract"
+    FIXED_INCOME_SECURITY = "Fixed Income Security"
+    FUTURE = "Future"
+    FUTURE_OPTION = "Future Option"
+    INDEX = "Index"
+    LIQUIDITY_POOL = "Liquidity Pool"
+    UNKNOWN = "Unknown"
+    WARRANT = "Warrant"
+
+
+# The one answer to "is this an option?" (and "is this a futures product?") for every module.
+OPTION_TYPES = frozenset({InstrumentType.EQUITY_OPTION.value, InstrumentType.FUTURE_OPTION.value})
+FUTURES_TYPES = frozenset({InstrumentType.FUTURE.value, InstrumentType.FUTURE_OPTION.value})
+
+
 class BrokerAccountQuerySet(models.QuerySet):
     def for_user(self, user) -> "BrokerAccountQuerySet":
         return self.filter(user=user)
@@ -34,6 +61,9 @@ class BrokerAccount(TimestampedModel):
     """A TastyTrade account (e.g. 5WT00001). CSV-only accounts have no connection."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="broker_accounts")
+    # The one place trades points at tastytrade_sync (docs/architecture.md, "Dependencies"): a lazy
+    # string reference, so no trades module imports the sync app. Removing it would need a migration
+    # moving the column to the sync side for no reader's gain.
     connection = models.ForeignKey(
         "tastytrade_sync.Connection",
         on_delete=models.SET_NULL,
@@ -70,6 +100,10 @@ class TransactionQuerySet(models.QuerySet):
     def in_period(self, start: datetime, end: datetime) -> "TransactionQuerySet":
         """Executed in [start, end): both aware datetimes."""
         return self.filter(executed_at__gte=start, executed_at__lt=end)
+
+    def charged(self) -> "TransactionQuerySet":
+        """Rows that carry a commission or any fee."""
+        return self.exclude(models.Q(commission=0) & models.Q(**{name: 0 for name in FEE_FIELDS}))
 
     def trades(self) -> "TransactionQuerySet":
         return self.filter(transaction_type=Transaction.Type.TRADE)
@@ -110,6 +144,8 @@ FEE_FIELDS = (
 )
 # All it was charged: the commission, then the fees.
 CHARGE_FIELDS = ("commission", *FEE_FIELDS)
+# The one fee sum in SQL: every charge but the commission, per row (the rows' `fees` property).
+FEES_SUM = sum((models.F(name) for name in FEE_FIELDS[1:]), models.F(FEE_FIELDS[0]))
 MATCHED_FIELDS = ("executed_at", "transaction_type", "symbol", "action", "quantity", "value")
 CENT = Decimal("0.01")
 
@@ -224,7 +260,7 @@ class Transaction(TimestampedModel):
 
     symbol = models.CharField(max_length=64, blank=True)
     underlying_symbol = models.CharField(max_length=32, blank=True)
-    instrument_type = models.CharField(max_length=32, blank=True)
+    instrument_type = models.CharField(max_length=32, choices=InstrumentType.choices, blank=True)
     # Parsed from an option's symbol (OCC or future-option), never from a CSV date column.
     expires_on = models.DateField(null=True, blank=True)
     strike = models.DecimalField(**PRICE, null=True, blank=True)
@@ -289,7 +325,7 @@ class Transaction(TimestampedModel):
 
     @property
     def is_option(self) -> bool:
-        return self.instrument_type in {"Equity Option", "Future Option"}
+        return self.instrument_type in OPTION_TYPES
 
 
 class PositionSnapshot(models.Model):
@@ -298,7 +334,7 @@ class PositionSnapshot(models.Model):
     account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="positions")
     as_of = models.DateTimeField()
     symbol = models.CharField(max_length=64)
-    instrument_type = models.CharField(max_length=32)
+    instrument_type = models.CharField(max_length=32, choices=InstrumentType.choices)
     underlying_symbol = models.CharField(max_length=32, blank=True)
     quantity = models.DecimalField(**QUANTITY)  # signed: short positions are negative
     multiplier = models.DecimalField(**PRICE, default=1)
@@ -380,9 +416,9 @@ def transaction_key(*, tastytrade_id: int | None, import_key: str | None, pk: in
     return f"pk:{pk}"
 
 
-# The P&L engine's results (apps.trades.lots). Everything below `PnlState` is rebuilt from the
-# ledger and may be thrown away at any time; user intent lives in its own tables, keyed by
-# the stable keys above, and is applied again after every rebuild.
+# The P&L engine's results (apps.trades.engine, written by apps.trades.lots). Everything below
+# `PnlState` is rebuilt from the ledger and may be thrown away at any time; user intent lives in
+# its own tables, keyed by the stable keys above, and is applied again after every rebuild.
 
 
 class Strategy(models.TextChoices):
@@ -493,7 +529,7 @@ class Lot(models.Model):
 
     symbol = models.CharField(max_length=64)
     underlying_symbol = models.CharField(max_length=32, blank=True)
-    instrument_type = models.CharField(max_length=32, blank=True)
+    instrument_type = models.CharField(max_length=32, choices=InstrumentType.choices, blank=True)
     option_type = models.CharField(max_length=1, blank=True)
     strike = models.DecimalField(**PRICE, null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True)
@@ -537,6 +573,20 @@ class PnlEventQuerySet(models.QuerySet):
             events = events.filter(trading_day__lte=last)
         return events
 
+    def realized_by(self, field: str) -> "models.QuerySet":
+        """Per value of `field`, ordered by it: realized P&L, closing events, and the commissions and
+        fees inside that P&L (the closed pieces' shares of their transactions' charges)."""
+        return (
+            self.values(field)
+            .annotate(
+                realized=models.Sum("realized_pnl"),
+                closing_events=models.Count("id"),
+                commissions_in_pnl=models.Sum("commission"),
+                fees_in_pnl=models.Sum(FEES_SUM),
+            )
+            .order_by(field)
+        )
+
 
 class PnlEvent(models.Model):
     """Realized P&L: one closing quantity of one lot.
@@ -568,7 +618,7 @@ class PnlEvent(models.Model):
     opened_at = models.DateTimeField(null=True, blank=True)
     symbol = models.CharField(max_length=64, blank=True)
     underlying_symbol = models.CharField(max_length=32, blank=True)
-    instrument_type = models.CharField(max_length=32, blank=True)
+    instrument_type = models.CharField(max_length=32, choices=InstrumentType.choices, blank=True)
     quantity = models.DecimalField(**QUANTITY)  # signed: positive closed a long lot, negative a short one
 
     opening_cash = models.DecimalField(**MONEY, default=0)

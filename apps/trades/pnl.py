@@ -1,5 +1,14 @@
-"""Reading the engine's results: realized P&L by period, underlying, strategy or instrument type;
-open positions with unrealized P&L from the broker's marks; statistics; the `pnl_report` shape.
+"""Reading P&L: the one module every page, export and command reads the engine's results through.
+
+Realized P&L by day, period, underlying, strategy or instrument type; open positions with
+unrealized P&L from the broker's marks; statistics; cash lines; the `pnl_report` shape.
+
+Two kinds of charges, never mixed up:
+- commissions_in_pnl / fees_in_pnl (RealizedLine): the charges *inside* realized P&L, the closed
+  pieces' shares of their opening and closing transactions' charges;
+- commissions_charged / fees_charged (PnlRow): what a group's transactions *were charged*, whether
+  or not they closed anything (the cash-flow view of fees).
+Both sum the same columns with models.FEES_SUM.
 
 Everything returns Decimals; only `pnl_report` turns them into strings (two decimals, signed
 from the account's point of view). A period's trading days are in the user's time zone, the
@@ -12,13 +21,24 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value
+from django.db.models import CharField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 
 from apps.core.money import round_cents
-from apps.trades.models import FEE_FIELDS, BrokerAccount, Lot, PnlEvent, PositionSnapshot, Strategy, Transaction, exact
+from apps.trades.models import (
+    FEES_SUM,
+    BrokerAccount,
+    InstrumentType,
+    Lot,
+    PnlEvent,
+    PositionSnapshot,
+    Strategy,
+    Transaction,
+    exact,
+)
 
 ZERO = Decimal(0)
 GROUPINGS = ("year", "month", "day", "underlying", "strategy", "instrument-type")
@@ -28,22 +48,89 @@ DIVIDEND_SUB_TYPES = ("Dividend",)
 INTEREST_SUB_TYPES = ("Credit Interest", "Debit Interest")
 
 
-def _fees_expression():
-    expression = F(FEE_FIELDS[0])
-    for column in FEE_FIELDS[1:]:
-        expression = expression + F(column)
-    return expression
+if TYPE_CHECKING:
+    from apps.trades.scope import Scope
+
+DayAmounts = list[tuple[date, Decimal]]
+STRATEGY_LABELS = dict(Strategy.choices)
+BREAKDOWNS = {"underlying": "underlying_symbol", "strategy": "position__strategy"}
+
+
+@dataclass(frozen=True)
+class RealizedLine:
+    """Realized P&L of the closing events of one day, month, year, underlying or strategy, with the
+    commissions and fees inside it (negative). The cash-flow report has what was charged instead."""
+
+    key: date | str  # the first day of a day, month or year; an underlying; a Strategy value
+    realized_pnl: Decimal = ZERO
+    closing_events: int = 0
+    commissions_in_pnl: Decimal = ZERO
+    fees_in_pnl: Decimal = ZERO
+
+    def __add__(self, other: RealizedLine) -> RealizedLine:
+        return RealizedLine(
+            self.key,
+            self.realized_pnl + other.realized_pnl,
+            self.closing_events + other.closing_events,
+            self.commissions_in_pnl + other.commissions_in_pnl,
+            self.fees_in_pnl + other.fees_in_pnl,
+        )
+
+    @property
+    def label(self) -> str:
+        if isinstance(self.key, date):
+            return self.key.isoformat()
+        return STRATEGY_LABELS.get(self.key, self.key or NONE_KEY)
+
+
+def _realized_lines(scope: Scope, field: str, first: date | None, last: date | None) -> list[RealizedLine]:
+    rows = PnlEvent.objects.filter(account_id__in=scope.account_ids).on_days(first, last).realized_by(field)
+    return [
+        RealizedLine(
+            row[field],
+            exact(row["realized"]),
+            row["closing_events"],
+            exact(row["commissions_in_pnl"]),
+            exact(row["fees_in_pnl"]),
+        )
+        for row in rows
+    ]
+
+
+def realized_by_day(scope: Scope, *, first: date | None = None, last: date | None = None) -> list[RealizedLine]:
+    """Realized P&L per trading day of the selected accounts, oldest first: one query."""
+    return _realized_lines(scope, "trading_day", first, last)
+
+
+def realized_by(scope: Scope, breakdown: str) -> list[RealizedLine]:
+    """Realized P&L of the scope's days per underlying or strategy, biggest gain first: one query."""
+    lines = _realized_lines(scope, BREAKDOWNS[breakdown], scope.start, scope.end)
+    return sorted(lines, key=lambda line: (-line.realized_pnl, line.label))
+
+
+def realized_per_day(scope: Scope, *, first: date | None = None) -> DayAmounts:
+    """Only the realized P&L per trading day, oldest first: the dashboard's one P&L query, kept to one sum."""
+    rows = (
+        PnlEvent.objects.filter(account_id__in=scope.account_ids)
+        .on_days(first, None)
+        .values("trading_day")
+        .annotate(realized=Sum("realized_pnl"))
+        .order_by("trading_day")
+        .values_list("trading_day", "realized")
+    )
+    return [(day, exact(realized)) for day, realized in rows]
 
 
 @dataclass
 class PnlRow:
-    """One group of a report. commissions and fees: what the group's transactions were charged."""
+    """One group of `pnl_report`: realized P&L and closing events, and what the group's transactions
+    were charged (commissions_charged, fees_charged), whether or not they closed anything."""
 
     key: str
     realized_pnl: Decimal = ZERO
-    commissions: Decimal = ZERO
-    fees: Decimal = ZERO
-    closed_events: int = 0
+    commissions_charged: Decimal = ZERO
+    fees_charged: Decimal = ZERO
+    closing_events: int = 0
 
 
 def accounts_for(user, account_number: str | None = None) -> QuerySet[BrokerAccount]:
@@ -94,25 +181,17 @@ def realized_pnl_by(
         "strategy": "position__strategy",
         "instrument-type": "instrument_type",
     }.get(by, "trading_day")
-    for key, realized, closed in (
-        events.values(event_field)
-        .annotate(
-            realized=Sum("realized_pnl"),
-            closed=Count("pk"),
-        )
-        .values_list(event_field, "realized", "closed")
-    ):
+    for key, realized, closed in events.realized_by(event_field).values_list(event_field, "realized", "closing_events"):
         group = row(_period_key(key, by) if event_field == "trading_day" else key)
         group.realized_pnl += exact(realized)
-        group.closed_events += closed
+        group.closing_events += closed
 
-    charged = Transaction.objects.filter(account__in=accounts).filter(_day_bounds(first, last, tz))
-    charged = charged.exclude(Q(commission=0) & Q(**{f"{column}": 0 for column in FEE_FIELDS}))
+    charged = Transaction.objects.filter(account__in=accounts).filter(_day_bounds(first, last, tz)).charged()
     if by == "strategy":
         for key, commission, fees in _charges_by_strategy(charged, accounts):
             group = row(key)
-            group.commissions += commission
-            group.fees += fees
+            group.commissions_charged += commission
+            group.fees_charged += fees
     else:
         if by in ("year", "month", "day"):
             charged = charged.annotate(group=TruncDate("executed_at", tzinfo=tz))
@@ -124,12 +203,12 @@ def realized_pnl_by(
             charged = charged.annotate(group=F("instrument_type"))
         for key, commission, fees in (
             charged.values("group")
-            .annotate(commissions=Sum("commission"), fees=Sum(_fees_expression()))
+            .annotate(commissions=Sum("commission"), fees=Sum(FEES_SUM))
             .values_list("group", "commissions", "fees")
         ):
             group = row(_period_key(key, by) if by in ("year", "month", "day") else key)
-            group.commissions += exact(commission)
-            group.fees += exact(fees)
+            group.commissions_charged += exact(commission)
+            group.fees_charged += exact(fees)
     return sorted(groups.values(), key=lambda group: group.key)
 
 
@@ -145,9 +224,7 @@ def _charges_by_strategy(charged: QuerySet[Transaction], accounts) -> list[tuple
     ):
         strategy_of[transaction_id] = strategy
     totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for pk, commission, fees in charged.annotate(fees_total=_fees_expression()).values_list(
-        "pk", "commission", "fees_total"
-    ):
+    for pk, commission, fees in charged.annotate(fees_total=FEES_SUM).values_list("pk", "commission", "fees_total"):
         total = totals[strategy_of.get(pk) or NONE_KEY]
         total[0] += commission
         total[1] += fees
@@ -158,9 +235,9 @@ def total_of(rows: list[PnlRow]) -> PnlRow:
     total = PnlRow("total")
     for row in rows:
         total.realized_pnl += row.realized_pnl
-        total.commissions += row.commissions
-        total.fees += row.fees
-        total.closed_events += row.closed_events
+        total.commissions_charged += row.commissions_charged
+        total.fees_charged += row.fees_charged
+        total.closing_events += row.closing_events
     return total
 
 
@@ -229,7 +306,7 @@ def open_positions(*, accounts: QuerySet[BrokerAccount]) -> list[OpenPosition]:
         position.quantity += quantity
         position.open_cost += cost
         snapshot = snapshots.get((account_id, symbol))
-        if kind == "Future" and snapshot and snapshot.mark is not None:
+        if kind == InstrumentType.FUTURE and snapshot and snapshot.mark is not None:
             opened_today = opened_at.date() >= snapshot.as_of.date()
             reference = price if opened_today or snapshot.close_price is None else snapshot.close_price
             if reference is not None:
@@ -247,7 +324,7 @@ def open_positions(*, accounts: QuerySet[BrokerAccount]) -> list[OpenPosition]:
         if mark is None:
             continue
         position.mark = mark
-        if position.instrument_type == "Future":
+        if position.instrument_type == InstrumentType.FUTURE:
             position.unrealized_pnl = futures_unrealized.get((number, symbol))
             continue
         position.market_value = mark * position.quantity * snapshot.multiplier
@@ -314,9 +391,9 @@ def _row_json(row: PnlRow) -> dict:
     return {
         "key": row.key,
         "realized_pnl": money_text(row.realized_pnl),
-        "commissions": money_text(row.commissions),
-        "fees": money_text(row.fees),
-        "closed_events": row.closed_events,
+        "commissions": money_text(row.commissions_charged),
+        "fees": money_text(row.fees_charged),
+        "closed_events": row.closing_events,
     }
 
 
@@ -327,7 +404,7 @@ def pnl_report(*, user, by: str, account_number: str | None = None) -> dict:
         raise BrokerAccount.DoesNotExist(f"{user} has no account {account_number}")
     rows = realized_pnl_by(accounts=accounts, by=by, tz=user.tz)
     if by == "strategy":
-        labels = dict(Strategy.choices)
+        labels = STRATEGY_LABELS
         for row in rows:
             row.key = labels.get(row.key, row.key)
         rows.sort(key=lambda row: row.key)

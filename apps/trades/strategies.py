@@ -16,19 +16,15 @@ from decimal import Decimal
 
 from django.db.models import F
 
-from apps.trades.models import Position, Strategy, StrategyOverride
-
-EQUITY = "Equity"
-EQUITY_OPTION = "Equity Option"
-FUTURE = "Future"
-FUTURE_OPTION = "Future Option"
-INDEX_OPTION = "Index Option"  # not a TastyTrade type today; index options come as Equity Option
-OPTION_TYPES = {EQUITY_OPTION, FUTURE_OPTION, INDEX_OPTION}
+from apps.trades.models import OPTION_TYPES, InstrumentType, Position, Strategy, StrategyOverride
 
 
 @dataclass(frozen=True)
 class Leg:
-    """One instrument of a position and the quantity opened in it (signed: short is negative)."""
+    """One instrument of a position and the quantity opened in it (signed: short is negative).
+
+    Strategy detection reads it, and the trade journal lists a position's legs by `description`.
+    """
 
     instrument_type: str
     quantity: Decimal
@@ -36,10 +32,21 @@ class Leg:
     strike: Decimal | None = None
     expires_on: date | None = None
     multiplier: Decimal | None = None
+    symbol: str = ""
 
     @property
     def is_option(self) -> bool:
         return self.instrument_type in OPTION_TYPES
+
+    @property
+    def description(self) -> str:
+        """ "−1 Jan 16 '26 550P" for an option, "+100 AAPL" for anything else."""
+        amount = f"{abs(self.quantity).normalize():f}"
+        quantity = f"\u2212{amount}" if self.quantity < 0 else f"+{amount}"
+        # Option terms as stored on the lot, whatever its instrument type says.
+        if self.option_type and self.expires_on and self.strike is not None:
+            return f"{quantity} {self.expires_on:%b %-d '%y} {self.strike.normalize():f}{self.option_type}"
+        return f"{quantity} {self.symbol}"
 
 
 def detect_strategy(
@@ -57,11 +64,11 @@ def detect_strategy(
     if not legs:
         return Strategy.CUSTOM
     kinds = {leg.instrument_type for leg in legs}
-    if kinds == {FUTURE}:
+    if kinds == {InstrumentType.FUTURE}:
         return Strategy.FUTURE
-    if FUTURE_OPTION in kinds and kinds <= {FUTURE, FUTURE_OPTION}:
+    if InstrumentType.FUTURE_OPTION in kinds and kinds <= {InstrumentType.FUTURE, InstrumentType.FUTURE_OPTION}:
         return Strategy.FUTURE_OPTION
-    stock = [leg for leg in legs if leg.instrument_type == EQUITY]
+    stock = [leg for leg in legs if leg.instrument_type == InstrumentType.EQUITY]
     options = [leg for leg in legs if leg.is_option]
     if len(stock) + len(options) != len(legs):
         return Strategy.CUSTOM
@@ -69,6 +76,10 @@ def detect_strategy(
         return Strategy.STOCK
     if stock:
         return _stock_and_options(stock, options)
+    return _options_only(options, shares_held=shares_held, cash_available=cash_available)
+
+
+def _options_only(options: list[Leg], *, shares_held: Decimal, cash_available: Decimal | None) -> str:
     if len(options) == 1:
         return _single(options[0], shares_held=shares_held, cash_available=cash_available)
     ratios = _ratios([leg.quantity for leg in options])

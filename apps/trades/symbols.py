@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from apps.trades.models import FUTURES_TYPES
+
 MONTH_CODES = "FGHJKMNQUVXZ"
 OCC = re.compile(r"^(?P<root>[A-Z0-9./]{1,6}?)\s*(?P<ymd>\d{6})(?P<kind>[CP])(?P<strike>\d{8})$")
 FUTURE_OPTION = re.compile(
@@ -29,7 +31,6 @@ FUTURE = re.compile(rf"^/(?P<product>[A-Z0-9]+?)[{MONTH_CODES}]\d{{1,2}}$")
 CONTRACT = re.compile(rf"^(?P<product>[A-Z0-9]+?)[{MONTH_CODES}]\d{{1,2}}$")
 # Weekly and end-of-month series trade under their own root but settle on the index.
 INDEX_ROOTS = {"SPXW": "SPX", "SPXQ": "SPX", "NDXP": "NDX", "RUTW": "RUT", "VIXW": "VIX", "XSPW": "XSP"}
-FUTURES_TYPES = {"Future", "Future Option"}
 
 
 @dataclass(frozen=True)

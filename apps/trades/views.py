@@ -14,9 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.middleware import body_limit
-from apps.reports import journal
-from apps.reports.scope import get_scope
-from apps.trades import chains, csv_import, strategies
+from apps.trades import chains, csv_import, journal, strategies
 from apps.trades.forms import (
     MAX_PENDING_SIZE,
     MAX_PENDING_UPLOADS,
@@ -29,6 +27,7 @@ from apps.trades.forms import (
     TradeFilterForm,
 )
 from apps.trades.models import BrokerAccount, Chain, Note, PendingFile, PendingUpload, Position, Tag, Target
+from apps.trades.scope import get_scope
 
 # The uploaded files wait in the database (PendingUpload) between the preview and the confirmation, named by a
 # random token that is also remembered in the uploader's session.

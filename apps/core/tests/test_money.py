@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.core.money import round_cents, signed, to_decimal
+from apps.core.money import apply_effect, round_cents, to_decimal
 from apps.core.templatetags.money import money, pct
 from apps.core.templatetags.money import signed as signed_filter
 
@@ -33,16 +33,16 @@ def test_to_decimal_refuses_what_is_not_an_amount(bad):
         to_decimal(bad)
 
 
-def test_signed_makes_debits_negative():
-    assert signed("10305.0", "Debit") == Decimal("-10305.0")
+def test_apply_effect_makes_debits_negative():
+    assert apply_effect("10305.0", "Debit") == Decimal("-10305.0")
 
 
-def test_signed_keeps_credits_positive_even_if_sent_negative():
-    assert signed("-643.74", "Credit") == Decimal("643.74")
+def test_apply_effect_keeps_credits_positive_even_if_sent_negative():
+    assert apply_effect("-643.74", "Credit") == Decimal("643.74")
 
 
-def test_signed_none_effect_on_zero_is_zero():
-    assert signed("0.0", "None") == 0
+def test_apply_effect_none_effect_on_zero_is_zero():
+    assert apply_effect("0.0", "None") == 0
 
 
 def test_round_cents_uses_bankers_rounding():

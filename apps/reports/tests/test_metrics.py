@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from apps.reports import metrics
-from apps.reports.scope import Scope
 from apps.reports.tests.factories import (
     BalanceSnapshotFactory,
     BrokerAccountFactory,
@@ -16,6 +15,7 @@ from apps.reports.tests.factories import (
     TransactionFactory,
 )
 from apps.trades.models import Transaction
+from apps.trades.scope import Scope
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -55,7 +55,7 @@ def test_open_positions_count_legs_and_underlyings_but_not_closed_ones(account):
     PositionSnapshotFactory(account=account, underlying_symbol="SPY")
     PositionSnapshotFactory(account=account, underlying_symbol="QQQ")
     PositionSnapshotFactory(account=account, underlying_symbol="IWM", quantity=0)
-    assert metrics.open_positions(scope_of(account)) == metrics.OpenPositions(legs=3, underlyings=2)
+    assert metrics.open_position_counts(scope_of(account)) == metrics.OpenCounts(legs=3, underlyings=2)
 
 
 def test_fees_in_year_add_commission_and_every_fee(account):

@@ -3,12 +3,12 @@
 from datetime import date
 from decimal import Decimal
 
-from apps.reports.performance import PnlLine, TradeReport, by_period, max_drawdown, running_total, total
-from apps.trades.pnl import TradeStatistics
+from apps.reports.performance import TradeReport, by_period, max_drawdown, running_total, total
+from apps.trades.pnl import RealizedLine, TradeStatistics
 
 
-def day(month: int, dom: int, amount: str, events: int = 1) -> PnlLine:
-    return PnlLine(date(2026, month, dom), Decimal(amount), events, Decimal("-1"), Decimal("-0.10"))
+def day(month: int, dom: int, amount: str, events: int = 1) -> RealizedLine:
+    return RealizedLine(date(2026, month, dom), Decimal(amount), events, Decimal("-1"), Decimal("-0.10"))
 
 
 def test_days_roll_up_into_months_keyed_by_their_first_day():
@@ -21,7 +21,7 @@ def test_days_roll_up_into_months_keyed_by_their_first_day():
 
 def test_days_roll_up_into_years_with_their_charges():
     (year,) = by_period([day(1, 5, "10"), day(7, 20, "-4")], "year")
-    assert (year.key, year.commissions, year.fees) == (date(2026, 1, 1), Decimal("-2"), Decimal("-0.20"))
+    assert (year.key, year.commissions_in_pnl, year.fees_in_pnl) == (date(2026, 1, 1), Decimal("-2"), Decimal("-0.20"))
 
 
 def test_the_total_adds_every_line():

@@ -41,7 +41,7 @@ def test_realized_pnl_by_month_with_its_closing_events_and_the_charges_in_it(use
         ("2026-02-01", Decimal("98.86"), 1),
         ("2026-03-01", Decimal("-50.00"), 1),
     ]
-    assert (lines[1].commissions, lines[1].fees) == (Decimal("-1.00"), Decimal("-0.14"))
+    assert (lines[1].commissions_in_pnl, lines[1].fees_in_pnl) == (Decimal("-1.00"), Decimal("-0.14"))
 
 
 def test_realized_pnl_by_day_and_by_year(user_client, history):
@@ -60,12 +60,12 @@ def test_the_period_report_follows_the_date_range(user_client, history):
 def test_the_reports_realized_pnl_is_the_engines_pnl_report(user_client, user, history, by):
     """Each table of the page has the groups with closing events of `pnl_report` (pnl.realized_pnl_by), same sums."""
     engine = pnl.realized_pnl_by(accounts=BrokerAccount.objects.filter(user=user), by=by, tz=user.tz)
-    engine = [row for row in engine if row.closed_events]
+    engine = [row for row in engine if row.closing_events]
     params = {"report": "breakdown"} if by in ("underlying", "strategy") else {"group": by}
     context = report(user_client, start="", **params).context
     lines = context[by] if by in ("underlying", "strategy") else context["lines"]
     assert sorted(line.realized_pnl for line in lines) == sorted(row.realized_pnl for row in engine)
-    assert sum(line.closing_events for line in lines) == sum(row.closed_events for row in engine)
+    assert sum(line.closing_events for line in lines) == sum(row.closing_events for row in engine)
 
 
 def test_statistics_count_whole_positions_closed_in_the_range(user_client, history):

@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.money import signed
+from apps.core.money import apply_effect
 from apps.tastytrade_sync.client import Client
 from apps.tastytrade_sync.models import AccountSync, Connection, SyncRun
 from apps.tastytrade_sync.sync import sync_connection
@@ -55,7 +55,7 @@ def assert_ledger_matches(simulator: Simulator) -> None:
         for row in ours:
             expected = truth[row["tastytrade_id"]]
             assert row["raw"] == expected
-            assert row["net_value"] == signed(expected["net-value"], expected["net-value-effect"])
+            assert row["net_value"] == apply_effect(expected["net-value"], expected["net-value-effect"])
 
 
 def assert_checkpoints_hold(simulator: Simulator) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from apps.core.money import signed
+from apps.core.money import apply_effect
 from apps.trades.csv_import import HEADERS, LEGACY, V3, CsvFile
 from apps.trades.symbols import parse_option_symbol
 
@@ -36,7 +36,7 @@ def _executed_at(item: dict) -> datetime:
 
 
 def _amount(item: dict, key: str) -> Decimal:
-    return signed(item.get(key) or "0", item.get(f"{key}-effect"))
+    return apply_effect(item.get(key) or "0", item.get(f"{key}-effect"))
 
 
 def _text(amount: Decimal) -> str:

@@ -1,6 +1,6 @@
 """The trade journal: the P&L engine's positions and chains as the Trades tab shows them.
 
-A position is the legs opened together (apps.trades.lots); a chain links positions by rolls and
+A position is the legs opened together (apps.trades.engine); a chain links positions by rolls and
 assignments (apps.trades.chains). Both are rebuilt by every recompute, so pages name them by their
 stable keys (the TastyTrade id of the first opening transaction), never by database id, and what the
 user said about them (tags, notes, a strategy override) lives in tables keyed the same way.
@@ -11,8 +11,6 @@ are notes) are subqueries of the listing query, and tags and legs are fetched fo
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum
@@ -20,8 +18,8 @@ from django.db.models.functions import Coalesce
 
 from apps.core.money import ZERO
 from apps.trades.models import MONEY, Chain, Lot, Note, PnlEvent, Position, Tag, Target, Transaction
-
-from .scope import Scope
+from apps.trades.scope import Scope
+from apps.trades.strategies import Leg
 
 
 def _realized(outer: str) -> Coalesce:
@@ -108,31 +106,6 @@ def attach_tags(rows: list, target: str) -> None:
         row.tags = sorted(names[(row.account_id, row.key)])
 
 
-@dataclass(frozen=True)
-class Leg:
-    """One instrument of a position and the quantity opened in it (signed: short is negative)."""
-
-    symbol: str
-    instrument_type: str
-    option_type: str
-    strike: Decimal | None
-    expires_on: date | None
-    quantity: Decimal
-
-    @property
-    def is_option(self) -> bool:
-        return bool(self.option_type)
-
-    @property
-    def description(self) -> str:
-        """ "−1 Jan 16 '26 550P" for an option, "+100 AAPL" for anything else."""
-        amount = f"{abs(self.quantity).normalize():f}"
-        quantity = f"\u2212{amount}" if self.quantity < 0 else f"+{amount}"
-        if self.is_option and self.expires_on and self.strike is not None:
-            return f"{quantity} {self.expires_on:%b %-d '%y} {self.strike.normalize():f}{self.option_type}"
-        return f"{quantity} {self.symbol}"
-
-
 def attach_legs(positions: list[Position]) -> None:
     """Set `.legs` on each position of a page, one Leg per instrument it opened: one query."""
     legs: dict[int, dict[str, list]] = defaultdict(dict)
@@ -145,7 +118,17 @@ def attach_legs(positions: list[Position]) -> None:
         leg = legs[position_id].setdefault(symbol, [symbol, kind, option_type, strike, expires_on, ZERO])
         leg[5] += quantity
     for position in positions:
-        position.legs = [Leg(*values) for values in legs[position.pk].values()]
+        position.legs = [
+            Leg(
+                symbol=symbol,
+                instrument_type=kind,
+                option_type=option_type,
+                strike=strike,
+                expires_on=expires_on,
+                quantity=quantity,
+            )
+            for symbol, kind, option_type, strike, expires_on, quantity in legs[position.pk].values()
+        ]
 
 
 def tag_names(scope: Scope) -> list[str]:

@@ -12,9 +12,8 @@ from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from apps.trades.forms import PeriodForm
 from apps.trades.models import BrokerAccount, Transaction
-
-from .forms import PeriodForm
 
 
 @dataclass(frozen=True)
