@@ -1,7 +1,7 @@
 """Corporate actions in the FIFO engine: symbol changes, mergers, splits and contract adjustments.
 
 A paired Close/Open carries the remaining basis, variation, opening row and opening time to the
-new symbol (quantities scaled by a split) and realizes nothing (TASTYTRADE.md §5.2). Split out of
+new symbol (quantities scaled by a split) and realizes nothing (docs/tastytrade-api.md#corporate-actions). Split out of
 apps.trades.engine by job; `Engine` mixes this in and provides the lot bookkeeping it calls.
 """
 
@@ -101,7 +101,7 @@ class CorporateActions:
         if open_row.instrument_type == InstrumentType.EQUITY:
             underlying = open_row.symbol
         elif underlying == row_underlying(close_row) and symbol_root(open_row.symbol) != symbol_root(close_row.symbol):
-            # The new rows may still name the old ticker as underlying (TASTYTRADE.md §5.6 g).
+            # The new rows may still name the old ticker as underlying (docs/tastytrade-api.md#corporate-actions).
             underlying = symbol_root(open_row.symbol).rstrip("0123456789") or underlying
         # A 2-for-1 split doubles every moved quantity and halves its price.
         ratio = open_row.quantity / close_row.quantity if close_row.quantity else Decimal(1)

@@ -33,7 +33,7 @@ REMOVALS = {"Expiration": PnlEvent.Kind.EXPIRATION, "Assignment": PnlEvent.Kind.
 REMOVALS["Exercise"] = PnlEvent.Kind.EXERCISE
 SETTLED_REMOVALS = {"Futures Settlement": PnlEvent.Kind.FUTURES_SETTLEMENT, "Maturity": PnlEvent.Kind.OTHER}
 CASH_SETTLEMENTS = {"Cash Settled Assignment", "Cash Settled Exercise"}
-# Close/Open pairs that carry the basis across (TASTYTRADE.md §5.2).
+# Close/Open pairs that carry the basis across (docs/tastytrade-api.md#corporate-actions).
 BASIS_MOVES = {
     "Symbol Change",
     "Stock Merger",
@@ -255,8 +255,8 @@ def row_kind(row: Row) -> RowKind:
 def contract_adjustments(rows: list[Row]) -> set[int]:
     """Ids of the rows of one instant that adjust a contract rather than trade it: a Receive Deliver
     Close/Open pair of one sub-type at the same price that is not a delivery, removal or known
-    corporate action, such as a special dividend's strike or deliverable adjustment (TASTYTRADE.md
-    §14). Like a split, it carries the lot across and realizes nothing."""
+    corporate action, such as a special dividend's strike or deliverable adjustment
+    (docs/tastytrade-api.md#corporate-actions). Like a split, it carries the lot across and realizes nothing."""
     groups: dict[tuple, list[tuple[Row, bool]]] = defaultdict(list)
     for row in rows:
         if row.transaction_type != RECEIVE_DELIVER or row_kind(row) != RowKind.DELIVERY:
