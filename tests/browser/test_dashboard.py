@@ -8,17 +8,17 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from apps.reports.tests.factories import (
-    BalanceSnapshotFactory,
-    BrokerAccountFactory,
-    NetLiqPointFactory,
-    PositionSnapshotFactory,
-    TransactionFactory,
-)
+from apps.reports.tests.factories import BrokerAccountFactory
 from apps.tastytrade_sync.models import SyncRun
 from apps.tastytrade_sync.sync import sync_connection
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
 from apps.trades.models import Transaction
+from apps.trades.tests.factories import (
+    BalanceNowFactory,
+    NetLiqPointFactory,
+    SoldPutFillFactory,
+    SoldPutPositionFactory,
+)
 from simulator import Scenario, Simulator
 
 pytestmark = pytest.mark.browser
@@ -44,8 +44,8 @@ def ledger(user):
         day = today - timedelta(days=days_ago)
         moment = datetime(day.year, day.month, day.day, 21, tzinfo=UTC)
         NetLiqPointFactory(account=account, time=moment, close=Decimal(25_000 + 40 * (60 - days_ago) % 900))
-        TransactionFactory(account=account, executed_at=moment, symbol=f"SPY {days_ago}", underlying_symbol="SPY")
-    TransactionFactory(
+        SoldPutFillFactory(account=account, executed_at=moment, symbol=f"SPY {days_ago}", underlying_symbol="SPY")
+    SoldPutFillFactory(
         account=account,
         executed_at=datetime(today.year, today.month, today.day, 14, tzinfo=UTC) - timedelta(days=3),
         transaction_type=Transaction.Type.MONEY_MOVEMENT,
@@ -58,14 +58,14 @@ def ledger(user):
         clearing_fees=0,
         regulatory_fees=0,
     )
-    BalanceSnapshotFactory(
+    BalanceNowFactory(
         account=account,
         snapshot_date=today,
         net_liquidating_value=Decimal("1234567.89"),  # wide enough to test the phone layout
         cash_balance=Decimal("-1234567.89"),
     )
-    PositionSnapshotFactory(account=account, expires_at=timezone.now() + timedelta(days=30))
-    PositionSnapshotFactory(
+    SoldPutPositionFactory(account=account, expires_at=timezone.now() + timedelta(days=30))
+    SoldPutPositionFactory(
         account=account, symbol="AAPL", underlying_symbol="AAPL", instrument_type="Equity", quantity=100, multiplier=1
     )
     return account

@@ -17,10 +17,11 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.accounts.models import User
-from apps.reports.tests.factories import BrokerAccountFactory, TransactionFactory, make_trading_history
+from apps.reports.tests.factories import BrokerAccountFactory, make_trading_history
 from apps.tastytrade_sync.models import Connection
 from apps.trades import forms as trade_forms
 from apps.trades.models import BrokerAccount, Note, Position, StrategyOverride, Tag, Transaction
+from apps.trades.tests.factories import SoldPutFillFactory
 from simulator import Scenario, Simulator
 
 SCRIPT = "<script>alert(1)</script>"
@@ -491,7 +492,7 @@ BAD_ACCOUNTS = {
 @pytest.mark.parametrize("case", list(BAD_ROWS) + list(BAD_ACCOUNTS))
 def test_a_backup_with_one_bad_value_restores_nothing_and_keeps_what_was_there(browser, user, case):
     mine = BrokerAccountFactory(user=user, account_number="5WT00001")
-    TransactionFactory.create_batch(3, account=mine)
+    SoldPutFillFactory.create_batch(3, account=mine)
     tables = BAD_ROWS.get(case, {})
     accounts = [BAD_ACCOUNTS.get(case, account_row()), account_row(id=2, account_number="5WT00002")]
     _, said = restore(browser, backup_file(broker_accounts=accounts, **tables))
@@ -538,7 +539,7 @@ EXTREME_DATES = [q for q in HOSTILE_QUERIES if "0001" in str(q) or "9999" in str
 @pytest.fixture
 def ledger(user):
     account = BrokerAccountFactory(user=user)
-    TransactionFactory.create_batch(3, account=account)
+    SoldPutFillFactory.create_batch(3, account=account)
     return account
 
 

@@ -15,16 +15,15 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils.csp import CSP
 
-from apps.reports.tests.factories import (
-    BalanceSnapshotFactory,
-    BrokerAccountFactory,
-    NetLiqPointFactory,
-    PositionSnapshotFactory,
-    TransactionFactory,
-    make_trading_history,
-)
+from apps.reports.tests.factories import BrokerAccountFactory, make_trading_history
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
 from apps.trades.models import Position
+from apps.trades.tests.factories import (
+    BalanceNowFactory,
+    NetLiqPointFactory,
+    SoldPutFillFactory,
+    SoldPutPositionFactory,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,9 +50,9 @@ def ledger(user):
     account = BrokerAccountFactory(user=user, connection=connection)
     now = datetime.now(UTC)
     for days in (3, 2, 1):
-        TransactionFactory(account=account, executed_at=now - timedelta(days=days))
-    PositionSnapshotFactory(account=account, as_of=now)
-    BalanceSnapshotFactory(account=account, snapshot_date=now.date())
+        SoldPutFillFactory(account=account, executed_at=now - timedelta(days=days))
+    SoldPutPositionFactory(account=account, as_of=now)
+    BalanceNowFactory(account=account, snapshot_date=now.date())
     NetLiqPointFactory(account=account, time=now - timedelta(days=1))
     return account
 

@@ -11,17 +11,16 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.reports.tests.factories import (
-    BalanceSnapshotFactory,
-    BrokerAccountFactory,
-    NetLiqPointFactory,
-    PositionSnapshotFactory,
-    TransactionFactory,
-    make_transactions,
-)
+from apps.reports.tests.factories import BrokerAccountFactory, make_transactions
 from apps.tastytrade_sync.models import SyncRun
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
 from apps.trades.models import Transaction
+from apps.trades.tests.factories import (
+    BalanceNowFactory,
+    NetLiqPointFactory,
+    SoldPutFillFactory,
+    SoldPutPositionFactory,
+)
 
 
 @pytest.fixture
@@ -50,18 +49,18 @@ def test_dashboard_requires_sign_in(client, db):
 
 
 def test_dashboard_shows_net_liq_and_cash_summed_over_included_accounts(user_client, user, account):
-    BalanceSnapshotFactory(account=account, net_liquidating_value=Decimal("1000.50"), cash_balance=Decimal("300"))
-    BalanceSnapshotFactory(
+    BalanceNowFactory(account=account, net_liquidating_value=Decimal("1000.50"), cash_balance=Decimal("300"))
+    BalanceNowFactory(
         account=BrokerAccountFactory(user=user), net_liquidating_value=Decimal("99.50"), cash_balance=Decimal("-50")
     )
-    BalanceSnapshotFactory(account=BrokerAccountFactory(user=user, is_included=False), net_liquidating_value=7)
+    BalanceNowFactory(account=BrokerAccountFactory(user=user, is_included=False), net_liquidating_value=7)
     html = get_html(user_client, "dashboard:home")
     assert (widget(html, "net-liq"), widget(html, "cash")) == ("$1,100.00", "$250.00")
 
 
 def test_dashboard_shows_one_account_when_picked(user_client, user, account):
-    BalanceSnapshotFactory(account=account, net_liquidating_value=Decimal("1000"))
-    BalanceSnapshotFactory(account=BrokerAccountFactory(user=user), net_liquidating_value=Decimal("5"))
+    BalanceNowFactory(account=account, net_liquidating_value=Decimal("1000"))
+    BalanceNowFactory(account=BrokerAccountFactory(user=user), net_liquidating_value=Decimal("5"))
     assert widget(get_html(user_client, "dashboard:home", {"account": account.pk}), "net-liq") == "$1,000.00"
 
 
@@ -71,19 +70,19 @@ def test_dashboard_of_another_users_account_is_404(user_client, other_user):
 
 
 def test_dashboard_does_not_show_another_users_balances(other_client, account):
-    BalanceSnapshotFactory(account=account, net_liquidating_value=Decimal("1000"))
+    BalanceNowFactory(account=account, net_liquidating_value=Decimal("1000"))
     assert widget(get_html(other_client, "dashboard:home"), "net-liq") == "\u2014"
 
 
 def test_dashboard_counts_open_positions(user_client, account):
-    PositionSnapshotFactory(account=account)
-    PositionSnapshotFactory(account=account)
+    SoldPutPositionFactory(account=account)
+    SoldPutPositionFactory(account=account)
     assert widget(get_html(user_client, "dashboard:home"), "open-positions") == "2"
 
 
 def test_dashboard_shows_this_years_fees(user_client, account):
-    TransactionFactory(account=account, executed_at=datetime(2026, 2, 2, 15, tzinfo=UTC), commission=Decimal("-1"))
-    TransactionFactory(account=account, executed_at=datetime(2025, 12, 2, 15, tzinfo=UTC), commission=Decimal("-9"))
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 2, 2, 15, tzinfo=UTC), commission=Decimal("-1"))
+    SoldPutFillFactory(account=account, executed_at=datetime(2025, 12, 2, 15, tzinfo=UTC), commission=Decimal("-9"))
     assert widget(get_html(user_client, "dashboard:home"), "fees-this-year") == "\u2212$1.14"
 
 
@@ -183,7 +182,7 @@ def test_tabs_link_every_section_and_keep_the_chosen_account(user_client, accoun
 
 
 def test_positions_are_grouped_by_underlying_with_unrealized_from_marks(user_client, account):
-    PositionSnapshotFactory(
+    SoldPutPositionFactory(
         account=account, underlying_symbol="SPY", quantity=-1, average_open_price=Decimal("2.5"), mark=Decimal("1.5")
     )
     html = get_html(user_client, "dashboard:positions")
@@ -191,13 +190,13 @@ def test_positions_are_grouped_by_underlying_with_unrealized_from_marks(user_cli
 
 
 def test_positions_show_days_to_expiry(user_client, account):
-    PositionSnapshotFactory(account=account, expires_at=datetime(2026, 3, 20, 21, tzinfo=UTC))
+    SoldPutPositionFactory(account=account, expires_at=datetime(2026, 3, 20, 21, tzinfo=UTC))
     response = user_client.get(reverse("dashboard:positions"))
     assert response.context["groups"][0].lines[0].days_to_expiry == 18
 
 
 def test_positions_leave_out_other_users_positions(other_client, account):
-    PositionSnapshotFactory(account=account, symbol="ALICE-ONLY")
+    SoldPutPositionFactory(account=account, symbol="ALICE-ONLY")
     assert "ALICE-ONLY" not in get_html(other_client, "dashboard:positions")
 
 
@@ -210,8 +209,8 @@ def test_positions_of_another_users_account_are_404(user_client, other_user):
 
 
 def test_transactions_list_newest_first(user_client, account):
-    TransactionFactory(account=account, executed_at=datetime(2026, 1, 5, 15, tzinfo=UTC), symbol="OLD")
-    TransactionFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC), symbol="NEW")
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 1, 5, 15, tzinfo=UTC), symbol="OLD")
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC), symbol="NEW")
     page = user_client.get(reverse("dashboard:transactions")).context["page"]
     assert [row.symbol for row in page] == ["NEW", "OLD"]
 
@@ -227,15 +226,15 @@ def test_transactions_list_newest_first(user_client, account):
     ],
 )
 def test_transaction_filters_narrow_the_list(user_client, account, params, expected):
-    TransactionFactory(account=account, symbol="SPY 1", underlying_symbol="SPY")
-    TransactionFactory(
+    SoldPutFillFactory(account=account, symbol="SPY 1", underlying_symbol="SPY")
+    SoldPutFillFactory(
         account=account,
         symbol="QQQ 1",
         underlying_symbol="QQQ",
         transaction_sub_type="Buy to Close",
         executed_at=datetime(2026, 2, 10, 15, tzinfo=UTC),
     )
-    TransactionFactory(
+    SoldPutFillFactory(
         account=account,
         symbol="DEPOSIT",
         underlying_symbol="",
@@ -248,7 +247,7 @@ def test_transaction_filters_narrow_the_list(user_client, account, params, expec
 
 def test_transaction_dates_are_trading_days_in_the_users_zone(user_client, account):
     # 02:30 UTC on 3 March is the evening of 2 March in New York.
-    TransactionFactory(account=account, executed_at=datetime(2026, 3, 3, 2, 30, tzinfo=UTC), symbol="LATE")
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 3, 3, 2, 30, tzinfo=UTC), symbol="LATE")
     page = user_client.get(reverse("dashboard:transactions"), {"start": "2026-03-02", "end": "2026-03-02"}).context[
         "page"
     ]
@@ -268,7 +267,7 @@ def test_transaction_pages_keep_the_filters_in_their_links(user_client, account)
 
 
 def test_transactions_leave_out_other_users_rows(other_client, account):
-    TransactionFactory(account=account, symbol="ALICE-ONLY")
+    SoldPutFillFactory(account=account, symbol="ALICE-ONLY")
     assert "ALICE-ONLY" not in get_html(other_client, "dashboard:transactions")
 
 
@@ -315,8 +314,8 @@ def test_pages_cost_the_same_few_queries_for_100_and_2000_transactions(
     user_client, user, account, name, params, django_assert_max_num_queries
 ):
     SyncRunFactory(connection=ConnectionFactory(user=user), status=SyncRun.Status.PARTIAL)
-    BalanceSnapshotFactory(account=account, snapshot_date=date(2026, 3, 2))
-    PositionSnapshotFactory(account=account)
+    BalanceNowFactory(account=account, snapshot_date=date(2026, 3, 2))
+    SoldPutPositionFactory(account=account)
     make_transactions(account, 100, start=datetime(2025, 9, 1, 15, tzinfo=UTC))
     with django_assert_max_num_queries(12):
         small = queries_for(user_client, name, params)

@@ -11,17 +11,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from apps.reports.tests.factories import (
-    BrokerAccountFactory,
-    PositionSnapshotFactory,
-    make_round_trips,
-    make_trading_history,
-)
+from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips, make_trading_history
 from apps.tastytrade_sync.models import SyncRun
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
 from apps.trades.lots import recompute_account
 from apps.trades.models import PositionSnapshot
-from apps.trades.tests.factories import OptionTransactionFactory, TransactionFactory
+from apps.trades.tests.factories import OptionTransactionFactory, SoldPutPositionFactory, TransactionFactory
 
 from .test_views import get_html, queries_for, widget
 
@@ -84,7 +79,7 @@ def test_win_rate_counts_whole_positions_closed_this_year(user_client, history):
 
 
 def test_open_positions_count_our_open_legs_once_the_engine_has_run(user_client, history):
-    PositionSnapshotFactory(account=history, symbol="NOT-IN-OUR-BOOKS")  # the broker's view, not ours
+    SoldPutPositionFactory(account=history, symbol="NOT-IN-OUR-BOOKS")  # the broker's view, not ours
     html = get_html(user_client, "dashboard:home")
     assert widget(html, "open-positions") == "1"
 
@@ -142,7 +137,7 @@ def test_dashboard_with_pnl_costs_the_same_few_queries_for_100_and_2000_transact
 ):
     account = BrokerAccountFactory(user=user)
     SyncRunFactory(connection=ConnectionFactory(user=user), status=SyncRun.Status.PARTIAL)
-    PositionSnapshotFactory(account=account)
+    SoldPutPositionFactory(account=account)
     make_round_trips(account, 100, start=datetime(2025, 11, 3, 15, tzinfo=UTC))
     with django_assert_max_num_queries(12):
         small = queries_for(user_client, "dashboard:home", {"start": ""})

@@ -6,15 +6,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from apps.reports.tests.factories import (
-    BalanceSnapshotFactory,
-    BrokerAccountFactory,
-    PositionSnapshotFactory,
-    make_round_trips,
-)
+from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips
 from apps.trades.lots import recompute_account
 from apps.trades.models import Position
-from apps.trades.tests.factories import TransactionFactory
+from apps.trades.tests.factories import BalanceNowFactory, SoldPutPositionFactory, TransactionFactory
 
 from .test_views import get_html, queries_for
 
@@ -34,7 +29,7 @@ def test_matching_quantities_show_a_green_badge(user_client, history):
 
 
 def test_a_quantity_difference_shows_on_the_leg_and_in_the_panel(user_client, history):
-    PositionSnapshotFactory(
+    SoldPutPositionFactory(
         account=history, symbol="KO", underlying_symbol="KO", instrument_type="Equity", quantity=5, multiplier=1
     )
     recompute_account(account=history)
@@ -45,7 +40,7 @@ def test_a_quantity_difference_shows_on_the_leg_and_in_the_panel(user_client, hi
 
 
 def test_the_panel_compares_cash_with_the_brokers_balance(user_client, history):
-    BalanceSnapshotFactory(account=history, snapshot_date=date(2026, 3, 16), cash_balance=Decimal("100.00"))
+    BalanceNowFactory(account=history, snapshot_date=date(2026, 3, 16), cash_balance=Decimal("100.00"))
     recompute_account(account=history)
     checks = user_client.get(reverse("dashboard:positions")).context["reconciliation"].checks
     cash = next(check for check in checks if check.kind == "cash")
@@ -75,7 +70,7 @@ def test_the_positions_tab_costs_the_same_few_queries_for_100_and_2000_transacti
     user_client, user, django_assert_max_num_queries
 ):
     account = BrokerAccountFactory(user=user)
-    PositionSnapshotFactory(account=account, symbol="R1", underlying_symbol="R1", instrument_type="Equity")
+    SoldPutPositionFactory(account=account, symbol="R1", underlying_symbol="R1", instrument_type="Equity")
     make_round_trips(account, 101, start=datetime(2025, 9, 1, 15, tzinfo=UTC))  # R0 stays open
     with django_assert_max_num_queries(12):
         small = queries_for(user_client, "dashboard:positions")

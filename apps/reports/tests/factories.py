@@ -1,34 +1,30 @@
 """Ledger rows for dashboard and report tests: valid, boring values; the numbers a test checks are set in the test.
 
-Users and accounts come from `apps/trades/tests/factories.py`, their one home. The transaction and snapshot
-factories here are the report tests' own defaults (a sold SPY put with charges, an option position), not copies."""
+Every factory lives in `apps/trades/tests/factories.py`, its one home; this module builds whole histories
+from them."""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import factory
-
 from apps.trades.lots import recompute_account
 from apps.trades.models import (
-    BalanceSnapshot,
     BrokerAccount,
     Chain,
-    NetLiqPoint,
     Note,
     Position,
-    PositionSnapshot,
     Target,
     Transaction,
 )
 from apps.trades.tests import factories as trades
-from apps.trades.tests.factories import BrokerAccountFactory, UserFactory
+from apps.trades.tests.factories import (
+    BrokerAccountFactory,
+    SoldPutFillFactory,
+    SoldPutPositionFactory,
+    UserFactory,
+)
 
 __all__ = [
-    "BalanceSnapshotFactory",
     "BrokerAccountFactory",
-    "NetLiqPointFactory",
-    "PositionSnapshotFactory",
-    "TransactionFactory",
     "UserFactory",
     "make_round_trips",
     "make_trading_history",
@@ -37,72 +33,10 @@ __all__ = [
 ]
 
 
-class TransactionFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Transaction
-
-    account = factory.SubFactory(BrokerAccountFactory)
-    tastytrade_id = factory.Sequence(lambda n: 400_000_000 + n)
-    transaction_type = Transaction.Type.TRADE
-    transaction_sub_type = "Sell to Open"
-    action = "Sell to Open"
-    description = "Sold 1 SPY 01/16/26 Put 550.00 @ 2.50"
-    symbol = "SPY   260116P00550000"
-    underlying_symbol = "SPY"
-    instrument_type = "Equity Option"
-    quantity = Decimal("1")
-    price = Decimal("2.50")
-    value = Decimal("250.00")
-    commission = Decimal("-1.00")
-    clearing_fees = Decimal("-0.10")
-    regulatory_fees = Decimal("-0.04")
-    net_value = factory.LazyAttribute(lambda t: t.value + t.commission + t.clearing_fees + t.regulatory_fees)
-    executed_at = datetime(2025, 6, 2, 15, 30, tzinfo=UTC)
-    transaction_date = factory.LazyAttribute(lambda t: t.executed_at.date())
-    raw = factory.LazyAttribute(lambda t: {"id": t.tastytrade_id, "symbol": t.symbol})
-
-
-class PositionSnapshotFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = PositionSnapshot
-
-    account = factory.SubFactory(BrokerAccountFactory)
-    as_of = datetime(2025, 6, 2, 20, 0, tzinfo=UTC)
-    symbol = factory.Sequence(lambda n: f"SPY   260116P{(400 + n) * 1000:08d}")
-    instrument_type = "Equity Option"
-    underlying_symbol = "SPY"
-    quantity = Decimal("-1")
-    multiplier = Decimal("100")
-    average_open_price = Decimal("2.50")
-    mark = Decimal("1.50")
-    expires_at = datetime(2026, 1, 16, 21, 0, tzinfo=UTC)
-
-
-class BalanceSnapshotFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = BalanceSnapshot
-
-    account = factory.SubFactory(BrokerAccountFactory)
-    snapshot_date = date(2025, 6, 2)
-    time_of_day = "NOW"
-    cash_balance = Decimal("10000.00")
-    net_liquidating_value = Decimal("25000.00")
-
-
-class NetLiqPointFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = NetLiqPoint
-
-    account = factory.SubFactory(BrokerAccountFactory)
-    time = datetime(2025, 6, 2, 20, 0, tzinfo=UTC)
-    close = Decimal("25000.00")
-    total_close = factory.LazyAttribute(lambda p: p.close)
-
-
 def make_transactions(account, count: int, *, start: datetime = datetime(2025, 1, 2, 15, 0, tzinfo=UTC)) -> None:
     """Many rows at once (bulk), an hour apart, for the tests that check a page does not slow down with size."""
     Transaction.objects.bulk_create(
-        TransactionFactory.build(
+        SoldPutFillFactory.build(
             account=account,
             executed_at=start + timedelta(hours=n),
             symbol=f"T{n % 40}",
@@ -160,7 +94,7 @@ def make_trading_history(user, *, account_number: str = "5WT77777") -> BrokerAcc
         commission=Decimal("-1"),
         executed_at=at(3, 10),
     )
-    PositionSnapshotFactory(
+    SoldPutPositionFactory(
         account=account,
         symbol=put.symbol,
         underlying_symbol="QQQ",

@@ -10,13 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from apps.reports import backup
-from apps.reports.tests.factories import (
-    BalanceSnapshotFactory,
-    BrokerAccountFactory,
-    NetLiqPointFactory,
-    PositionSnapshotFactory,
-    TransactionFactory,
-)
+from apps.reports.tests.factories import BrokerAccountFactory
 from apps.tastytrade_sync.tests.factories import ConnectionFactory
 from apps.trades.models import (
     BrokerAccount,
@@ -29,6 +23,12 @@ from apps.trades.models import (
     Target,
     Transaction,
 )
+from apps.trades.tests.factories import (
+    BalanceNowFactory,
+    NetLiqPointFactory,
+    SoldPutFillFactory,
+    SoldPutPositionFactory,
+)
 
 SENTINEL = "refresh-SENTINEL-1a2b3c4d"
 
@@ -38,17 +38,17 @@ def ledger(user):
     """One account of every kind of row, with values that only survive an exact copy."""
     connection = ConnectionFactory(user=user, credentials=("client-secret-SENTINEL", SENTINEL))
     account = BrokerAccountFactory(user=user, connection=connection, account_number="5WT22222", nickname="Roth IRA")
-    opening = TransactionFactory(
+    opening = SoldPutFillFactory(
         account=account,
         executed_at=datetime(2026, 3, 2, 14, 31, 5, 123456, tzinfo=UTC),
         value=Decimal("1234.5678"),
         quantity=Decimal("0.00012345"),
         raw={"id": 1, "nested": {"price": "2.50", "legs": [1, 2]}},
     )
-    TransactionFactory(account=account, reverses=opening, reverses_tastytrade_id=opening.tastytrade_id)
-    TransactionFactory(account=account, tastytrade_id=None, import_key="csv-digest-1", source="csv")
-    PositionSnapshotFactory(account=account, mark=None)
-    BalanceSnapshotFactory(account=account, time_of_day="EOD", snapshot_date=date(2026, 3, 1))
+    SoldPutFillFactory(account=account, reverses=opening, reverses_tastytrade_id=opening.tastytrade_id)
+    SoldPutFillFactory(account=account, tastytrade_id=None, import_key="csv-digest-1", source="csv")
+    SoldPutPositionFactory(account=account, mark=None)
+    BalanceNowFactory(account=account, time_of_day="EOD", snapshot_date=date(2026, 3, 1))
     NetLiqPointFactory(account=account, close=Decimal("25000.1234"))
     Tag.objects.create(account=account, target=Target.POSITION, key="tt:400000000", name="earnings")
     note = Note.objects.create(account=account, target=Target.CHAIN, key="tt:400000000", text="Rolled twice")
@@ -117,7 +117,7 @@ def test_a_backup_never_holds_connection_secrets(user, ledger):
 
 
 def test_a_backup_leaves_out_other_users_data(user, ledger, other_user):
-    TransactionFactory(account=BrokerAccountFactory(user=other_user), description="Bob's trade")
+    SoldPutFillFactory(account=BrokerAccountFactory(user=other_user), description="Bob's trade")
     assert "Bob's trade" not in "".join(backup.iter_backup(user))
 
 
@@ -165,7 +165,7 @@ def test_restoring_twice_gives_the_same_data(user, ledger):
 
 def test_restore_replaces_an_existing_accounts_rows_and_keeps_its_connection(user, ledger):
     original = backup_of(user)
-    TransactionFactory(account=ledger, description="after the backup")
+    SoldPutFillFactory(account=ledger, description="after the backup")
     backup.restore_backup(user=user, backup=original)
     ledger.refresh_from_db()
     assert (ledger.transactions.count(), ledger.connection is not None) == (3, True)
@@ -174,7 +174,7 @@ def test_restore_replaces_an_existing_accounts_rows_and_keeps_its_connection(use
 def test_restore_leaves_accounts_that_are_not_in_the_backup_alone(user, ledger):
     original = backup_of(user)
     other_account = BrokerAccountFactory(user=user)
-    TransactionFactory(account=other_account)
+    SoldPutFillFactory(account=other_account)
     backup.restore_backup(user=user, backup=original)
     assert other_account.transactions.count() == 1
 

@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 
 from apps.reports import exports
-from apps.reports.tests.factories import BrokerAccountFactory, PositionSnapshotFactory, TransactionFactory
+from apps.reports.tests.factories import BrokerAccountFactory
 from apps.tastytrade_sync.tests.factories import ConnectionFactory
+from apps.trades.tests.factories import SoldPutFillFactory, SoldPutPositionFactory
 
 SENTINEL = "refresh-SENTINEL-5e4d3c2b"
 
@@ -62,7 +63,7 @@ def test_transactions_csv_has_the_published_header(user_client, account):
 
 
 def test_transactions_csv_writes_amounts_exactly_and_the_trading_day_in_the_users_zone(user_client, account):
-    TransactionFactory(
+    SoldPutFillFactory(
         account=account, tastytrade_id=123, executed_at=datetime(2026, 3, 3, 2, 30, tzinfo=UTC), value=Decimal("0.0420")
     )
     row = dict(zip(*download(user_client, "reports:transactions_csv"), strict=True))
@@ -75,14 +76,14 @@ def test_transactions_csv_writes_amounts_exactly_and_the_trading_day_in_the_user
 
 
 def test_transactions_csv_applies_the_pages_filters(user_client, account):
-    TransactionFactory(account=account, underlying_symbol="SPY")
-    TransactionFactory(account=account, underlying_symbol="QQQ")
+    SoldPutFillFactory(account=account, underlying_symbol="SPY")
+    SoldPutFillFactory(account=account, underlying_symbol="QQQ")
     rows = download(user_client, "reports:transactions_csv", {"underlying": "qqq"})
     assert [row[9] for row in rows[1:]] == ["QQQ"]
 
 
 def test_transactions_csv_leaves_out_other_users_rows(user_client, account, other_user):
-    TransactionFactory(account=BrokerAccountFactory(user=other_user), description="not mine")
+    SoldPutFillFactory(account=BrokerAccountFactory(user=other_user), description="not mine")
     assert len(download(user_client, "reports:transactions_csv")) == 1
 
 
@@ -93,7 +94,7 @@ def test_transactions_csv_of_another_users_account_is_404(user_client, other_use
 
 
 def test_text_that_a_spreadsheet_would_run_as_a_formula_is_quoted(user_client, account):
-    TransactionFactory(account=account, description='=HYPERLINK("http://evil.example")')
+    SoldPutFillFactory(account=account, description='=HYPERLINK("http://evil.example")')
     assert download(user_client, "reports:transactions_csv")[1][-1] == '\'=HYPERLINK("http://evil.example")'
 
 
@@ -102,7 +103,7 @@ def test_negative_amounts_stay_numbers():
 
 
 def test_positions_csv_has_the_published_header_and_unrealized_from_marks(user_client, account):
-    PositionSnapshotFactory(
+    SoldPutPositionFactory(
         account=account, symbol="SPY", quantity=Decimal("-1"), average_open_price=Decimal("2.5"), mark=Decimal("1.5")
     )
     header, row = download(user_client, "reports:positions_csv")
@@ -111,8 +112,8 @@ def test_positions_csv_has_the_published_header_and_unrealized_from_marks(user_c
 
 
 def test_cash_flow_csv_has_one_row_per_period(user_client, account):
-    TransactionFactory(account=account, executed_at=datetime(2026, 1, 5, 15, tzinfo=UTC))
-    TransactionFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC))
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 1, 5, 15, tzinfo=UTC))
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC))
     rows = download(user_client, "reports:cash_flow_csv", {"group": "month", "start": ""})
     assert rows[0] == exports.CASH_FLOW_COLUMNS
     assert [row[0] for row in rows[1:]] == ["2026-01-01", "2026-02-01"]
@@ -122,8 +123,8 @@ def test_no_export_carries_the_connections_secrets(user_client, user, account):
     connection = ConnectionFactory(user=user, credentials=("client-secret-SENTINEL", SENTINEL))
     account.connection = connection
     account.save()
-    TransactionFactory(account=account)
-    PositionSnapshotFactory(account=account)
+    SoldPutFillFactory(account=account)
+    SoldPutPositionFactory(account=account)
     for name in ["reports:transactions_csv", "reports:positions_csv", "reports:cash_flow_csv"]:
         text = str(download(user_client, name, {"start": ""}))
         assert SENTINEL not in text and "client-secret-SENTINEL" not in text

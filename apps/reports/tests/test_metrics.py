@@ -7,15 +7,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from apps.reports import metrics
-from apps.reports.tests.factories import (
-    BalanceSnapshotFactory,
-    BrokerAccountFactory,
-    NetLiqPointFactory,
-    PositionSnapshotFactory,
-    TransactionFactory,
-)
+from apps.reports.tests.factories import BrokerAccountFactory
 from apps.trades.models import Transaction
 from apps.trades.scope import Scope
+from apps.trades.tests.factories import (
+    BalanceNowFactory,
+    NetLiqPointFactory,
+    SoldPutFillFactory,
+    SoldPutPositionFactory,
+)
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -31,17 +31,15 @@ def scope_of(*accounts, start=None, end=None, today=date(2026, 3, 2), tz=NEW_YOR
 
 def test_balances_sum_the_latest_now_balance_of_each_account(user, account):
     second = BrokerAccountFactory(user=user)
-    BalanceSnapshotFactory(account=account, snapshot_date=date(2026, 2, 27), net_liquidating_value=Decimal("900"))
-    BalanceSnapshotFactory(account=account, snapshot_date=date(2026, 3, 2), net_liquidating_value=Decimal("1000.10"))
-    BalanceSnapshotFactory(account=second, snapshot_date=date(2026, 3, 1), net_liquidating_value=Decimal("500.05"))
+    BalanceNowFactory(account=account, snapshot_date=date(2026, 2, 27), net_liquidating_value=Decimal("900"))
+    BalanceNowFactory(account=account, snapshot_date=date(2026, 3, 2), net_liquidating_value=Decimal("1000.10"))
+    BalanceNowFactory(account=second, snapshot_date=date(2026, 3, 1), net_liquidating_value=Decimal("500.05"))
     assert metrics.current_balances(scope_of(account, second)).net_liquidating_value == Decimal("1500.15")
 
 
 def test_balances_leave_out_end_of_day_snapshots(account):
-    BalanceSnapshotFactory(account=account, snapshot_date=date(2026, 3, 1), cash_balance=Decimal("10"))
-    BalanceSnapshotFactory(
-        account=account, time_of_day="EOD", snapshot_date=date(2026, 3, 2), cash_balance=Decimal("99")
-    )
+    BalanceNowFactory(account=account, snapshot_date=date(2026, 3, 1), cash_balance=Decimal("10"))
+    BalanceNowFactory(account=account, time_of_day="EOD", snapshot_date=date(2026, 3, 2), cash_balance=Decimal("99"))
     assert metrics.current_balances(scope_of(account)).cash_balance == Decimal("10")
 
 
@@ -51,15 +49,15 @@ def test_balances_are_unknown_before_the_first_sync(account):
 
 
 def test_open_positions_count_legs_and_underlyings_but_not_closed_ones(account):
-    PositionSnapshotFactory(account=account, underlying_symbol="SPY")
-    PositionSnapshotFactory(account=account, underlying_symbol="SPY")
-    PositionSnapshotFactory(account=account, underlying_symbol="QQQ")
-    PositionSnapshotFactory(account=account, underlying_symbol="IWM", quantity=0)
+    SoldPutPositionFactory(account=account, underlying_symbol="SPY")
+    SoldPutPositionFactory(account=account, underlying_symbol="SPY")
+    SoldPutPositionFactory(account=account, underlying_symbol="QQQ")
+    SoldPutPositionFactory(account=account, underlying_symbol="IWM", quantity=0)
     assert metrics.open_position_counts(scope_of(account)) == metrics.OpenCounts(legs=3, underlyings=2)
 
 
 def test_fees_in_year_add_commission_and_every_fee(account):
-    TransactionFactory(
+    SoldPutFillFactory(
         account=account,
         executed_at=datetime(2026, 2, 2, 15, tzinfo=UTC),
         commission=Decimal("-1.0000"),
@@ -75,8 +73,8 @@ def test_fees_in_year_add_commission_and_every_fee(account):
 def test_fees_in_year_use_the_users_new_year(account):
     no_fees = {"clearing_fees": 0, "regulatory_fees": 0}
     # 03:00 UTC on 1 January is still New Year's Eve in New York; 06:00 UTC is the new year.
-    TransactionFactory(account=account, executed_at=datetime(2026, 1, 1, 3, tzinfo=UTC), commission=-1, **no_fees)
-    TransactionFactory(account=account, executed_at=datetime(2026, 1, 1, 6, tzinfo=UTC), commission=-2, **no_fees)
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 1, 1, 3, tzinfo=UTC), commission=-1, **no_fees)
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 1, 1, 6, tzinfo=UTC), commission=-2, **no_fees)
     assert metrics.fees_in_year(scope_of(account), 2026) == Decimal("-2")
 
 
@@ -117,15 +115,15 @@ def test_net_liq_history_keeps_to_the_date_range(account):
 
 
 def test_cash_flow_groups_by_month_of_the_users_time_zone(account):
-    TransactionFactory(account=account, executed_at=datetime(2026, 3, 1, 3, tzinfo=UTC))  # 28 Feb in New York
-    TransactionFactory(account=account, executed_at=datetime(2026, 3, 1, 15, tzinfo=UTC))
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 3, 1, 3, tzinfo=UTC))  # 28 Feb in New York
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 3, 1, 15, tzinfo=UTC))
     rows = metrics.cash_flow(scope_of(account), "month")
     assert [(row.period, row.transactions) for row in rows] == [(date(2026, 2, 1), 1), (date(2026, 3, 1), 1)]
 
 
 def test_cash_flow_splits_trading_deposits_and_other_cash(account):
-    TransactionFactory(account=account, value=Decimal("250"))
-    TransactionFactory(
+    SoldPutFillFactory(account=account, value=Decimal("250"))
+    SoldPutFillFactory(
         account=account,
         transaction_type=Transaction.Type.MONEY_MOVEMENT,
         transaction_sub_type="Deposit",
@@ -134,7 +132,7 @@ def test_cash_flow_splits_trading_deposits_and_other_cash(account):
         clearing_fees=0,
         regulatory_fees=0,
     )
-    TransactionFactory(
+    SoldPutFillFactory(
         account=account,
         transaction_type=Transaction.Type.MONEY_MOVEMENT,
         transaction_sub_type="Dividend",
@@ -148,27 +146,27 @@ def test_cash_flow_splits_trading_deposits_and_other_cash(account):
 
 
 def test_cash_flow_kinds_add_up_to_the_net_cash_flow(account):
-    TransactionFactory(account=account, value=Decimal("250"), commission=Decimal("-1"))
-    TransactionFactory(account=account, value=Decimal("-120"), transaction_type=Transaction.Type.RECEIVE_DELIVER)
+    SoldPutFillFactory(account=account, value=Decimal("250"), commission=Decimal("-1"))
+    SoldPutFillFactory(account=account, value=Decimal("-120"), transaction_type=Transaction.Type.RECEIVE_DELIVER)
     (row,) = metrics.cash_flow(scope_of(account), "day")
     parts = row.trading + row.deposits_and_withdrawals + row.other + row.charges
     assert parts == row.net_cash_flow == Decimal("127.72")
 
 
 def test_cash_flow_total_adds_the_periods(account):
-    TransactionFactory(account=account, executed_at=datetime(2026, 1, 5, 15, tzinfo=UTC), value=Decimal("100"))
-    TransactionFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC), value=Decimal("-40"))
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 1, 5, 15, tzinfo=UTC), value=Decimal("100"))
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC), value=Decimal("-40"))
     total = metrics.cash_flow_total(metrics.cash_flow(scope_of(account), "month"))
     assert (total.transactions, total.trading) == (2, Decimal("60"))
 
 
 def test_cash_flow_leaves_out_other_accounts(user, account):
-    TransactionFactory(account=BrokerAccountFactory(user=user))
+    SoldPutFillFactory(account=BrokerAccountFactory(user=user))
     assert metrics.cash_flow(scope_of(account), "month") == []
 
 
 def test_unrealized_from_the_mark_of_a_short_option_that_lost_value_is_a_gain(account):
-    PositionSnapshotFactory(
+    SoldPutPositionFactory(
         account=account,
         quantity=Decimal("-2"),
         multiplier=100,
@@ -180,32 +178,30 @@ def test_unrealized_from_the_mark_of_a_short_option_that_lost_value_is_a_gain(ac
 
 
 def test_a_position_without_a_mark_has_no_unrealized_pnl(account):
-    PositionSnapshotFactory(account=account, mark=None)
+    SoldPutPositionFactory(account=account, mark=None)
     (group,) = metrics.positions_by_underlying(scope_of(account))
     assert (group.lines[0].unrealized, group.unrealized, group.has_missing_marks) == (None, None, True)
 
 
 def test_positions_are_grouped_by_underlying_and_a_stock_by_its_own_symbol(account):
-    PositionSnapshotFactory(account=account, underlying_symbol="SPY")
-    PositionSnapshotFactory(account=account, underlying_symbol="SPY")
-    PositionSnapshotFactory(
-        account=account, symbol="F", underlying_symbol="", instrument_type="Equity", expires_at=None
-    )
+    SoldPutPositionFactory(account=account, underlying_symbol="SPY")
+    SoldPutPositionFactory(account=account, underlying_symbol="SPY")
+    SoldPutPositionFactory(account=account, symbol="F", underlying_symbol="", instrument_type="Equity", expires_at=None)
     groups = metrics.positions_by_underlying(scope_of(account))
     assert [(group.underlying, len(group.lines)) for group in groups] == [("F", 1), ("SPY", 2)]
 
 
 def test_days_to_expiry_count_from_today_in_the_users_time_zone(account):
     # Expires 21:00 UTC on 20 March = 17:00 in New York, 18 days after 2 March.
-    PositionSnapshotFactory(account=account, expires_at=datetime(2026, 3, 20, 21, tzinfo=UTC))
+    SoldPutPositionFactory(account=account, expires_at=datetime(2026, 3, 20, 21, tzinfo=UTC))
     (group,) = metrics.positions_by_underlying(scope_of(account))
     assert group.lines[0].days_to_expiry == 18
 
 
 def test_transaction_kinds_list_the_types_and_sub_types_found(account):
-    TransactionFactory(account=account, transaction_sub_type="Sell to Open")
-    TransactionFactory(account=account, transaction_sub_type="Buy to Close")
-    TransactionFactory(account=account, transaction_type="Money Movement", transaction_sub_type="Deposit")
+    SoldPutFillFactory(account=account, transaction_sub_type="Sell to Open")
+    SoldPutFillFactory(account=account, transaction_sub_type="Buy to Close")
+    SoldPutFillFactory(account=account, transaction_type="Money Movement", transaction_sub_type="Deposit")
     assert metrics.transaction_kinds(scope_of(account)) == (
         ["Money Movement", "Trade"],
         ["Buy to Close", "Deposit", "Sell to Open"],

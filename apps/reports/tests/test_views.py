@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.reports.tests.factories import BrokerAccountFactory, TransactionFactory, make_transactions
+from apps.reports.tests.factories import BrokerAccountFactory, make_transactions
+from apps.trades.tests.factories import SoldPutFillFactory
 
 
 @pytest.fixture
@@ -27,26 +28,26 @@ def test_reports_require_sign_in(client, db):
 
 
 def test_reports_group_the_cash_flow_by_month_by_default(user_client, account):
-    TransactionFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC), value=Decimal("250"))
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC), value=Decimal("250"))
     response = user_client.get(reverse("reports:home"), CASH_FLOW)
     assert [row.period.isoformat() for row in response.context["rows"]] == ["2026-02-01"]
 
 
 def test_reports_default_to_the_last_twelve_months(user_client, account):
-    TransactionFactory(account=account, executed_at=datetime(2025, 3, 1, 15, tzinfo=UTC))
+    SoldPutFillFactory(account=account, executed_at=datetime(2025, 3, 1, 15, tzinfo=UTC))
     assert user_client.get(reverse("reports:home"), CASH_FLOW).context["rows"] == []
 
 
 def test_reports_group_by_year_when_asked(user_client, account):
-    TransactionFactory(account=account, executed_at=datetime(2025, 6, 5, 15, tzinfo=UTC))
-    TransactionFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC))
+    SoldPutFillFactory(account=account, executed_at=datetime(2025, 6, 5, 15, tzinfo=UTC))
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC))
     response = user_client.get(reverse("reports:home"), {"group": "year", "start": ""} | CASH_FLOW)
     assert [row.period.year for row in response.context["rows"]] == [2025, 2026]
 
 
 def test_reports_show_one_account_when_picked(user_client, user, account):
-    TransactionFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC))
-    TransactionFactory(account=BrokerAccountFactory(user=user), executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC))
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC))
+    SoldPutFillFactory(account=BrokerAccountFactory(user=user), executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC))
     response = user_client.get(reverse("reports:home"), {"account": account.pk} | CASH_FLOW)
     assert response.context["total"].transactions == 1
 
@@ -58,7 +59,7 @@ def test_reports_of_another_users_account_are_404(user_client, other_user):
 
 def test_reports_leave_out_accounts_excluded_from_reports(user_client, user):
     excluded = BrokerAccountFactory(user=user, is_included=False)
-    TransactionFactory(account=excluded, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC))
+    SoldPutFillFactory(account=excluded, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC))
     assert user_client.get(reverse("reports:home"), CASH_FLOW).context["rows"] == []
 
 
@@ -69,7 +70,7 @@ def test_a_start_after_the_end_shows_an_error_and_the_default_range(user_client,
 
 
 def test_reports_hand_the_chart_its_data(user_client, account):
-    TransactionFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC), value=Decimal("250"))
+    SoldPutFillFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC), value=Decimal("250"))
     html = user_client.get(reverse("reports:home"), CASH_FLOW).content.decode()
     assert '<script id="cash-flow-data" type="application/json">{"labels": ["2026-02"]' in html
 

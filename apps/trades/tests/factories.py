@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import factory
 
 from apps.accounts.models import User
-from apps.trades.models import BalanceSnapshot, BrokerAccount, PositionSnapshot, Transaction
+from apps.trades.models import BalanceSnapshot, BrokerAccount, NetLiqPoint, PositionSnapshot, Transaction
 
 NEW_YORK = ZoneInfo("America/New_York")
 FIRST_EXECUTION = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -190,3 +190,60 @@ class BalanceSnapshotFactory(factory.django.DjangoModelFactory):
     snapshot_date = date(2026, 3, 31)
     time_of_day = "EOD"
     cash_balance = Decimal("0")
+
+
+class SoldPutFillFactory(TransactionFactory):
+    """Sold to open 1 SPY 16 Jan 2026 550 put at 2.50 on 2 Jun 2025, with commission and fees (the reports' tests)."""
+
+    tastytrade_id = factory.Sequence(lambda n: 400_000_000 + n)
+    transaction_type = Transaction.Type.TRADE
+    transaction_sub_type = "Sell to Open"
+    action = "Sell to Open"
+    description = "Sold 1 SPY 01/16/26 Put 550.00 @ 2.50"
+    symbol = "SPY   260116P00550000"
+    underlying_symbol = "SPY"
+    instrument_type = "Equity Option"
+    quantity = Decimal("1")
+    price = Decimal("2.50")
+    value = Decimal("250.00")
+    commission = Decimal("-1.00")
+    clearing_fees = Decimal("-0.10")
+    regulatory_fees = Decimal("-0.04")
+    net_value = factory.LazyAttribute(lambda t: t.value + t.commission + t.clearing_fees + t.regulatory_fees)
+    executed_at = datetime(2025, 6, 2, 15, 30, tzinfo=UTC)
+    transaction_date = factory.LazyAttribute(lambda t: t.executed_at.date())
+    raw = factory.LazyAttribute(lambda t: {"id": t.tastytrade_id, "symbol": t.symbol})
+    order_id = None
+
+
+class SoldPutPositionFactory(PositionSnapshotFactory):
+    """A short SPY 550 put held on 2 Jun 2025, marked at 1.50 (each one a new strike)."""
+
+    as_of = datetime(2025, 6, 2, 20, 0, tzinfo=UTC)
+    symbol = factory.Sequence(lambda n: f"SPY   260116P{(400 + n) * 1000:08d}")
+    instrument_type = "Equity Option"
+    underlying_symbol = "SPY"
+    quantity = Decimal("-1")
+    multiplier = Decimal("100")
+    average_open_price = Decimal("2.50")
+    mark = Decimal("1.50")
+    expires_at = datetime(2026, 1, 16, 21, 0, tzinfo=UTC)
+
+
+class BalanceNowFactory(BalanceSnapshotFactory):
+    """The balances TastyTrade reports now: 10,000.00 cash, 25,000.00 net liquidating value."""
+
+    snapshot_date = date(2025, 6, 2)
+    time_of_day = "NOW"
+    cash_balance = Decimal("10000.00")
+    net_liquidating_value = Decimal("25000.00")
+
+
+class NetLiqPointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NetLiqPoint
+
+    account = factory.SubFactory(BrokerAccountFactory)
+    time = datetime(2025, 6, 2, 20, 0, tzinfo=UTC)
+    close = Decimal("25000.00")
+    total_close = factory.LazyAttribute(lambda p: p.close)
