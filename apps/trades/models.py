@@ -823,6 +823,10 @@ class PendingUpload(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Where the confirmed import stands while a task runs it (the report says the rest once it is done).
     phase = models.CharField(max_length=16, choices=Phase.choices, blank=True, default=Phase.WAITING)
+    # The preview's report (JSON text, as `report`), made by a task, and whether it left bad rows out;
+    # previewed_skipping is set as soon as a preview is queued (None: none asked for yet).
+    preview = models.TextField(blank=True)
+    previewed_skipping = models.BooleanField(null=True, blank=True)
 
     objects = PendingUploadQuerySet.as_manager()
 

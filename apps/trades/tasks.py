@@ -1,4 +1,4 @@
-"""The trades app's long work as django.tasks: a confirmed CSV import, and a full P&L rebuild.
+"""The trades app's long work as django.tasks: a CSV upload's preview and import, and a full P&L rebuild.
 
 A `db_worker` runs them when TASKS_BACKEND is "database"; with the Immediate backend they run inside the
 request that queues them, as before.
@@ -49,6 +49,24 @@ def apply_import(*, upload_id: int) -> int:
         PendingUpload.objects.filter(pk=upload_id, report="").update(phase=PendingUpload.Phase.FAILED)
         raise
     return report.new
+
+
+@task
+def preview_upload(*, upload_id: int, skip_bad_rows: bool) -> None:
+    """Read and check every row of an upload, writing nothing, and keep the report for the preview page."""
+    upload = PendingUpload.objects.select_related("user").filter(pk=upload_id).first()
+    if upload is None:
+        return
+    report = csv_import.preview(
+        user=upload.user,
+        account_number=upload.account_number,
+        files=[csv_import.CsvFile(name=f.name, content=bytes(f.content)) for f in upload.files.all()],
+        skip_bad_rows=skip_bad_rows,
+    )
+    # Only if the trader has not asked for the other kind of preview meanwhile.
+    PendingUpload.objects.filter(pk=upload_id, previewed_skipping=skip_bad_rows, report="").update(
+        preview=json.dumps(dataclasses.asdict(report), cls=DjangoJSONEncoder)
+    )
 
 
 @task

@@ -27,7 +27,7 @@ from apps.trades.forms import (
     TradeFilterForm,
 )
 from apps.trades.models import BrokerAccount, Chain, Note, PendingFile, PendingUpload, Position, Tag, Target
-from apps.trades.tasks import apply_import
+from apps.trades.tasks import apply_import, preview_upload
 
 # The uploaded files wait in the database (PendingUpload) between the preview and the confirmation, named by a
 # random token that is also remembered in the uploader's session.
@@ -117,12 +117,14 @@ def import_preview(request, token: str):
     if upload.report or upload.is_importing:
         return redirect("trades:import_result", token=token)
     skip_bad_rows = _skip_bad_rows(request.GET, upload.skip_bad_rows)
-    report = csv_import.preview(
-        user=request.user,
-        account_number=upload.account_number,
-        files=uploaded_files(upload),
-        skip_bad_rows=skip_bad_rows,
-    )
+    if upload.previewed_skipping != skip_bad_rows:
+        # A worker reads every row; without one (the Immediate backend) this request does, as before.
+        PendingUpload.objects.filter(pk=upload.pk).update(preview="", previewed_skipping=skip_bad_rows)
+        preview_upload.enqueue(upload_id=upload.pk, skip_bad_rows=skip_bad_rows)
+        upload.refresh_from_db()
+    if not upload.preview:
+        return render(request, "trades/import_progress.html", {"upload": upload, "progress": import_progress(upload)})
+    report = report_from_json(json.loads(upload.preview))
     context = {"report": report, "token": token, "skip_bad_rows": skip_bad_rows}
     return render(request, "trades/import_preview.html", context)
 
@@ -174,6 +176,16 @@ def import_status(request, token: str):
 
 
 def import_progress(upload: PendingUpload) -> dict:
+    if upload.phase == PendingUpload.Phase.WAITING and not upload.report:  # before the confirmation: the preview
+        ready = bool(upload.preview)
+        return {
+            "phase": "Preview ready" if ready else "Reading and checking every row",
+            "done": ready,
+            "failed": False,
+            "percent": 100 if ready else 30,
+            "message": "Nothing has been written yet." if ready else f"Checking {upload.size:,} bytes of CSV.",
+            "reload": ready,
+        }
     done = bool(upload.report) or upload.phase == PendingUpload.Phase.FAILED
     if upload.phase == PendingUpload.Phase.FAILED:
         message = "The import failed and nothing was imported. It has been logged; please upload the files again."

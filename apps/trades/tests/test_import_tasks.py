@@ -100,3 +100,42 @@ def test_without_a_worker_the_confirmation_imports_in_the_request(user_client):
     token = upload(user_client)
     response = user_client.post(reverse("trades:import_confirm", args=[token]), follow=True)
     assert b"Import finished" in response.content and Transaction.objects.exists()
+
+
+def test_with_a_worker_the_preview_is_read_by_a_task_while_a_progress_bar_shows(user_client, worker_queue):
+    token = upload(user_client)
+    response = user_client.get(reverse("trades:import_preview", args=[token]))
+    assert b'class="progress"' in response.content and b"Reading and checking every row" in response.content
+    assert DBTaskResult.objects.get().task_path == "apps.trades.tasks.preview_upload"
+
+
+def test_the_preview_shows_once_the_worker_has_read_the_files(user_client, worker_queue):
+    token = upload(user_client)
+    user_client.get(reverse("trades:import_preview", args=[token]))
+    run_worker()
+    response = user_client.get(reverse("trades:import_preview", args=[token]))
+    assert b"Preview import" in response.content and b"Nothing has been written yet" in response.content
+    assert not Transaction.objects.exists()
+
+
+def test_asking_for_the_preview_again_reads_the_files_only_once(user_client, worker_queue):
+    token = upload(user_client)
+    user_client.get(reverse("trades:import_preview", args=[token]))
+    user_client.get(reverse("trades:import_preview", args=[token]))
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_a_preview_that_skips_bad_rows_is_read_again(user_client, worker_queue):
+    token = upload(user_client)
+    user_client.get(reverse("trades:import_preview", args=[token]))
+    run_worker()
+    user_client.get(reverse("trades:import_preview", args=[token]), {"skip_bad_rows": "true"})
+    assert DBTaskResult.objects.filter(args_kwargs__kwargs__skip_bad_rows=True).count() == 1
+
+
+def test_the_progress_says_when_the_preview_is_ready(user_client, worker_queue):
+    token = upload(user_client)
+    user_client.get(reverse("trades:import_preview", args=[token]))
+    run_worker()
+    progress = user_client.get(reverse("trades:import_status", args=[token])).json()
+    assert (progress["done"], progress["reload"], progress["phase"]) == (True, True, "Preview ready")
