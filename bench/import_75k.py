@@ -116,22 +116,29 @@ session[trade_views.SESSION_KEY] = [upload.token]
 session.save()
 print(f"{args.rows:,} rows in {len(contents)} files, {upload.size / 1e6:.1f} MB")
 
+
+def run_worker() -> subprocess.Popen:
+    """`manage.py db_worker --batch`: a separate process that runs every queued task, then exits."""
+    argv = [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--interval", "0", "--no-reload"]
+    return subprocess.Popen(argv, cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL)
+
+
+preview_url = reverse("trades:import_preview", args=[upload.token])
 t0 = time.perf_counter()
-response = client.get(reverse("trades:import_preview", args=[upload.token]))
+response = client.get(preview_url)  # queues the preview task and shows the progress bar
+preview_request = time.perf_counter() - t0
+assert response.status_code == 200 and b"Reading and checking" in response.content
+run_worker().wait()
+response = client.get(preview_url)
 preview = time.perf_counter() - t0
-assert response.status_code == 200, response.status_code
+assert b"Preview import" in response.content
 
 t0 = time.perf_counter()
 response = client.post(reverse("trades:import_confirm", args=[upload.token]))
 confirm = time.perf_counter() - t0
 assert response.status_code == 302 and not Transaction.objects.exists()
 
-worker = subprocess.Popen(
-    [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--interval", "0", "--no-reload"],
-    cwd=ROOT,
-    env=os.environ.copy(),
-    stdout=subprocess.DEVNULL,
-)
+worker = run_worker()
 t0 = time.perf_counter()
 latencies = []
 status_url = reverse("trades:import_status", args=[upload.token])
@@ -147,7 +154,8 @@ upload.refresh_from_db()
 assert upload.report, f"import did not finish: phase {upload.phase!r}"
 p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) > 1 else latencies[0]
 
-print(f"preview (parse and check every row, render)  {preview * 1000:8.0f} ms   aim < 2000 ms")
+print(f"preview page request (queue the preview task) {preview_request * 1000:7.0f} ms")
+print(f"upload to preview (worker reads every row)   {preview * 1000:8.0f} ms   aim < 2000 ms")
 print(f"confirm (queue the task)                     {confirm * 1000:8.0f} ms   aim < 200 ms")
 print(f"import and P&L rebuild in the worker process {background:8.1f} s    aim <= 15 s")
 print(f"pages during it: {len(latencies)} requests, p95 {p95 * 1000:.0f} ms   aim < 150 ms")

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from apps.trades import lots
-from apps.trades.models import PendingUpload, Transaction
+from apps.trades.models import BrokerAccount, Lot, PendingUpload, PnlState, Transaction
+from apps.trades.tasks import rebuild_pnl
 
 SAMPLES = Path(__file__).resolve().parent / "csv_samples"
 
@@ -139,3 +140,13 @@ def test_the_progress_says_when_the_preview_is_ready(user_client, worker_queue):
     run_worker()
     progress = user_client.get(reverse("trades:import_status", args=[token])).json()
     assert (progress["done"], progress["reload"], progress["phase"]) == (True, True, "Preview ready")
+
+
+def test_the_full_pnl_rebuild_task_rebuilds_an_accounts_lots_from_its_transactions(user_client):
+    confirm(user_client, upload(user_client))
+    lots_before = Lot.objects.count()
+    Lot.objects.all().delete()
+    PnlState.objects.all().delete()
+    rebuild_pnl.enqueue(account_id=BrokerAccount.objects.get().pk)
+    assert Lot.objects.count() == lots_before > 0
+    assert PnlState.objects.get().transaction_count == Transaction.objects.count()
