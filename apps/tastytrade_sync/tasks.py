@@ -52,8 +52,10 @@ def sync_every_connection() -> int:
     connections = Connection.objects.filter(status=Connection.Status.ACTIVE, user__sync_scheduled=True)
     for connection in connections.select_related("user"):
         run = queue_sync(connection=connection, trigger=SyncRun.Trigger.SCHEDULE)
-        # A scheduler dyno has no request to keep short: without a worker it syncs to the end.
-        carry_on(run, budget_seconds=settings.SYNC_WORKER_SLICE_SECONDS if worker_runs_tasks() else None)
+        if worker_runs_tasks():
+            carry_on(run)
+        else:  # a scheduler dyno has no request to keep short: it syncs to the end (a paused run too)
+            sync_slice.call(run_id=run.pk, budget_seconds=None)
         started += 1
     return started
 
@@ -71,7 +73,7 @@ def carry_on(run: SyncRun, *, budget_seconds: float | None = None) -> SyncRun:
         if not is_carried(run):
             _queue_slice(run, budget_seconds=settings.SYNC_WORKER_SLICE_SECONDS)
         return run
-    if budget_seconds is None and run.trigger != SyncRun.Trigger.SCHEDULE:
+    if budget_seconds is None:
         budget_seconds = settings.SYNC_REQUEST_BUDGET_SECONDS
     if run.resume_after and run.resume_after > timezone.now():
         return run  # TastyTrade asked us to wait (Retry-After)

@@ -210,3 +210,12 @@ def test_two_workers_never_run_one_task_or_one_connections_sync_at_once(connecti
     assert {len(result.worker_ids) for result in DBTaskResult.objects.all()} == {1}  # one worker per task
     assert len({w for result in DBTaskResult.objects.all() for w in result.worker_ids}) == 2  # both worked
     assert most[0] == 1  # and never two syncs of the connection at once
+
+
+def test_the_scheduled_sync_without_a_worker_finishes_a_paused_run_too(connection, server, settings):
+    settings.SYNC_REQUEST_BUDGET_SECONDS = 0  # a page's slice would pause after its first page
+    paused = SyncRunFactory(connection=connection, status=SyncRun.Status.PARTIAL, trigger=SyncRun.Trigger.MANUAL)
+    call_command("queue_scheduled_sync", stdout=io.StringIO())
+    paused.refresh_from_db()
+    assert paused.status == SyncRun.Status.SUCCEEDED
+    assert Transaction.objects.count() == all_transactions(server)
