@@ -175,6 +175,15 @@ def import_status(request, token: str):
     return JsonResponse(import_progress(get_upload_for_user(request, token)))
 
 
+def rows_previewed(upload: PendingUpload) -> str:
+    """What the preview counted, in words: "1,234 rows (1,200 new)", or the upload's size without a preview."""
+    if not upload.preview:
+        return f"{upload.size:,} bytes of CSV"
+    files = json.loads(upload.preview)["files"]
+    rows, new = sum(f["rows"] for f in files), sum(f["new"] for f in files)
+    return f"{rows:,} rows ({new:,} new)"
+
+
 def import_progress(upload: PendingUpload) -> dict:
     if upload.phase == PendingUpload.Phase.WAITING and not upload.report:  # before the confirmation: the preview
         ready = bool(upload.preview)
@@ -192,7 +201,7 @@ def import_progress(upload: PendingUpload) -> dict:
     elif upload.phase == PendingUpload.Phase.QUEUED:
         message = "Queued: the import starts in a moment."
     else:
-        message = f"Importing {upload.size:,} bytes of CSV and recomputing your P&L in one step."
+        message = f"Importing {rows_previewed(upload)} and recomputing your P&L in one step."
     return {
         "phase": upload.get_phase_display() if not upload.report else "Done",
         "done": done,

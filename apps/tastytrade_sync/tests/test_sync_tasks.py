@@ -219,3 +219,10 @@ def test_the_scheduled_sync_without_a_worker_finishes_a_paused_run_too(connectio
     paused.refresh_from_db()
     assert paused.status == SyncRun.Status.SUCCEEDED
     assert Transaction.objects.count() == all_transactions(server)
+
+
+def test_check_older_history_with_a_worker_queues_a_slice_of_a_deep_checking_run(user_client, connection, worker_queue):
+    user_client.post(reverse("tastytrade_sync:deep_check", args=[connection.pk]))
+    run = SyncRun.objects.get()
+    assert DBTaskResult.objects.get().args_kwargs["kwargs"]["run_id"] == run.pk
+    assert not connection.accounts.filter(sync_state__deep_checked_at__isnull=False).exists()

@@ -150,3 +150,13 @@ def test_the_full_pnl_rebuild_task_rebuilds_an_accounts_lots_from_its_transactio
     rebuild_pnl.enqueue(account_id=BrokerAccount.objects.get().pk)
     assert Lot.objects.count() == lots_before > 0
     assert PnlState.objects.get().transaction_count == Transaction.objects.count()
+
+
+def test_while_importing_the_progress_counts_the_rows_the_preview_found(user_client, worker_queue):
+    token = upload(user_client)
+    user_client.get(reverse("trades:import_preview", args=[token]))
+    run_worker()
+    confirm(user_client, token)
+    PendingUpload.objects.filter(token=token).update(phase=PendingUpload.Phase.IMPORTING)
+    progress = user_client.get(reverse("trades:import_status", args=[token])).json()
+    assert progress["message"] == "Importing 12 rows (12 new) and recomputing your P&L in one step."
