@@ -25,13 +25,19 @@ install: $(STAMP)
 
 SIM_PORT ?= 8765
 
+# TASKS_BACKEND=immediate runs the demo without a worker: long work then runs inside the requests.
+TASKS_BACKEND ?= database
+
 run: install  ## set up everything and serve the app with demo data on http://127.0.0.1:8000
 	$(BIN)/python manage.py migrate --no-input
-	@# The TastyTrade simulator runs beside the app for the demo and stops with it.
+	@# The TastyTrade simulator and the task worker run beside the app for the demo and stop with it.
 	$(BIN)/python manage.py tastytrade_simulator --port $(SIM_PORT) --seed 1 --accounts 2 --days 730 \
-		> .simulator.log 2>&1 & sim=$$!; trap "kill $$sim 2>/dev/null" EXIT INT TERM; \
-	TASTYTRADE_SIMULATOR_URL=http://127.0.0.1:$(SIM_PORT) $(BIN)/python manage.py demo && \
-	TASTYTRADE_SIMULATOR_URL=http://127.0.0.1:$(SIM_PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+		> .simulator.log 2>&1 & sim=$$!; worker=; trap 'kill $$sim $$worker 2>/dev/null' EXIT INT TERM; \
+	export TASTYTRADE_SIMULATOR_URL=http://127.0.0.1:$(SIM_PORT) TASKS_BACKEND=$(TASKS_BACKEND); \
+	$(BIN)/python manage.py demo && \
+	if [ "$(TASKS_BACKEND)" = database ]; then \
+		$(BIN)/python manage.py db_worker --interval 0.5 --no-reload > .worker.log 2>&1 & worker=$$!; fi; \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install  ## every test; SQLite unless DATABASE_URL is set
 	$(BIN)/pytest $(PYTEST_ARGS)

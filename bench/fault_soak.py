@@ -84,7 +84,6 @@ from django.utils import timezone  # noqa: E402
 from apps.accounts.models import User  # noqa: E402
 from apps.core.money import apply_effect  # noqa: E402
 from apps.tastytrade_sync.models import Connection, SyncRun  # noqa: E402
-from apps.tastytrade_sync.sync import ACTIVE_STATUSES  # noqa: E402
 from apps.trades.models import Transaction  # noqa: E402
 from simulator import Scenario, Simulator  # noqa: E402
 
@@ -214,7 +213,7 @@ with simulator.serve() as server:
                 SyncRun.objects.filter(connection=connection).order_by("-pk").values_list("pk", flat=True).first()
             )
             # A run a killed sync left behind: the next sync carries it on rather than starting another.
-            left = connection.runs.filter(status__in=ACTIVE_STATUSES).values_list("pk", flat=True).first()
+            left = connection.runs.active().values_list("pk", flat=True).first()
             running.append((trader_number, connection, last_run or 0, left, sync_command(user.email)))
         for trader_number, connection, last_run, left, process in running:
             if (round_number, trader_number) in to_kill:
@@ -274,7 +273,7 @@ with simulator.serve() as server:
         sync_command(user.email).wait(timeout=300)
         final = SyncRun.objects.filter(connection=connection, finished_at__isnull=False).order_by("-finished_at")[0]
         print(f"final clean sync of {user.email}: {final.status}")
-    left_running = SyncRun.objects.filter(status__in=ACTIVE_STATUSES).count()
+    left_running = SyncRun.objects.active().count()
     stopped = SyncRun.objects.filter(error_code="stopped").count()
     print(f"runs killed mid-sync that the next sync marked stopped: {stopped}; runs still shown active: {left_running}")
 

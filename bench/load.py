@@ -143,6 +143,7 @@ ENV = {
     "TASTYTRADE_SIMULATOR_URL": f"http://127.0.0.1:{simulator_port}",
     "LOG_LEVEL": "WARNING",
     "PORT": str(web_port),
+    "TASKS_BACKEND": "database",  # as app.json sets it: a db_worker runs the syncs
 }
 os.environ.update(ENV)
 
@@ -166,7 +167,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection as db  # noqa: E402
 
 from apps.accounts.models import User  # noqa: E402
-from apps.tastytrade_sync.models import Connection, SyncRun, SyncWorker  # noqa: E402
+from apps.tastytrade_sync.models import Connection, SyncRun  # noqa: E402
 from apps.tastytrade_sync.sync import sync_connection  # noqa: E402
 from apps.trades.models import Transaction  # noqa: E402
 from simulator import DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN  # noqa: E402
@@ -230,11 +231,10 @@ try:
     argv = shlex.split(line.removeprefix("worker:").strip())
     argv[0] = sys.executable if argv[0] == "python" else argv[0]
     worker = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **ENV}, stdout=log, stderr=subprocess.STDOUT)
-    while not SyncWorker.objects.alive().exists():
-        if worker.poll() is not None:
-            raise SystemExit(f"the sync worker stopped: see {log_path}")
-        time.sleep(0.2)
-    print(f"sync worker: {' '.join(argv[1:])}")
+    time.sleep(1.0)  # db_worker says nothing to the database until it claims a task
+    if worker.poll() is not None:
+        raise SystemExit(f"the task worker stopped: see {log_path}")
+    print(f"task worker: {' '.join(argv[1:])}")
 
     # -- the load ---------------------------------------------------------------------------------------
     results: dict[str, list[float]] = defaultdict(list)

@@ -118,11 +118,14 @@ def test_release_phase_migrated_the_empty_database(production_server):
 
 def test_the_procfile_worker_runs_and_stops_cleanly_on_sigterm(production_server):
     _, _, env = production_server
-    worker = subprocess.Popen(procfile_command("worker"), cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    env = {**env, "TASKS_BACKEND": "database"}  # as app.json sets it: db_worker refuses the Immediate backend
+    worker = subprocess.Popen(
+        procfile_command("worker"), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
-        assert "started" in worker.stdout.readline()
+        assert "Starting worker" in worker.stdout.readline()  # db_worker logs it before it polls the queue
         worker.send_signal(signal.SIGTERM)  # what Heroku sends on a restart, 30 s before SIGKILL
         assert worker.wait(timeout=10) == 0
-        assert "stopped" in worker.stdout.read()
+        assert "shutting down gracefully" in worker.stdout.read()
     finally:
         worker.kill()

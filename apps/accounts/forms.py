@@ -6,12 +6,13 @@ from .models import User
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name", "time_zone", "sync_on_login"]
+        fields = ["display_name", "time_zone", "sync_on_login", "sync_scheduled"]
         labels = {"display_name": "Display name", "time_zone": "Time zone"}
         help_texts = {
             "display_name": "Shown in the menu. Leave it empty to use the start of your email address.",
             "time_zone": "Decides which day a trade belongs to, and the times you see.",
             "sync_on_login": "Fetch new transactions from TastyTrade each time you sign in.",
+            "sync_scheduled": "Fetch new transactions from TastyTrade on the site's schedule, even when you are away.",
         }
 
 

@@ -47,6 +47,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         "sync automatically when I sign in",
         default=True,
     )
+    sync_scheduled = models.BooleanField(
+        "sync on the schedule (nightly)",
+        default=True,
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

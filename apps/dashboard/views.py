@@ -11,8 +11,6 @@ from apps.trades import pnl
 from apps.trades.scope import get_scope
 
 TRANSACTIONS_PER_PAGE = 50
-# The statuses SyncRun.is_active calls active, for filtering in the database.
-ACTIVE_STATUSES = [status for status in SyncRun.Status if SyncRun(status=status).is_active]
 
 
 @login_not_required
@@ -96,7 +94,8 @@ def sync_status(user) -> tuple[list[Connection], list[SyncRun]]:
     so a connection comes back once per such run, or once with no run.
     """
     latest = SyncRun.objects.filter(connection=OuterRef("pk")).order_by("-started_at").values("pk")[:1]
-    shown = FilteredRelation("runs", condition=Q(runs__pk=Subquery(latest)) | Q(runs__status__in=ACTIVE_STATUSES))
+    active = Q(runs__status__in=SyncRun.ACTIVE_STATUSES)
+    shown = FilteredRelation("runs", condition=Q(runs__pk=Subquery(latest)) | active)
     rows = (
         Connection.objects.filter(user=user)
         .annotate(shown_run=shown)

@@ -14,4 +14,6 @@ urlpatterns = [
     path("trades.csv", views.trades_csv, name="trades_csv"),
     path("backup.json", views.backup_download, name="backup"),
     path("restore/", views.restore, name="restore"),
+    path("restore/<int:pk>/", views.restore_progress, name="restore_progress"),
+    path("restore/<int:pk>/status/", views.restore_status, name="restore_status"),
 ]

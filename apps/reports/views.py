@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.contrib import messages
-from django.http import StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.db import transaction
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.models import User
 from apps.core.middleware import body_limit
 from apps.trades import journal, pnl
 from apps.trades.forms import TradeFilterForm
@@ -13,8 +15,10 @@ from apps.trades.models import PnlEvent
 from apps.trades.scope import get_scope
 
 from . import exports, metrics, performance
-from .backup import BackupError, iter_backup, read_backup, restore_backup
+from .backup import iter_backup
 from .forms import PnlExportForm, ReportForm, RestoreForm, TransactionFilterForm
+from .models import PendingRestore
+from .tasks import restore as restore_task
 
 
 @require_GET
@@ -119,15 +123,54 @@ def backup_download(request):
 @body_limit(settings.BACKUP_RESTORE_MAX_BYTES)
 @require_POST
 def restore(request):
+    """Keep the backup file and queue its restore; the progress page follows it."""
     form = RestoreForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose a backup file and confirm that its accounts may be replaced.")
         return redirect(reverse("reports:home") + "#data")
-    try:
-        summary = restore_backup(user=request.user, backup=read_backup(form.cleaned_data["backup"]))
-    except BackupError as exc:
-        messages.error(request, f"Nothing was restored: {exc}")
-    else:
-        count = summary.rows["transactions"]
-        messages.success(request, f"Restored {summary.accounts} account(s) with {count:,} transactions.")
+    with transaction.atomic():
+        # The lock on the user's row makes two restores posted at once take turns here: one is kept.
+        User.objects.select_for_update().filter(pk=request.user.pk).first()
+        if PendingRestore.objects.filter(user=request.user).running().exists():
+            messages.error(request, "A restore of yours is still running: wait for it to finish first.")
+            return redirect(reverse("reports:home") + "#data")
+        pending = PendingRestore.objects.create(user=request.user, content=form.cleaned_data["backup"].read())
+        # A worker restores it; without one (the Immediate backend) it runs here, in this request.
+        restore_task.enqueue(pending_id=pending.pk)
+    pending.refresh_from_db()
+    if not pending.is_finished:
+        return redirect("reports:restore_progress", pk=pending.pk)
+    done = pending.phase == PendingRestore.Phase.DONE
+    (messages.success if done else messages.error)(request, pending.outcome)
     return redirect(reverse("reports:home") + "#data")
+
+
+def get_restore_for_user(request, pk: int) -> PendingRestore:
+    return get_object_or_404(PendingRestore, pk=pk, user=request.user)
+
+
+@require_GET
+def restore_progress(request, pk: int):
+    pending = get_restore_for_user(request, pk)
+    return render(request, "reports/restore.html", {"pending": pending, "progress": restore_status_of(pending)})
+
+
+@require_GET
+def restore_status(request, pk: int):
+    return JsonResponse(restore_status_of(get_restore_for_user(request, pk)))
+
+
+def restore_status_of(pending: PendingRestore) -> dict:
+    percent = {PendingRestore.Phase.QUEUED: 5, PendingRestore.Phase.RESTORING: 50}.get(pending.phase, 100)
+    waiting = {PendingRestore.Phase.QUEUED: "Queued: the restore starts in a moment."}
+    message = pending.outcome or waiting.get(
+        pending.phase, "Restoring every account in one step; nothing shows until it is done."
+    )
+    return {
+        "phase": pending.get_phase_display(),
+        "percent": percent,
+        "done": pending.is_finished,
+        "failed": pending.phase == PendingRestore.Phase.FAILED,
+        "message": message,
+        "reload": False,
+    }

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -72,6 +71,10 @@ class Connection(TimestampedModel):
 
 
 class SyncRunQuerySet(models.QuerySet):
+    def active(self) -> SyncRunQuerySet:
+        """Runs with work left (see SyncRun.is_active): one per connection at most."""
+        return self.filter(status__in=SyncRun.ACTIVE_STATUSES)
+
     def waiting(self) -> SyncRunQuerySet:
         """Runs with work left that no live process carries: queued, paused, or left running by a
         process that died (a live sync holds its connection's lease), except runs TastyTrade asked
@@ -79,9 +82,7 @@ class SyncRunQuerySet(models.QuerySet):
         now = timezone.now()
         free = Q(connection__lease_expires_at__isnull=True) | Q(connection__lease_expires_at__lt=now)
         due = Q(resume_after__isnull=True) | Q(resume_after__lte=now)
-        return self.filter(free, due, status__in=["queued", "running", "partial"]).order_by(
-            Case(When(status="queued", then=0), default=1), "started_at"
-        )
+        return self.active().filter(free, due).order_by(Case(When(status="queued", then=0), default=1), "started_at")
 
 
 class SyncRun(models.Model):
@@ -103,6 +104,9 @@ class SyncRun(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Already syncing"
 
+    # Still has work to do: a worker (or the open page) carries it on. The one definition of "active".
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.PARTIAL)
+
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
@@ -118,6 +122,8 @@ class SyncRun(models.Model):
     error_message = models.CharField(max_length=500, blank=True)
     # A paused run TastyTrade asked to wait (Retry-After): nothing resumes it before this time.
     resume_after = models.DateTimeField(null=True, blank=True)
+    # The django.tasks result id of the slice last queued for this run: whether a worker still has it.
+    task_id = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = SyncRunQuerySet.as_manager()
 
@@ -135,7 +141,7 @@ class SyncRun(models.Model):
     @property
     def is_active(self) -> bool:
         """Still has work to do: the page keeps asking it to continue."""
-        return self.status in {self.Status.QUEUED, self.Status.RUNNING, self.Status.PARTIAL}
+        return self.status in self.ACTIVE_STATUSES
 
 
 class AccountSync(models.Model):
@@ -163,21 +169,3 @@ class AccountSync(models.Model):
 
     def __str__(self) -> str:
         return f"sync state of {self.account}"
-
-
-class WorkerQuerySet(models.QuerySet):
-    def alive(self) -> WorkerQuerySet:
-        """Workers heard from lately: while one is, pages leave syncs to it instead of running them."""
-        return self.filter(seen_at__gte=timezone.now() - timedelta(seconds=settings.SYNC_WORKER_ALIVE_SECONDS))
-
-
-class SyncWorker(models.Model):
-    """A running `sync_worker` process (host:pid), which says it is alive every second or so."""
-
-    name = models.CharField(max_length=100, unique=True)
-    seen_at = models.DateTimeField()
-
-    objects = WorkerQuerySet.as_manager()
-
-    def __str__(self) -> str:
-        return self.name

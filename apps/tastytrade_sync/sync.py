@@ -66,12 +66,11 @@ from .client import (
     missing,
     parse_datetime,
 )
-from .models import AccountSync, Connection, SyncRun, SyncWorker
+from .models import AccountSync, Connection, SyncRun
 
 logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120
-ACTIVE_STATUSES = [SyncRun.Status.QUEUED, SyncRun.Status.RUNNING, SyncRun.Status.PARTIAL]
 FIRST_SYNC_FALLBACK_DAYS = 5 * 366
 MONEY_FIELDS = {
     "value": "value",
@@ -167,7 +166,7 @@ def sync_connection(
         return SyncRun(connection=connection, trigger=trigger, status=SyncRun.Status.SKIPPED)
     if run is None:
         run = SyncRun.objects.create(connection=connection, trigger=trigger, status=SyncRun.Status.RUNNING)
-    elif not SyncRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(status=SyncRun.Status.RUNNING):
+    elif not SyncRun.objects.active().filter(pk=run.pk).update(status=SyncRun.Status.RUNNING):
         # The caller's copy is stale: another process finished this run meanwhile. Never revive it.
         _release_lease(connection, token)
         run.refresh_from_db()
@@ -284,21 +283,21 @@ def create_connection(
 
 
 def queue_sync(*, connection: Connection, trigger: str) -> SyncRun:
-    """A run the sync worker (or, without one, the page) will carry out; returns the active one if any."""
-    active = connection.runs.filter(status__in=ACTIVE_STATUSES).first()
+    """A run a worker (or, without one, the page) will carry out; returns the active one if any.
+
+    Only records the run: `tasks.carry_on` hands it to a worker or runs its first slice."""
+    active = connection.runs.active().first()
     return active or SyncRun.objects.create(connection=connection, trigger=trigger, status=SyncRun.Status.QUEUED)
-
-
-def worker_is_alive() -> bool:
-    return SyncWorker.objects.alive().exists()
 
 
 def sync_on_login(sender, request, user, **kwargs) -> None:
     """allauth's user_logged_in: queue a sync when the last good one is old and the profile allows it.
 
-    Queuing costs one query per connection; the dashboard carries the sync out in slices, so
-    signing in never waits on TastyTrade.
+    Queuing costs a query or two per connection; a worker (or, without one, the dashboard in slices)
+    carries the sync out, so signing in never waits on TastyTrade.
     """
+    from .tasks import hand_to_worker  # tasks.py builds on this module
+
     if not user.sync_on_login:
         return
     stale_before = timezone.now() - timedelta(minutes=settings.SYNC_ON_LOGIN_AFTER_MINUTES)
@@ -307,7 +306,7 @@ def sync_on_login(sender, request, user, **kwargs) -> None:
             connection.runs.filter(status=SyncRun.Status.SUCCEEDED).values_list("finished_at", flat=True).first()
         )
         if last_good is None or last_good < stale_before:
-            queue_sync(connection=connection, trigger=SyncRun.Trigger.LOGIN)
+            hand_to_worker(queue_sync(connection=connection, trigger=SyncRun.Trigger.LOGIN))
 
 
 def client_for(connection: Connection) -> Client:

@@ -17,7 +17,8 @@ from apps.trades.models import BrokerAccount
 from . import client as tt
 from .forms import AccountsForm, DisconnectForm, OAuthStartForm, PersonalGrantForm
 from .models import Connection, SyncRun
-from .sync import create_connection, queue_sync, request_deep_check, sync_connection, worker_is_alive
+from .sync import create_connection, queue_sync, request_deep_check
+from .tasks import carry_on, hand_to_worker, worker_runs_tasks
 
 
 def get_connection_for_user(request, pk: int) -> Connection:
@@ -74,7 +75,7 @@ def connect(request):
         except tt.TastytradeError as exc:
             form.add_error(None, exc.user_message)
         else:
-            run = queue_sync(connection=connection, trigger=SyncRun.Trigger.CONNECT)
+            run = hand_to_worker(queue_sync(connection=connection, trigger=SyncRun.Trigger.CONNECT))
             messages.success(
                 request, f"Connected. Found {connection.accounts.count()} account(s); the first sync has started."
             )
@@ -128,7 +129,7 @@ def oauth_callback(request):
     except tt.TastytradeError as exc:
         messages.error(request, f"TastyTrade did not complete the connection: {exc.user_message}")
         return redirect("tastytrade_sync:connect")
-    run = queue_sync(connection=connection, trigger=SyncRun.Trigger.CONNECT)
+    run = hand_to_worker(queue_sync(connection=connection, trigger=SyncRun.Trigger.CONNECT))
     messages.success(request, "Connected with TastyTrade; the first sync has started.")
     return redirect(f"{reverse('tastytrade_sync:page')}?run={run.pk}")
 
@@ -157,7 +158,7 @@ def connection_detail(request, pk: int):
 def deep_check(request, pk: int):
     """Compare older history with TastyTrade's now; the sync page follows the run (or the worker runs it)."""
     connection = get_connection_for_user(request, pk)
-    run = request_deep_check(connection=connection)
+    run = hand_to_worker(request_deep_check(connection=connection))
     messages.info(request, "Checking older history against TastyTrade's counts; windows that differ are read again.")
     return redirect(f"{reverse('tastytrade_sync:page')}?run={run.pk}")
 
@@ -184,11 +185,8 @@ def sync_now(request, pk: int):
     if not cache.add(f"sync-now:{connection.pk}", 1, timeout=settings.SYNC_NOW_MIN_INTERVAL_SECONDS):
         messages.info(request, "A sync ran moments ago; try again in a few seconds.")
         return redirect(next_url(request))
-    run = queue_sync(connection=connection, trigger=SyncRun.Trigger.MANUAL)
-    if not worker_is_alive():  # no worker: this request carries the first slice itself
-        run = sync_connection(
-            connection=connection, trigger=run.trigger, run=run, budget_seconds=settings.SYNC_REQUEST_BUDGET_SECONDS
-        )
+    # With a worker this only queues the run; without one, this request carries its first slice.
+    run = carry_on(queue_sync(connection=connection, trigger=SyncRun.Trigger.MANUAL))
     messages.info(request, run_message(run))
     target = next_url(request)
     return redirect(f"{target}?run={run.pk}" if run.pk and run.is_active else target)
@@ -196,16 +194,11 @@ def sync_now(request, pk: int):
 
 @require_POST
 def run_continue(request, pk: int):
-    """Polled by the page while a run is active: report progress, and without a sync worker
-    first carry the run one budgeted slice further."""
+    """Polled by the page while a run is active: report progress. Without a worker, first carry the run
+    one budgeted slice further; with one, queue a slice again if the worker that had it died."""
     run = get_run_for_user(request, pk)
-    if run.is_active and not worker_is_alive():
-        result = sync_connection(
-            connection=run.connection, trigger=run.trigger, run=run, budget_seconds=settings.SYNC_REQUEST_BUDGET_SECONDS
-        )
-        if result.status != SyncRun.Status.SKIPPED:
-            run = result
-    return JsonResponse(run_progress(run))
+    result = carry_on(run)
+    return JsonResponse(run_progress(run if result.status == SyncRun.Status.SKIPPED else result))
 
 
 @require_GET
@@ -236,7 +229,7 @@ def run_message(run: SyncRun) -> str:
     if run.is_active and run.resume_after:
         # Without a worker only the open page carries the run on: say so rather than promise it.
         minutes = max(1, -(-int((run.resume_after - timezone.now()).total_seconds()) // 60))
-        keeps = "" if worker_is_alive() else " if this page stays open (or at the next sync)"
+        keeps = "" if worker_runs_tasks() else " if this page stays open (or at the next sync)"
         return f"TastyTrade asked us to pause: the sync resumes within {minutes} minutes{keeps}."
     if run.is_active:
         return (

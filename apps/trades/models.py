@@ -841,6 +841,12 @@ class PendingUploadQuerySet(models.QuerySet):
         """Uploads whose files still wait for a confirmation (an imported one keeps only its report)."""
         return self.filter(report="")
 
+    def importing(self, *, now: datetime) -> "PendingUploadQuerySet":
+        """Confirmed uploads whose import is queued or running: one per trader at a time. An upload expires
+        after its LIFETIME, so one whose worker was killed mid-import stops counting then."""
+        phases = [PendingUpload.Phase.QUEUED, PendingUpload.Phase.IMPORTING]
+        return self.current(now=now).filter(report="", phase__in=phases)
+
 
 class PendingUpload(models.Model):
     """CSV files between their preview and the trader's confirmation, then the import's report.
@@ -849,6 +855,12 @@ class PendingUpload(models.Model):
     cap. Rows older than LIFETIME are deleted at the next upload (and by `clear_pending_uploads`)."""
 
     LIFETIME = timedelta(hours=1)
+
+    class Phase(models.TextChoices):
+        WAITING = "", "Waiting for your confirmation"
+        QUEUED = "queued", "Queued"
+        IMPORTING = "importing", "Importing rows and recomputing P&L"
+        FAILED = "failed", "Failed: nothing was imported"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_uploads")
     token = models.CharField(max_length=64, unique=True)
@@ -859,11 +871,21 @@ class PendingUpload(models.Model):
     # report quoting a cell with a NUL byte holds, while text keeps the escape as written.
     report = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Where the confirmed import stands while a task runs it (the report says the rest once it is done).
+    phase = models.CharField(max_length=16, choices=Phase.choices, blank=True, default=Phase.WAITING)
+    # The preview's report (JSON text, as `report`), made by a task, and whether it left bad rows out;
+    # previewed_skipping is set as soon as a preview is queued (None: none asked for yet).
+    preview = models.TextField(blank=True)
+    previewed_skipping = models.BooleanField(null=True, blank=True)
 
     objects = PendingUploadQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.account_number} upload of {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_importing(self) -> bool:
+        return not self.report and self.phase in {self.Phase.QUEUED, self.Phase.IMPORTING}
 
 
 class PendingFile(models.Model):

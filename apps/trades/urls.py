@@ -10,6 +10,7 @@ urlpatterns = [
     path("import/<slug:token>/confirm/", views.import_confirm, name="import_confirm"),
     path("import/<slug:token>/cancel/", views.import_cancel, name="import_cancel"),
     path("import/<slug:token>/result/", views.import_result, name="import_result"),
+    path("import/<slug:token>/status/", views.import_status, name="import_status"),
     # The Trades tab. Positions and chains are named by account and stable key: a rebuild keeps their URLs.
     path("", views.trade_list, name="list"),
     path("<int:account>/position/<str:key>/", views.position_detail, name="detail"),

@@ -1,13 +1,11 @@
-import dataclasses
 import json
 import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +26,7 @@ from apps.trades.forms import (
 )
 from apps.trades.models import BrokerAccount, Chain, Note, PendingFile, PendingUpload, Position, Tag, Target
 from apps.trades.scope import get_scope
+from apps.trades.tasks import apply_import, preview_upload
 
 # The uploaded files wait in the database (PendingUpload) between the preview and the confirmation, named by a
 # random token that is also remembered in the uploader's session.
@@ -114,15 +113,17 @@ def import_csv(request):
 @login_required
 def import_preview(request, token: str):
     upload = get_upload_for_user(request, token)
-    if upload.report:
+    if upload.report or upload.is_importing:
         return redirect("trades:import_result", token=token)
     skip_bad_rows = _skip_bad_rows(request.GET, upload.skip_bad_rows)
-    report = csv_import.preview(
-        user=request.user,
-        account_number=upload.account_number,
-        files=uploaded_files(upload),
-        skip_bad_rows=skip_bad_rows,
-    )
+    if upload.previewed_skipping != skip_bad_rows:
+        # A worker reads every row; without one (the Immediate backend) this request does, as before.
+        PendingUpload.objects.filter(pk=upload.pk).update(preview="", previewed_skipping=skip_bad_rows)
+        preview_upload.enqueue(upload_id=upload.pk, skip_bad_rows=skip_bad_rows)
+        upload.refresh_from_db()
+    if not upload.preview:
+        return render(request, "trades/import_progress.html", {"upload": upload, "progress": import_progress(upload)})
+    report = report_from_json(json.loads(upload.preview))
     context = {"report": report, "token": token, "skip_bad_rows": skip_bad_rows}
     return render(request, "trades/import_preview.html", context)
 
@@ -131,21 +132,20 @@ def import_preview(request, token: str):
 @require_POST
 def import_confirm(request, token: str):
     upload = get_upload_for_user(request, token)
-    # One database transaction for every file, the P&L recompute and the stored report: an import cut off
-    # anywhere (a worker timeout, a crash) leaves nothing behind, and the trader can simply confirm again.
-    # The row lock makes a second click wait for the first and then find its report: nothing lands twice.
+    # The row lock makes a second click wait for the first and then find the import queued: nothing lands twice.
+    # The task is queued in the same transaction, so a confirmed upload always has its task (or its report).
     with transaction.atomic():
         upload = PendingUpload.objects.select_for_update().get(pk=upload.pk)
-        if not upload.report:
-            report = csv_import.import_csv_files(
-                user=request.user,
-                account_number=upload.account_number,
-                files=uploaded_files(upload),
-                skip_bad_rows=_skip_bad_rows(request.POST, upload.skip_bad_rows),
-            )
-            upload.report = json.dumps(dataclasses.asdict(report), cls=DjangoJSONEncoder)
-            upload.save(update_fields=["report"])
-            upload.files.all().delete()  # the bytes are not needed any more
+        if upload.report or upload.is_importing:
+            return redirect("trades:import_result", token=token)
+        if PendingUpload.objects.for_user(request.user).importing(now=timezone.now()).exists():
+            messages.error(request, "Another import of yours is still running: confirm this one when it has finished.")
+            return redirect("trades:import_preview", token=token)
+        upload.skip_bad_rows = _skip_bad_rows(request.POST, upload.skip_bad_rows)
+        upload.phase = PendingUpload.Phase.QUEUED
+        upload.save(update_fields=["skip_bad_rows", "phase"])
+        # A worker imports it; without one (the Immediate backend) it runs here, inside this transaction.
+        apply_import.enqueue(upload_id=upload.pk)
     return redirect("trades:import_result", token=token)
 
 
@@ -160,9 +160,55 @@ def import_cancel(request, token: str):
 @login_required
 def import_result(request, token: str):
     upload = get_upload_for_user(request, token)
-    if not upload.report:
-        return redirect("trades:import_preview", token=token)
-    return render(request, "trades/import_result.html", {"report": report_from_json(json.loads(upload.report))})
+    if upload.report:
+        return render(request, "trades/import_result.html", {"report": report_from_json(json.loads(upload.report))})
+    if upload.phase == PendingUpload.Phase.WAITING:
+        return redirect("trades:import_preview", token=token)  # not confirmed yet
+    return render(request, "trades/import_progress.html", {"upload": upload, "progress": import_progress(upload)})
+
+
+@login_required
+@require_GET
+def import_status(request, token: str):
+    """Polled by the progress page while the import runs."""
+    return JsonResponse(import_progress(get_upload_for_user(request, token)))
+
+
+def rows_previewed(upload: PendingUpload) -> str:
+    """What the preview counted, in words: "1,234 rows (1,200 new)", or the upload's size without a preview."""
+    if not upload.preview:
+        return f"{upload.size:,} bytes of CSV"
+    files = json.loads(upload.preview)["files"]
+    rows, new = sum(f["rows"] for f in files), sum(f["new"] for f in files)
+    return f"{rows:,} rows ({new:,} new)"
+
+
+def import_progress(upload: PendingUpload) -> dict:
+    if upload.phase == PendingUpload.Phase.WAITING and not upload.report:  # before the confirmation: the preview
+        ready = bool(upload.preview)
+        return {
+            "phase": "Preview ready" if ready else "Reading and checking every row",
+            "done": ready,
+            "failed": False,
+            "percent": 100 if ready else 30,
+            "message": "Nothing has been written yet." if ready else f"Checking {upload.size:,} bytes of CSV.",
+            "reload": ready,
+        }
+    done = bool(upload.report) or upload.phase == PendingUpload.Phase.FAILED
+    if upload.phase == PendingUpload.Phase.FAILED:
+        message = "The import failed and nothing was imported. It has been logged; please upload the files again."
+    elif upload.phase == PendingUpload.Phase.QUEUED:
+        message = "Queued: the import starts in a moment."
+    else:
+        message = f"Importing {rows_previewed(upload)} and recomputing your P&L in one step."
+    return {
+        "phase": upload.get_phase_display() if not upload.report else "Done",
+        "done": done,
+        "failed": upload.phase == PendingUpload.Phase.FAILED,
+        "percent": 100 if done else (50 if upload.phase == PendingUpload.Phase.IMPORTING else 5),
+        "message": "Import finished." if upload.report else message,
+        "reload": bool(upload.report),
+    }
 
 
 # -- The Trades tab: positions and chains, one trade's legs and transactions, the user's tags and notes ----

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.apple",
     "allauth.mfa",
+    "django_tasks_db",
     "apps.core",
     "apps.accounts",
     "apps.tastytrade_sync",
@@ -352,12 +353,19 @@ TASTYTRADE_RETRY_MAX_TOTAL_SECONDS = read("TASTYTRADE_RETRY_MAX_TOTAL_SECONDS", 
 # A sync started by a web request stops cleanly before Heroku's 30 s router limit and continues.
 SYNC_REQUEST_BUDGET_SECONDS = read("SYNC_REQUEST_BUDGET_SECONDS", env.float, default=20.0)
 SYNC_ON_LOGIN_AFTER_MINUTES = read("SYNC_ON_LOGIN_AFTER_MINUTES", env.int, default=60)
-# A `sync_worker` process (Procfile: worker) runs queued syncs off the web processes; pages leave
-# syncs to it while it has been heard from within this many seconds, and run them in slices otherwise.
-# It checks in between slices, so this must exceed a slice plus TastyTrade's retry time.
-SYNC_WORKER_ALIVE_SECONDS = read("SYNC_WORKER_ALIVE_SECONDS", env.int, default=90)
-# The worker syncs a connection for at most this long before turning to the next queued one (fairness;
-# also under Heroku's 30 s shutdown grace, so a restart never cuts a slice short).
+# Long work (sync slices, CSV imports, restores, P&L rebuilds) runs as django.tasks. "database" queues it in
+# PostgreSQL for `manage.py db_worker` (Procfile: worker); "immediate" runs each task inside the request that
+# asks for it, the sync in budgeted slices the open page carries on (a single process, no worker).
+TASKS_BACKEND = read("TASKS_BACKEND", env.str, default="immediate")
+TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured("Environment variable TASKS_BACKEND is invalid: use immediate or database")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+# A worker syncs a connection for at most this long per task before queuing the next slice (fairness between
+# connections; also under Heroku's 30 s shutdown grace, so a restart never cuts a slice short).
 SYNC_WORKER_SLICE_SECONDS = read("SYNC_WORKER_SLICE_SECONDS", env.float, default=20.0)
 SYNC_NOW_MIN_INTERVAL_SECONDS = read("SYNC_NOW_MIN_INTERVAL_SECONDS", env.int, default=30)
 SYNC_WINDOW_DAYS = read("SYNC_WINDOW_DAYS", env.int, default=90)

@@ -135,8 +135,7 @@ def test_an_import_cut_off_before_its_pnl_leaves_the_ledger_untouched(user_clien
     token = token_of(upload(user_client))
     monkeypatch.setattr(lots, "recompute_account", worker_timeout)
 
-    with pytest.raises(SystemExit):
-        user_client.post(reverse("trades:import_confirm", args=[token]))
+    user_client.post(reverse("trades:import_confirm", args=[token]))  # the import task fails; the page says so
 
     assert not Transaction.objects.exists()
     assert PendingUpload.objects.get(token=token).report == ""
@@ -146,8 +145,7 @@ def test_an_import_cut_off_can_be_confirmed_again_and_lands_whole_with_its_pnl(u
     token = token_of(upload(user_client))
     with monkeypatch.context() as patch:
         patch.setattr(lots, "recompute_account", worker_timeout)
-        with pytest.raises(SystemExit):
-            user_client.post(reverse("trades:import_confirm", args=[token]))
+        user_client.post(reverse("trades:import_confirm", args=[token]))
 
     user_client.post(reverse("trades:import_confirm", args=[token]))
 

@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from apps.reports.models import PendingRestore
 from apps.reports.tests.factories import make_trading_history
 from apps.tastytrade_sync.tests.factories import BrokerAccountFactory, ConnectionFactory, SyncRunFactory
 from apps.trades.lots import recompute_account
@@ -86,6 +87,11 @@ def a_csv_import(client, user) -> dict:
     return {"token": re.search(r"/trades/import/([\w-]+)/", response.url)[1]}
 
 
+def a_restore(client, user) -> dict:
+    """A finished backup restore, as its progress page follows it."""
+    return {"pk": PendingRestore.objects.create(user=user, phase=PendingRestore.Phase.DONE, outcome="Restored").pk}
+
+
 def a_position(client, user) -> dict:
     position = Position.objects.filter(account=make_trading_history(user)).first()
     return {"account": position.account_id, "key": position.key}
@@ -132,6 +138,9 @@ OWNED_OBJECTS: dict[str, Callable[[Client, object], dict]] = {
     "trades:import_confirm": a_csv_import,
     "trades:import_cancel": a_csv_import,
     "trades:import_result": a_csv_import,
+    "trades:import_status": a_csv_import,
+    "reports:restore_progress": a_restore,
+    "reports:restore_status": a_restore,
     "trades:detail": a_position,
     "trades:set_strategy": a_position,
     "trades:chain": a_chain,

@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.tastytrade_sync.models import Connection, SyncRun, SyncWorker
+from apps.tastytrade_sync.models import Connection, SyncRun
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
 from apps.trades.models import BrokerAccount, Transaction
 
@@ -142,12 +142,12 @@ def test_sync_now_throttled_by_a_long_retry_after_says_when_it_resumes(user_clie
     )
 
 
-def test_a_paused_run_promises_a_resume_without_conditions_only_while_a_worker_runs(user, user_client, db):
+def test_a_paused_run_promises_a_resume_without_conditions_only_while_a_worker_runs(user, user_client, settings, db):
     connection = ConnectionFactory(user=user)
     run = SyncRunFactory(
         connection=connection, status=SyncRun.Status.PARTIAL, resume_after=timezone.now() + timedelta(minutes=4)
     )
-    SyncWorker.objects.create(name="host:1", seen_at=timezone.now())
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     message = user_client.get(reverse("tastytrade_sync:run_status", args=[run.pk])).json()["message"]
     assert message == "TastyTrade asked us to pause: the sync resumes within 4 minutes."
 

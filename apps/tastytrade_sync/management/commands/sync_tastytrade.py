@@ -1,10 +1,12 @@
-"""For Heroku Scheduler: sync every active connection (or one user's), to the end, no time budget."""
+"""Sync every active connection (or one user's) in this process, to the end, no time budget.
+
+The schedule uses `queue_scheduled_sync` instead, which hands the work to the worker."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.models import User
 from apps.tastytrade_sync.models import Connection, SyncRun
-from apps.tastytrade_sync.sync import ACTIVE_STATUSES, sync_connection
+from apps.tastytrade_sync.sync import sync_connection
 
 
 class Command(BaseCommand):
@@ -22,7 +24,7 @@ class Command(BaseCommand):
             connections = connections.filter(user=user)
         failed = 0
         for connection in connections:
-            paused = connection.runs.filter(status__in=ACTIVE_STATUSES).first()
+            paused = connection.runs.active().first()
             run = sync_connection(connection=connection, trigger=SyncRun.Trigger.SCHEDULE, run=paused)
             failed += run.status == SyncRun.Status.FAILED
             self.stdout.write(

@@ -1,0 +1,42 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class PendingRestoreQuerySet(models.QuerySet):
+    def running(self) -> "PendingRestoreQuerySet":
+        """Restores queued or under way: one per trader at a time. A restore whose worker was killed
+        stops counting after RUNNING_LIMIT, so the trader is never locked out."""
+        since = timezone.now() - PendingRestore.RUNNING_LIMIT
+        phases = [PendingRestore.Phase.QUEUED, PendingRestore.Phase.RESTORING]
+        return self.filter(phase__in=phases, created_at__gte=since)
+
+
+class PendingRestore(models.Model):
+    """A backup file on its way into the ledger: kept here for the worker, then only its outcome."""
+
+    RUNNING_LIMIT = timedelta(hours=1)
+
+    class Phase(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RESTORING = "restoring", "Restoring accounts and rebuilding P&L"
+        DONE = "done", "Done"
+        FAILED = "failed", "Nothing was restored"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_restores")
+    content = models.BinaryField(blank=True)  # the backup's bytes until the restore ran
+    phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.QUEUED)
+    # What happened, in plain words: the summary, or why nothing was restored.
+    outcome = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = PendingRestoreQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"restore of {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.phase in {self.Phase.DONE, self.Phase.FAILED}

@@ -1,0 +1,77 @@
+"""The trades app's long work as django.tasks: a CSV upload's preview and import, and a full P&L rebuild.
+
+A `db_worker` runs them when TASKS_BACKEND is "database"; with the Immediate backend they run inside the
+request that queues them, as before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.tasks import task
+
+from . import csv_import, lots
+from .models import BrokerAccount, PendingUpload
+
+logger = logging.getLogger(__name__)
+
+
+@task
+def apply_import(*, upload_id: int) -> int:
+    """Import a confirmed upload's files and recompute the P&L; returns the rows it added.
+
+    One database transaction for every file, the P&L recompute and the stored report: an import cut off
+    anywhere (a worker restart, a crash) leaves nothing behind and the upload says it failed, so the trader
+    can confirm it again. The row lock makes a second run of this task wait for the first and find its report.
+    """
+    PendingUpload.objects.filter(pk=upload_id, report="").update(phase=PendingUpload.Phase.IMPORTING)
+    try:
+        with transaction.atomic():
+            upload = PendingUpload.objects.select_for_update().select_related("user").filter(pk=upload_id).first()
+            if upload is None or upload.report:
+                return 0
+            report = csv_import.import_csv_files(
+                user=upload.user,
+                account_number=upload.account_number,
+                files=[csv_import.CsvFile(name=f.name, content=bytes(f.content)) for f in upload.files.all()],
+                skip_bad_rows=upload.skip_bad_rows,
+            )
+            upload.report = json.dumps(dataclasses.asdict(report), cls=DjangoJSONEncoder)
+            upload.phase = PendingUpload.Phase.WAITING
+            upload.save(update_fields=["report", "phase"])
+            upload.files.all().delete()  # the bytes are not needed any more
+    except BaseException:  # a worker's shutdown too (SystemExit): the transaction is rolled back either way
+        logger.exception("CSV import of upload %s failed; nothing was imported", upload_id)
+        PendingUpload.objects.filter(pk=upload_id, report="").update(phase=PendingUpload.Phase.FAILED)
+        raise
+    return report.new
+
+
+@task
+def preview_upload(*, upload_id: int, skip_bad_rows: bool) -> None:
+    """Read and check every row of an upload, writing nothing, and keep the report for the preview page."""
+    upload = PendingUpload.objects.select_related("user").filter(pk=upload_id).first()
+    if upload is None:
+        return
+    report = csv_import.preview(
+        user=upload.user,
+        account_number=upload.account_number,
+        files=[csv_import.CsvFile(name=f.name, content=bytes(f.content)) for f in upload.files.all()],
+        skip_bad_rows=skip_bad_rows,
+    )
+    # Only if the trader has not asked for the other kind of preview meanwhile.
+    PendingUpload.objects.filter(pk=upload_id, previewed_skipping=skip_bad_rows, report="").update(
+        preview=json.dumps(dataclasses.asdict(report), cls=DjangoJSONEncoder)
+    )
+
+
+@task
+def rebuild_pnl(*, account_id: int) -> None:
+    """Recompute one account's P&L from its first transaction (after a restore, or on request)."""
+    account = BrokerAccount.objects.filter(pk=account_id).first()
+    if account is not None:
+        lots.recompute_account(account=account, full=True)
