@@ -3,6 +3,7 @@ SDK: tolerant reading, one account's trouble kept to itself, Retry-After, marks,
 tokens and a rejected API version."""
 
 import logging
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from email.utils import format_datetime
@@ -434,3 +435,26 @@ def test_a_deep_check_whose_totals_agree_compares_them_without_reading_a_window_
     ]
     assert min(snapshot_starts) < one.simulator.today - timedelta(days=30)  # the deep check's balances
     assert full_reads_before(one.simulator, first_read) == []
+
+
+def test_a_window_whose_totals_still_differ_after_its_reading_is_logged_not_read_again(
+    connection, one, settings, caplog
+):
+    settings.SYNC_WINDOW_DAYS = 10
+    with one.after_close() as clock:
+        one.sync(connection)
+        clock.shift(timedelta(days=8))
+        first_read = AccountSync.objects.get().checkpoint - timedelta(days=settings.SYNC_OVERLAP_DAYS)
+        # Balances that no reading of the rows can explain (as a cut-off other than ours would give).
+        one.simulator.faults.extra_fields({"cash-balance": "1000.0"}, path=SNAPSHOTS, times=None)
+        one.simulator.requests.clear()
+        with caplog.at_level(logging.INFO):
+            run = one.sync(connection)
+    reads = Counter(
+        parse_qs(r.query_string)["start-date"][0]
+        for r in one.simulator.requests
+        if r.path.endswith("/transactions") and parse_qs(r.query_string)["per-page"] != ["1"]
+    )
+    still = [r for r in caplog.records if "still differ" in r.getMessage()]
+    assert run.status == SyncRun.Status.SUCCEEDED and still
+    assert all(n == 1 for day, n in reads.items() if date.fromisoformat(day) < first_read)
