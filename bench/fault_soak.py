@@ -7,17 +7,19 @@ Set-up, all on 127.0.0.1: a fresh PostgreSQL database, migrated; the TastyTrade 
 of history ending today) served by `simulator.serve()` from this process; `--parallel` traders connected to it.
 
 Each round installs random faults on the simulator (`simulator.faults`: 429, 500, 502, 503, connection resets,
-malformed JSON, slow answers past the client's timeout, a row landing between two pages, an item on two pages,
-a page window shifted by one, no pagination, an access token expiring mid-sync; and the live API's quirks:
+malformed JSON, slow answers past the client's timeout, a row landing between two pages, an item on two pages, a
+page window shifted by one, no pagination, an access token expiring mid-sync; and the live API's quirks:
 Retry-After in seconds or as an HTTP date, a Retry-After past the retry allowance that pauses the run, fields
 missing or null on accounts, positions and balances, 30 s access tokens, a 406 to the API version, one account's
-transactions failing throughout, a fee correction dated 20-100 days back), sometimes posts a late row dated
-in the past week (as TastyTrade posts fee adjustments), and runs one sync per trader, each in its own process:
-`python manage.py sync_tastytrade --user EMAIL`, the scheduler's command. `--kills` of the syncs, picked at
-random, are killed with SIGKILL at a random moment once their run has started. A killed sync leaves its lease
-held for up to 120 s; the soak expires that lease row directly (and says so) instead of waiting. The deep check
-of older windows runs on every sync (SYNC_DEEP_CHECK_DAYS=0), so back-dated corrections are found during the
-soak; a run paused by Retry-After is made due at once before the final clean sync (and the soak says so).
+transactions failing throughout, a fee correction dated 20-100 days back, a fee corrected in place on a row
+20-100 days back), sometimes posts a late row dated in the past week (as TastyTrade posts fee adjustments), and
+runs one sync per trader, each in its own process: `python manage.py sync_tastytrade --user EMAIL`, the
+scheduler's command. `--kills` of the syncs, picked at random, are killed with SIGKILL at a random moment once
+their run has started. A killed sync leaves its lease held for up to 120 s; the soak expires that lease row
+directly (and says so) instead of waiting. The deep check of older windows runs on every sync
+(SYNC_DEEP_CHECK_DAYS=0), so back-dated corrections are found during the soak (by count for new rows, by total
+against the end-of-day cash for a row edited in place); a run paused by Retry-After is made due at once before
+the final clean sync (and the soak says so).
 
 At the end the faults are cleared and each trader gets one clean sync; then every account's transactions are
 compared with the simulator's: transactions lost, duplicated, mismatched (and unknown to the broker) must all be
@@ -142,6 +144,10 @@ FAULTS = [
         lambda f, on: f.status(502, path=account_transactions(), times=None),
     ),
     ("fee correction dated 20-100 days back", lambda f, on: f.late_correction(days_back=dice.randint(20, 100), on=on)),
+    (
+        "fee corrected in place on a row 20-100 days back",
+        lambda f, on: f.edit_in_place(days_back=dice.randint(20, 100), amount=Decimal("-0.03"), on=on),
+    ),
 ]
 
 

@@ -245,7 +245,8 @@ class Simulator:
         self._lock = threading.RLock()
         self._tokens: dict[str, AccessToken] = {}
         self._codes: dict[str, AuthorizationCode] = {}
-        self._caches: dict[tuple[str, str], tuple[int, object]] = {}
+        self._caches: dict[tuple[str, str], tuple[tuple[int, int], object]] = {}
+        self._edits = 0  # rows changed in place: part of the caches' version, as the row count is
 
         main = Customer(
             "me-1", "trader@example.com", "Alex", "Trader", [a.account_number for a in self.history.accounts]
@@ -327,6 +328,23 @@ class Simulator:
             return self.history.post(
                 account_number, sub_type=sub_type, amount=amount, description=description, moment=executed_at
             )
+
+    def edit_transaction(self, account_number: str, *, on_or_before: date, amount: Decimal) -> Transaction:
+        """Change the last row executed on or before `on_or_before` in place (same id): `amount` is added
+        to its regulatory fee (its value when it has no fees) and its net value. Balances follow."""
+        with self._lock:
+            rows = [row for row in self._sorted_rows(account_number) if row.executed_at.date() <= on_or_before]
+            row = rows[-1]
+            if row.commission is not None or row.regulatory_fees is not None:
+                row.regulatory_fees = (row.regulatory_fees or Decimal(0)) + amount
+            else:
+                row.value += amount
+            row.net_value += amount
+            row._json = None
+            if account_number in self.history.books:
+                self.history.books[account_number].cash += amount
+            self._edits += 1
+            return row
 
     def revoke_refresh_token(self, refresh_token: str | None = None) -> None:
         with self._lock:
@@ -703,7 +721,7 @@ class Simulator:
         return self._stranger_rows
 
     def _cached(self, account_number: str, name: str, build: Callable[[], object]):
-        version = len(self._rows(account_number))
+        version = (len(self._rows(account_number)), self._edits)
         cached = self._caches.get((account_number, name))
         if cached is None or cached[0] != version:
             cached = (version, build())
@@ -785,6 +803,11 @@ class Simulator:
                 amount=options["amount"],
                 description="Fee Correction",
                 moment=mk.utc(self.today - timedelta(days=options["days_back"]), 15),
+            )
+        if "edit_in_place" in request.fired:
+            options = request.fired["edit_in_place"].options
+            self.edit_transaction(
+                number, on_or_before=self.today - timedelta(days=options["days_back"]), amount=options["amount"]
             )
         rows = self._filtered(request, number)
         if sort == "Desc":

@@ -44,6 +44,11 @@ What each kind does:
   Balance Adjustment lands dated `days_back` days ago (beyond a client's overlap window), as
   TastyTrade posts fee corrections as separate rows (docs/tastytrade-api.md#late-rows). It is real: the ground
   truth includes it.
+- `edit_in_place(days_back=40, amount=Decimal("-0.05"))`: before answering, the last row executed
+  `days_back` days ago or earlier is changed in place (same id, same count): `amount` is added to its
+  regulatory fee (to its value when it has no fees) and to its net value. Its balances follow: every
+  end-of-day cash balance from that day on moves by `amount`. TastyTrade was not seen to do this
+  (docs/tastytrade-api.md#late-rows); the deep check's totals catch it should it happen.
 - `short_lived_tokens(seconds=30)`: `POST /oauth/token` issues access tokens with that
   `expires_in` (the API documents about 900; a server may send less).
 """
@@ -76,6 +81,7 @@ KINDS = frozenset(
         "reject_version",
         "short_lived_tokens",
         "late_correction",
+        "edit_in_place",
     }
 )
 
@@ -197,6 +203,10 @@ class FaultPlan:
     def late_correction(self, days_back: int = 40, amount: Decimal = Decimal("-0.05"), **where) -> Rule:
         where.setdefault("path", TRANSACTIONS)
         return self.add("late_correction", days_back=days_back, amount=amount, **where)
+
+    def edit_in_place(self, days_back: int = 40, amount: Decimal = Decimal("-0.05"), **where) -> Rule:
+        where.setdefault("path", TRANSACTIONS)
+        return self.add("edit_in_place", days_back=days_back, amount=amount, **where)
 
     def short_lived_tokens(self, seconds: int = 30, **where) -> Rule:
         where.setdefault("method", "POST")

@@ -121,7 +121,7 @@ class Transaction:
         return row
 
     def to_json(self) -> str:
-        """`to_api()` serialised once and cached (rows never change after they are posted)."""
+        """`to_api()` serialised once and cached (the `edit_in_place` fault clears it when it changes a row)."""
         if self._json is None:
             self._json = json.dumps(self.to_api(), separators=(",", ":"))
         return self._json

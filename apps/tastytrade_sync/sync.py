@@ -28,7 +28,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from operator import itemgetter
@@ -36,10 +36,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connections, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from apps.core.money import apply_effect, to_decimal
+from apps.core.money import apply_effect, round_cents, to_decimal
 from apps.trades import bulk, lots
 from apps.trades.models import (
     CHARGE_FIELDS,
@@ -485,10 +485,13 @@ def _deep_check(
 ) -> None:
     """The days before the overlap, which ordinary runs never read again. TastyTrade posts a late
     fee correction or a reversal as a new row (docs/tastytrade-api.md#late-rows), which changes its window's
-    count: each window's count (a one-item page) is compared with the rows we hold, and only the
-    windows that differ are read again. Resumable: `deep_check_from` keeps its place."""
+    count: each window's count (a one-item page) is compared with the rows we hold. A value or fee
+    corrected in place keeps the count, so each window's total is compared too, with the move of
+    TastyTrade's end-of-day cash across it. Only the windows that differ are read again.
+    Resumable: `deep_check_from` keeps its place."""
     last = state.checkpoint - timedelta(days=settings.SYNC_OVERLAP_DAYS + 1)
     start = state.deep_check_from or _history_start(account, timezone.now().date())
+    eod_cash = _eod_cash(account, api, start, last, token) if start <= last else {}
     while start <= last:
         end = min(start + timedelta(days=settings.SYNC_WINDOW_DAYS - 1), last)
         _renew_lease(account.connection_id, token)
@@ -499,10 +502,13 @@ def _deep_check(
         if theirs is not None and theirs != ours:
             logger.info("account %s window %s..%s: TastyTrade counts %s, we hold %s; reading it again",
                         account.pk, start, end, theirs, ours)  # fmt: skip
-            if not _read_window(account, state, api, start, end, counts, budget, token, run):
-                state.recheck_from = min(start, state.recheck_from or start)
-                state.recheck_to = max(end, state.recheck_to or end)
-                state.recheck_run = run
+            complete = _read_window(account, state, api, start, end, counts, budget, token, run)
+        else:
+            complete = _recheck_totals(account, state, api, eod_cash, start, end, counts, budget, token, run)
+        if not complete:
+            state.recheck_from = min(start, state.recheck_from or start)
+            state.recheck_to = max(end, state.recheck_to or end)
+            state.recheck_run = run
         start = end + timedelta(days=1)
         state.deep_check_from = start
         state.save(update_fields=["deep_check_from", "recheck_from", "recheck_to", "recheck_run"])
@@ -511,6 +517,83 @@ def _deep_check(
     state.deep_check_from = None
     state.deep_checked_at = timezone.now()
     state.save(update_fields=["deep_check_from", "deep_checked_at"])
+
+
+def _eod_cash(account: BrokerAccount, api: Client, start: date, last: date, token: str) -> dict[date, Decimal]:
+    """TastyTrade's end-of-day cash balance per trading day from a week before `start` to `last`,
+    read afresh: a correction in place moves every balance after it, so the stored ones are stale.
+    They are stored again too, for the reports that use them."""
+    _renew_lease(account.connection_id, token)
+    items = api.balance_snapshots(account.account_number, start=start - timedelta(days=7), end=last)
+    balances = [b for b in (balance_snapshot(account, item, "EOD") for item in items) if b is not None]
+    _renew_lease(account.connection_id, token)
+    BalanceSnapshot.objects.bulk_create(
+        balances,
+        update_conflicts=True,
+        unique_fields=["account", "snapshot_date", "time_of_day"],
+        update_fields=BALANCE_FIELDS,
+        batch_size=500,
+    )
+    return {b.snapshot_date: b.cash_balance for b in balances}
+
+
+def _totals_gap(account: BrokerAccount, eod_cash: dict[date, Decimal], start: date, end: date) -> Decimal | None:
+    """TastyTrade's cash move across the window minus the net value of the rows we hold for it
+    (None: no balance to compare with). TastyTrade has no per-window sum, and does not document
+    when an end-of-day snapshot is cut: we assume day D's holds every row executed before midnight
+    UTC that ends D (the simulator's `_build_daily` does so; docs/tastytrade-api.md#late-rows). A wrong
+    cut-off costs a window read again, never a row."""
+    closing_day = max((day for day in eod_cash if start <= day <= end), default=None)
+    opening_day = max((day for day in eod_cash if day < start), default=None)
+    if closing_day is None:
+        return None  # no trading day in the window
+    if opening_day is not None:
+        opening, since = eod_cash[opening_day], _after_day(opening_day)
+    elif account.opened_at and start <= account.opened_at.date():
+        opening, since = Decimal(0), account.opened_at - timedelta(days=1)  # nothing before it opened
+    else:
+        return None
+    held = Transaction.objects.filter(account=account, tastytrade_id__isnull=False).in_period(
+        since, _after_day(closing_day)
+    )
+    ours = held.aggregate(total=Sum("net_value"))["total"] or Decimal(0)
+    # Cents: a balance may carry sub-cent noise (fractional-share cash) that our stored rows round away.
+    return round_cents(eod_cash[closing_day] - opening - ours)
+
+
+def _after_day(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+
+
+def _recheck_totals(
+    account: BrokerAccount,
+    state: AccountSync,
+    api: Client,
+    eod_cash: dict[date, Decimal],
+    start: date,
+    end: date,
+    counts: Counts,
+    budget: Budget,
+    token: str,
+    run: SyncRun,
+) -> bool:
+    """Read a window again when its total disagrees with TastyTrade's cash; True unless that reading
+    came short. A total that still disagrees after it is logged and left to the next deep check."""
+    gap = _totals_gap(account, eod_cash, start, end)
+    if not gap:
+        return True
+    logger.info("account %s window %s..%s: TastyTrade's cash moved %s more than our rows; reading it again",
+                account.pk, start, end, gap)  # fmt: skip
+    # Rows are read by booking date but totalled by execution: a row executed late on the day before
+    # the window or booked to the next trading day after it belongs to this total too.
+    complete = _read_window(
+        account, state, api, start - timedelta(days=1), end + timedelta(days=4), counts, budget, token, run
+    )
+    gap = _totals_gap(account, eod_cash, start, end)
+    if gap:
+        logger.warning("account %s window %s..%s: totals still differ by %s after reading it again; "
+                       "left to the next deep check", account.pk, start, end, gap)  # fmt: skip
+    return complete
 
 
 def request_deep_check(*, connection: Connection) -> SyncRun:

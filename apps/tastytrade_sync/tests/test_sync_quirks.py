@@ -3,7 +3,9 @@ SDK: tolerant reading, one account's trouble kept to itself, Retry-After, marks,
 tokens and a rejected API version."""
 
 import logging
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from email.utils import format_datetime
 from urllib.parse import parse_qs
 
@@ -381,3 +383,78 @@ def test_the_connection_page_runs_the_deep_check_on_demand(connection, one, user
 def test_another_users_connection_cannot_ask_for_a_deep_check(connection, other_client):
     response = other_client.post(reverse("tastytrade_sync:deep_check", args=[connection.pk]))
     assert response.status_code == 404 and not SyncRun.objects.exists()
+
+
+def full_reads_before(simulator: Simulator, day: date) -> list[date]:
+    """The start dates of the transaction windows read in full (not a one-item count) before `day`."""
+    starts = {
+        date.fromisoformat(parse_qs(r.query_string)["start-date"][0])
+        for r in simulator.requests
+        if r.path.endswith("/transactions") and parse_qs(r.query_string)["per-page"] != ["1"]
+    }
+    return sorted(start for start in starts if start < day)
+
+
+def test_a_fee_corrected_in_place_before_the_overlap_is_picked_up_by_the_deep_check(connection, one):
+    with one.after_close() as clock:
+        one.sync(connection)
+        one.simulator.faults.edit_in_place(days_back=30, amount=Decimal("-0.07"), on=1)
+        one.sync(connection)  # the old row changes as this run reads: beyond its overlap
+        clock.shift(timedelta(days=8))
+        run = one.sync(connection)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert_ledger_matches(one.simulator)
+
+
+def test_the_deep_check_reads_again_only_the_window_whose_totals_differ(connection, one, settings):
+    settings.SYNC_WINDOW_DAYS = 10
+    with one.after_close() as clock:
+        one.sync(connection)
+        one.simulator.faults.edit_in_place(days_back=30, on=1)
+        one.sync(connection)
+        clock.shift(timedelta(days=8))
+        one.simulator.requests.clear()
+        one.sync(connection)
+    edited = one.simulator.today - timedelta(days=30)
+    reread = full_reads_before(one.simulator, edited)
+    assert len(reread) == 1 and edited - reread[0] <= timedelta(days=10)
+
+
+def test_a_deep_check_whose_totals_agree_compares_them_without_reading_a_window_again(connection, one, settings):
+    settings.SYNC_WINDOW_DAYS = 10
+    with one.after_close() as clock:
+        one.sync(connection)
+        clock.shift(timedelta(days=8))
+        first_read = AccountSync.objects.get().checkpoint - timedelta(days=settings.SYNC_OVERLAP_DAYS)
+        one.simulator.requests.clear()
+        one.sync(connection)
+    snapshot_starts = [
+        date.fromisoformat(parse_qs(r.query_string)["start-date"][0])
+        for r in one.simulator.requests
+        if r.path.endswith("/balance-snapshots")
+    ]
+    assert min(snapshot_starts) < one.simulator.today - timedelta(days=30)  # the deep check's balances
+    assert full_reads_before(one.simulator, first_read) == []
+
+
+def test_a_window_whose_totals_still_differ_after_its_reading_is_logged_not_read_again(
+    connection, one, settings, caplog
+):
+    settings.SYNC_WINDOW_DAYS = 10
+    with one.after_close() as clock:
+        one.sync(connection)
+        clock.shift(timedelta(days=8))
+        first_read = AccountSync.objects.get().checkpoint - timedelta(days=settings.SYNC_OVERLAP_DAYS)
+        # Balances that no reading of the rows can explain (as a cut-off other than ours would give).
+        one.simulator.faults.extra_fields({"cash-balance": "1000.0"}, path=SNAPSHOTS, times=None)
+        one.simulator.requests.clear()
+        with caplog.at_level(logging.INFO):
+            run = one.sync(connection)
+    reads = Counter(
+        parse_qs(r.query_string)["start-date"][0]
+        for r in one.simulator.requests
+        if r.path.endswith("/transactions") and parse_qs(r.query_string)["per-page"] != ["1"]
+    )
+    still = [r for r in caplog.records if "still differ" in r.getMessage()]
+    assert run.status == SyncRun.Status.SUCCEEDED and still
+    assert all(n == 1 for day, n in reads.items() if date.fromisoformat(day) < first_read)
