@@ -46,10 +46,11 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
+from django.utils import timezone
 
 from apps.core.money import ZERO
-from apps.trades import lots
+from apps.trades import bulk, lots
 from apps.trades.models import (
     OPTION_TYPES,
     BrokerAccount,
@@ -244,9 +245,7 @@ def import_csv_files(
                     account, _ = BrokerAccount.objects.get_or_create(user=user, account_number=account_number)
                 # Earlier files of this upload are already in the ledger: nothing is pending.
                 to_write = _plan(parsed, account=account, pending={}, skip_bad_rows=skip_bad_rows)
-                Transaction.objects.bulk_create(
-                    [Transaction(account=account, **row.fields) for row in to_write], batch_size=500
-                )
+                _write(account, to_write)
         except IntegrityError:
             # Another import of the same rows committed between our check and our write.
             _refuse(parsed.report, "Another import added some of these rows at the same time; import it again.")
@@ -274,6 +273,31 @@ def account_number_from_file_name(name: str) -> str | None:
     """TastyTrade names exports `tastytrade_transactions_history_x{ACCOUNT}_{YYMMDD}_to_{YYMMDD}.csv`."""
     match = FILE_NAME_ACCOUNT_RE.search(name)
     return match["account"].upper() if match else None
+
+
+# Every column of a new row, and what a CSV row leaves at the model's default.
+WRITTEN_FIELDS = [f.name for f in Transaction._meta.concrete_fields if not f.primary_key and f.name != "account"]
+DEFAULTS = {
+    f.name: f.get_default() for f in Transaction._meta.concrete_fields if f.name in WRITTEN_FIELDS and f.name != "raw"
+}
+
+
+def _write(account: BrokerAccount, rows: list[ParsedRow]) -> None:
+    """Insert the rows with the P&L engine's bulk writer (COPY on PostgreSQL): bulk_create spent two thirds
+    of a 75,000-row import building SQL value by value."""
+    connection = connections[Transaction.objects.db]
+    now = timezone.now()
+    json_field = Transaction._meta.get_field("raw")
+    fixed = {**DEFAULTS, "created_at": now, "updated_at": now}
+
+    def values(row: ParsedRow) -> tuple:
+        merged = fixed | row.fields
+        merged["raw"] = connection.ops.adapt_json_value(merged.get("raw", {}), json_field.encoder)
+        return (account.pk, *(merged[name] for name in WRITTEN_FIELDS))
+
+    # COPY goes around Django's cursor wrapper: its unique violation must still be Django's IntegrityError.
+    with connection.wrap_database_errors:
+        bulk.insert_rows(Transaction, ["account", *WRITTEN_FIELDS], [values(row) for row in rows])
 
 
 # ---------------------------------------------------------------------------------------------
