@@ -36,6 +36,7 @@ with line, column and value, and are left out only when the caller says `skip_ba
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import re
@@ -64,6 +65,7 @@ from apps.trades.models import (
 from apps.trades.symbols import OptionSymbol, canonical_symbol, parse_option_symbol, underlying_of
 
 NEW_YORK = ZoneInfo("America/New_York")
+UTC_ZONE = ZoneInfo("UTC")
 
 LEGACY, V2, V3 = "legacy", "v2", "v3"
 V2_COLUMNS = [
@@ -747,6 +749,7 @@ def _derived_multiplier(value: Decimal, quantity: Decimal, price: Decimal | None
     return _quantize(multiplier, QUANTITY_PLACES) if multiplier < QUANTITY_LIMIT else None
 
 
+@functools.lru_cache(maxsize=256)  # a handful of codes, on every row of a 75,000-row file
 def _action_from_code(code: str) -> str:
     """BUY_TO_OPEN -> "Buy to Open", as the API spells actions."""
     if not code:
@@ -776,9 +779,10 @@ class _Cells:
         self.line = line
         self.problems: list[RowProblem] = []
         self.issues: list[RowProblem] = []
-        for column, cell in values.items():
-            if "\x00" in cell:
-                self.problem(column, "contains a NUL character")
+        if any("\x00" in cell for cell in values.values()):  # rare: look cell by cell only then
+            for column, cell in values.items():
+                if "\x00" in cell:
+                    self.problem(column, "contains a NUL character")
 
     def problem(self, column: str, message: str) -> None:
         self.problems.append(RowProblem(self.line, column, _short(self.values.get(column, "")), message))
@@ -838,7 +842,7 @@ class _Cells:
             self.problem(column, "not a date and time with a UTC offset (2024-08-16T15:57:13+0200)")
             return None
         try:
-            moment = datetime.fromisoformat(cell).astimezone(ZoneInfo("UTC"))
+            moment = datetime.fromisoformat(cell).astimezone(UTC_ZONE)
             _trading_date(moment)
         except (ValueError, OverflowError):
             self.problem(column, "not a valid date and time")
@@ -849,7 +853,7 @@ class _Cells:
         """Legacy `MM/DD/YYYY h:mm AM/PM`, in the exporter's (here: the user's) time zone."""
         cell = self.values[column].strip()
         try:
-            moment = datetime.strptime(cell, "%m/%d/%Y %I:%M %p").replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
+            moment = datetime.strptime(cell, "%m/%d/%Y %I:%M %p").replace(tzinfo=tz).astimezone(UTC_ZONE)
             _trading_date(moment)
         except (ValueError, OverflowError):
             self.problem(column, "not a date and time like 05/20/2021 5:10 PM")
