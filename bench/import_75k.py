@@ -4,8 +4,8 @@ process, and the dashboard's latency while that worker runs.
 Production-like: PostgreSQL (`tracker_wt18` by default, dropped and created), TASKS_BACKEND=database, the worker a
 separate `manage.py db_worker --batch` process. Pages are requested in this process through Django's test client
 (no gunicorn), so the latencies are the app's own, without the network. The rows are stock round trips in the
-export's v3 format, written as files of at most the form's per-file limit and stored as one PendingUpload (the
-upload form's 5 MB total would refuse 75,000 rows: see the README).
+export's v3 format, written as files of at most the form's per-file limit and stored as one PendingUpload (as the upload
+form would store them: its 20 MB total takes 75,000 rows, see the README).
 
     .venv/bin/python bench/import_75k.py [--rows 75000] [--database-url postgres://.../tracker_wt18]
 """

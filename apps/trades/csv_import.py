@@ -36,6 +36,7 @@ with line, column and value, and are left out only when the caller says `skip_ba
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import re
@@ -46,10 +47,11 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
+from django.utils import timezone
 
 from apps.core.money import ZERO
-from apps.trades import lots
+from apps.trades import bulk, lots
 from apps.trades.models import (
     OPTION_TYPES,
     BrokerAccount,
@@ -63,6 +65,7 @@ from apps.trades.models import (
 from apps.trades.symbols import OptionSymbol, canonical_symbol, parse_option_symbol, underlying_of
 
 NEW_YORK = ZoneInfo("America/New_York")
+UTC_ZONE = ZoneInfo("UTC")
 
 LEGACY, V2, V3 = "legacy", "v2", "v3"
 V2_COLUMNS = [
@@ -244,9 +247,7 @@ def import_csv_files(
                     account, _ = BrokerAccount.objects.get_or_create(user=user, account_number=account_number)
                 # Earlier files of this upload are already in the ledger: nothing is pending.
                 to_write = _plan(parsed, account=account, pending={}, skip_bad_rows=skip_bad_rows)
-                Transaction.objects.bulk_create(
-                    [Transaction(account=account, **row.fields) for row in to_write], batch_size=500
-                )
+                _write(account, to_write)
         except IntegrityError:
             # Another import of the same rows committed between our check and our write.
             _refuse(parsed.report, "Another import added some of these rows at the same time; import it again.")
@@ -274,6 +275,31 @@ def account_number_from_file_name(name: str) -> str | None:
     """TastyTrade names exports `tastytrade_transactions_history_x{ACCOUNT}_{YYMMDD}_to_{YYMMDD}.csv`."""
     match = FILE_NAME_ACCOUNT_RE.search(name)
     return match["account"].upper() if match else None
+
+
+# Every column of a new row, and what a CSV row leaves at the model's default.
+WRITTEN_FIELDS = [f.name for f in Transaction._meta.concrete_fields if not f.primary_key and f.name != "account"]
+DEFAULTS = {
+    f.name: f.get_default() for f in Transaction._meta.concrete_fields if f.name in WRITTEN_FIELDS and f.name != "raw"
+}
+
+
+def _write(account: BrokerAccount, rows: list[ParsedRow]) -> None:
+    """Insert the rows with the P&L engine's bulk writer (COPY on PostgreSQL): bulk_create spent two thirds
+    of a 75,000-row import building SQL value by value."""
+    connection = connections[Transaction.objects.db]
+    now = timezone.now()
+    json_field = Transaction._meta.get_field("raw")
+    fixed = {**DEFAULTS, "created_at": now, "updated_at": now}
+
+    def values(row: ParsedRow) -> tuple:
+        merged = fixed | row.fields
+        merged["raw"] = connection.ops.adapt_json_value(merged.get("raw", {}), json_field.encoder)
+        return (account.pk, *(merged[name] for name in WRITTEN_FIELDS))
+
+    # COPY goes around Django's cursor wrapper: its unique violation must still be Django's IntegrityError.
+    with connection.wrap_database_errors:
+        bulk.insert_rows(Transaction, ["account", *WRITTEN_FIELDS], [values(row) for row in rows])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -723,6 +749,7 @@ def _derived_multiplier(value: Decimal, quantity: Decimal, price: Decimal | None
     return _quantize(multiplier, QUANTITY_PLACES) if multiplier < QUANTITY_LIMIT else None
 
 
+@functools.lru_cache(maxsize=256)  # a handful of codes, on every row of a 75,000-row file
 def _action_from_code(code: str) -> str:
     """BUY_TO_OPEN -> "Buy to Open", as the API spells actions."""
     if not code:
@@ -752,9 +779,10 @@ class _Cells:
         self.line = line
         self.problems: list[RowProblem] = []
         self.issues: list[RowProblem] = []
-        for column, cell in values.items():
-            if "\x00" in cell:
-                self.problem(column, "contains a NUL character")
+        if any("\x00" in cell for cell in values.values()):  # rare: look cell by cell only then
+            for column, cell in values.items():
+                if "\x00" in cell:
+                    self.problem(column, "contains a NUL character")
 
     def problem(self, column: str, message: str) -> None:
         self.problems.append(RowProblem(self.line, column, _short(self.values.get(column, "")), message))
@@ -814,7 +842,7 @@ class _Cells:
             self.problem(column, "not a date and time with a UTC offset (2024-08-16T15:57:13+0200)")
             return None
         try:
-            moment = datetime.fromisoformat(cell).astimezone(ZoneInfo("UTC"))
+            moment = datetime.fromisoformat(cell).astimezone(UTC_ZONE)
             _trading_date(moment)
         except (ValueError, OverflowError):
             self.problem(column, "not a valid date and time")
@@ -825,7 +853,7 @@ class _Cells:
         """Legacy `MM/DD/YYYY h:mm AM/PM`, in the exporter's (here: the user's) time zone."""
         cell = self.values[column].strip()
         try:
-            moment = datetime.strptime(cell, "%m/%d/%Y %I:%M %p").replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
+            moment = datetime.strptime(cell, "%m/%d/%Y %I:%M %p").replace(tzinfo=tz).astimezone(UTC_ZONE)
             _trading_date(moment)
         except (ValueError, OverflowError):
             self.problem(column, "not a date and time like 05/20/2021 5:10 PM")

@@ -62,6 +62,21 @@ def test_a_csv_upload_over_the_limit_is_refused_before_it_is_read(browser):
     assert not PendingUpload.objects.exists()
 
 
+def test_an_upload_of_75000_rows_in_tastytrades_1000_row_files_is_taken(browser):
+    # 75 files of 1,000 rows at 250 bytes a row, the most an export holds: the body limit and the form let it
+    # through to the preview.
+    start, end = b"2026-06-01T10:00:00-0400,Money Movement,Dividend,,KO,Equity,", b",1.00,0,,,,,,,,,,,1.00,USD\n"
+    row = start + b"x" * (250 - len(start) - len(end)) + end
+    header = (SAMPLES / "v3_2026.csv").read_bytes().splitlines(keepends=True)[0]
+    content = header + row * 1000
+    files = [SimpleUploadedFile(f"part{n:02d}.csv", content, content_type="text/csv") for n in range(75)]
+
+    response = browser.post(reverse("trades:import_csv"), {"files": files, "account_number": "5WT00001"})
+
+    assert response.status_code == 302 and response.url.startswith("/trades/import/")
+    assert PendingUpload.objects.get().files.count() == 75
+
+
 def test_a_backup_over_the_limit_is_refused_before_it_is_read(browser, settings):
     response = post_claiming(browser, reverse("reports:restore"), settings.BACKUP_RESTORE_MAX_BYTES + 1)
 

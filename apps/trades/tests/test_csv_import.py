@@ -8,9 +8,10 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError
 
-from apps.trades import lots
+from apps.trades import bulk, csv_import, lots
 from apps.trades.csv_import import CsvFile, account_number_from_file_name, import_csv_files, preview
 from apps.trades.models import BrokerAccount, DataIssue, PnlEvent, Transaction
+from apps.trades.tests.factories import TransactionFactory
 
 SAMPLES = Path(__file__).parent / "csv_samples"
 V3_HEADER = (
@@ -506,15 +507,28 @@ def test_a_quoted_cell_spanning_lines_reports_the_line_its_row_starts_on(user):
 
 
 def test_a_failure_while_writing_rolls_back_the_whole_file(user):
-    real_bulk_create = Transaction.objects.bulk_create
+    real_insert_rows = bulk.insert_rows
 
-    def write_some_then_fail(objs, **kwargs):
-        real_bulk_create(objs[:3], **kwargs)
+    def write_some_then_fail(model, fields, rows):
+        real_insert_rows(model, fields, list(rows)[:3])
         raise IntegrityError("duplicate key")
 
-    with mock.patch.object(Transaction.objects, "bulk_create", side_effect=write_some_then_fail):
+    with mock.patch.object(bulk, "insert_rows", side_effect=write_some_then_fail):
         report = run(user, sample("v3_2026.csv"))
     assert (report.files[0].refused.startswith("Another import"), ledger(user).count()) == (True, 0)
+
+
+def test_a_row_another_import_wrote_meanwhile_refuses_the_file_and_writes_none_of_it(user):
+    # The racing import's row has this file's first import key but lies outside its time span, so the check
+    # before the write misses it and the database's unique key (COPY on PostgreSQL) refuses the write.
+    parsed = csv_import.parse_file(sample("v3_2026.csv"), tz=UTC)
+    account = BrokerAccount.objects.create(user=user, account_number=ACCOUNT)
+    raced = TransactionFactory(account=account, executed_at=datetime(2001, 1, 2, 15, 0, tzinfo=UTC))
+    Transaction.objects.filter(pk=raced.pk).update(import_key=parsed.rows[0].import_key)
+
+    report = run(user, sample("v3_2026.csv"))
+
+    assert (report.files[0].refused.startswith("Another import"), ledger(user).count()) == (True, 1)
 
 
 # -- accounts and the P&L hook -----------------------------------------------------------------
