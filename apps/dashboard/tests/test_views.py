@@ -189,6 +189,12 @@ def test_positions_are_grouped_by_underlying_with_unrealized_from_marks(user_cli
     assert re.search(r"SPY <span[^>]*>1 leg</span></th>\s*<td[^>]*>\+\$100\.00<", html)
 
 
+def test_positions_name_each_contract_and_keep_its_symbol_beside_it(user_client, account):
+    SoldPutPositionFactory(account=account, symbol="SPY   261218P00022500", underlying_symbol="SPY")
+    html = get_html(user_client, "dashboard:positions")
+    assert re.search(r"Dec 18 &#x27;26 22.5 P<div[^>]*data-symbol>SPY   261218P00022500</div>", html)
+
+
 def test_positions_show_days_to_expiry(user_client, account):
     SoldPutPositionFactory(account=account, expires_at=datetime(2026, 3, 20, 21, tzinfo=UTC))
     response = user_client.get(reverse("dashboard:positions"))
