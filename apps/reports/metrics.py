@@ -42,7 +42,7 @@ from apps.trades.models import (
 )
 from apps.trades.pnl import STRATEGY_LABELS, OpenPosition
 from apps.trades.scope import Scope
-from apps.trades.symbols import contract_name
+from apps.trades.symbols import contract_name, underlying_of
 
 Grouping = Literal["day", "month", "year"]
 # The ledger keeps cash to 1/100 of a cent; sums are exact at that precision. (SQLite sums through
@@ -309,9 +309,9 @@ def positions_by_underlying(scope: Scope) -> list[UnderlyingGroup]:
     )
     groups: dict[str, list[PositionLine]] = {}
     for snapshot in snapshots:
-        groups.setdefault(snapshot.underlying_symbol or snapshot.symbol, []).append(
-            position_line(snapshot, scope=scope)
-        )
+        # One group per underlying as reports count it: a future option (underlying `/ESH7`) sits with `/ES`.
+        underlying = underlying_of(snapshot.symbol, snapshot.instrument_type, snapshot.underlying_symbol)
+        groups.setdefault(underlying, []).append(position_line(snapshot, scope=scope))
     return [UnderlyingGroup(underlying, lines) for underlying, lines in sorted(groups.items())]
 
 

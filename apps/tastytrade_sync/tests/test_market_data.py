@@ -7,7 +7,11 @@ import httpx2
 import pytest
 
 from apps.tastytrade_sync.client import MARKET_DATA_BATCH, Client
+from apps.tastytrade_sync.models import SyncRun
+from apps.tastytrade_sync.tests.factories import ConnectionFactory
 from apps.tastytrade_sync.tests.test_client import TOKEN, Script, make_client
+from apps.tastytrade_sync.tests.test_sync import at_close, sync
+from apps.trades.models import PositionSnapshot, Quote, UnderlyingMetrics
 from simulator import Scenario, Simulator
 from simulator import market as mk
 
@@ -80,3 +84,44 @@ def test_market_metrics_give_iv_rank_beta_and_the_next_earnings_date(client, sim
     assert metrics["AAPL"].beta == Decimal("1.78")  # AAPL's daily range is 160 bp against SPY's 90
     assert metrics["AAPL"].earnings_on > simulator.today
     assert Decimal(0) <= metrics["AAPL"].iv_rank < 1
+
+
+# -- stored with each sync -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def synced_market(user):
+    market = Simulator(MARKET)
+    return market, ConnectionFactory(user=user, credentials=(market.client_secret, market.refresh_token))
+
+
+def test_a_sync_stores_a_quote_for_every_held_instrument_at_the_positions_mark(synced_market):
+    market, connection = synced_market
+    with at_close(market):
+        sync(connection, market)
+    marks = dict(PositionSnapshot.objects.values_list("symbol", "mark"))
+    quotes = dict(Quote.objects.filter(symbol__in=marks).values_list("symbol", "mark"))
+    assert marks and quotes == marks
+
+
+def test_a_sync_stores_quotes_and_metrics_of_the_underlyings(synced_market):
+    market, connection = synced_market
+    with at_close(market):
+        sync(connection, market)
+    underlyings = set(
+        PositionSnapshot.objects.exclude(underlying_symbol="").values_list("underlying_symbol", flat=True)
+    )
+    stocks = {symbol for symbol in underlyings if not symbol.startswith("/")}
+    assert stocks <= set(Quote.objects.values_list("symbol", flat=True))
+    assert stocks <= set(UnderlyingMetrics.objects.values_list("symbol", flat=True))
+
+
+def test_a_sync_succeeds_when_market_data_fails_and_keeps_the_last_snapshot(synced_market):
+    market, connection = synced_market
+    with at_close(market):
+        sync(connection, market)
+        before = set(Quote.objects.values_list("symbol", "mark", "fetched_at"))
+        market.faults.status(500, path="/market-data/by-type", times=None)
+        run = sync(connection, market)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert before and set(Quote.objects.values_list("symbol", "mark", "fetched_at")) == before
