@@ -8,9 +8,10 @@ import time_machine
 from django.core.cache import cache
 from django.urls import reverse
 
+from apps.dashboard.tests.test_views import queries_for
 from apps.tastytrade_sync.tests.factories import ConnectionFactory
 from apps.trades.models import PositionSnapshot, Quote
-from apps.trades.tests.factories import BrokerAccountFactory, PositionSnapshotFactory
+from apps.trades.tests.factories import BrokerAccountFactory, PositionSnapshotFactory, SoldPutPositionFactory
 
 
 @pytest.fixture
@@ -62,3 +63,19 @@ def test_refresh_marks_of_another_users_account_is_404(other_client, held_spy):
 
 def test_refresh_marks_wants_a_post(user_client, held_spy):
     assert user_client.get(reverse("dashboard:refresh_marks")).status_code == 405
+
+
+def test_the_positions_page_with_300_open_legs_costs_the_same_few_queries_as_with_3(
+    user_client, user, django_assert_max_num_queries
+):
+    account = BrokerAccountFactory(user=user)
+    SoldPutPositionFactory.create_batch(3, account=account)
+    with django_assert_max_num_queries(12):
+        few = queries_for(user_client, "dashboard:positions")
+    SoldPutPositionFactory.create_batch(297, account=account)
+    Quote.objects.bulk_create(
+        Quote(account=account, symbol=symbol, mark=Decimal("1.25"), fetched_at=datetime(2026, 3, 2, 21, tzinfo=UTC))
+        for symbol in PositionSnapshot.objects.values_list("symbol", flat=True)
+    )
+    with django_assert_max_num_queries(12):
+        assert queries_for(user_client, "dashboard:positions") == few
