@@ -29,6 +29,7 @@ import re
 import secrets
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -416,6 +417,8 @@ class Simulator:
         ("GET", re.compile(r"/accounts/(?P<account>[^/]+)/balances/(?P<currency>[A-Za-z]+)"), "_balance"),
         ("GET", re.compile(r"/accounts/(?P<account>[^/]+)/balance-snapshots"), "_snapshots"),
         ("GET", re.compile(r"/accounts/(?P<account>[^/]+)/net-liq/history"), "_net_liq"),
+        ("GET", re.compile(r"/market-data/by-type"), "_market_data"),
+        ("GET", re.compile(r"/market-metrics"), "_market_metrics"),
     )
     OPEN_ROUTES = frozenset({"_token", "_consent_page", "_consent"})
 
@@ -712,6 +715,92 @@ class Simulator:
                 if options["null"]:
                     target[options["name"]] = None
         return _json(body)
+
+    # --- market data ----------------------------------------------------------------------------
+
+    QUOTE_TYPES = {
+        "equity": "Equity",
+        "index": "Index",
+        "equity-option": "Equity Option",
+        "future": "Future",
+        "future-option": "Future Option",
+        "cryptocurrency": "Cryptocurrency",
+    }
+
+    def _symbols(self, request: SimRequest, name: str) -> list[str]:
+        # The SDK repeats the parameter (`equity=SPY&equity=AAPL`); the docs comma-join it: both are read.
+        return [symbol for value in request.params(name) for symbol in value.split(",") if symbol]
+
+    def _known_instrument(self, symbol: str) -> mk.Instrument | None:
+        for book in self.history.books.values():
+            if symbol in book.instruments:
+                return book.instruments[symbol]
+        return None
+
+    def _quote_price(self, symbol: str, kind: str) -> Decimal | None:
+        """Today's mark, the same the positions endpoint reports; None for a symbol the market lacks."""
+        if kind in {"Equity", "Index"}:
+            known = symbol in mk.EQUITIES or symbol in {"SPX", mk.SYMBOL_CHANGE[1]}
+            return self.market.price(symbol, self.today) if known else None
+        instrument = self._known_instrument(symbol)
+        return self.market.mark(instrument, self.today) if instrument is not None else None
+
+    def _market_data(self, request: SimRequest, customer: Customer) -> SimResponse:
+        wanted = [(kind, symbol) for name, kind in self.QUOTE_TYPES.items() for symbol in self._symbols(request, name)]
+        if len(wanted) > 100:
+            raise _validation("symbols", "at most 100 symbols across all types")
+        items = []
+        moment = timestamp_text(mk.market_close_utc(self.today))
+        for kind, symbol in wanted:
+            price = self._quote_price(symbol, kind)
+            if price is None:
+                continue  # TastyTrade leaves out symbols it does not know
+            spread = max(mk.CENT, (price * Decimal("0.002")).quantize(mk.CENT))
+            text = decimal_text(price)
+            items.append(
+                {
+                    "symbol": symbol,
+                    "instrument-type": kind,
+                    "updated-at": moment,
+                    "bid": decimal_text(max(price - spread, ZERO)),
+                    "ask": decimal_text(price + spread),
+                    "mid": text,
+                    "mark": text,
+                    "last": text,
+                    "close": text,
+                }
+            )
+        return self._envelope({"items": items}, request)
+
+    def _market_metrics(self, request: SimRequest, customer: Customer) -> SimResponse:
+        items = [item for symbol in self._symbols(request, "symbols") if (item := self._metrics_item(symbol))]
+        return self._envelope({"items": items}, request)
+
+    def _metrics_item(self, symbol: str) -> dict | None:
+        """Figures that follow the simulated market: IV is the volatility option prices use, beta the ratio of
+        the symbol's daily move range to SPY's; rank, earnings and ex-dividend dates are fixed by the seed."""
+        base = mk.SYMBOL_CHANGE[0] if symbol == mk.SYMBOL_CHANGE[1] else symbol
+        index_like = symbol in {"SPX", "/ES", "/MES"}
+        if not index_like and base not in mk.EQUITIES:
+            return None
+        spy_move = mk.EQUITIES["SPY"][1]
+        move = mk.INDEX_MOVE_BP if index_like else mk.EQUITIES[base][1]
+        beta = Decimal(1) if index_like else (Decimal(move) / spy_move).quantize(Decimal("0.01"))
+        draw = zlib.crc32(f"{self.market.seed}:{symbol}".encode())
+        item = {
+            "symbol": symbol,
+            "implied-volatility-index": decimal_text(self.market.volatility(symbol if index_like else base)),
+            "implied-volatility-index-rank": decimal_text(Decimal(draw % 100) / 100),
+            "implied-volatility-percentile": decimal_text(Decimal(draw // 100 % 100) / 100),
+            "beta": decimal_text(beta),
+            "updated-at": timestamp_text(mk.market_close_utc(self.today)),
+        }
+        if base in mk.STOCKS or base in mk.WHEEL:
+            report = self.today + timedelta(days=3 + draw % 60)
+            item["earnings"] = {"expected-report-date": report.isoformat()}
+        if not index_like and Decimal(mk.EQUITIES[base][2]):
+            item["dividend-ex-date"] = (self.today + timedelta(days=1 + draw // 7 % 80)).isoformat()
+        return item
 
     # --- transactions ---------------------------------------------------------------------------
 

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("dashboard/", views.home, name="home"),
     path("dashboard/positions/", views.positions, name="positions"),
+    path("dashboard/positions/refresh-marks/", views.refresh_marks, name="refresh_marks"),
     path("dashboard/transactions/", views.transactions, name="transactions"),
 ]

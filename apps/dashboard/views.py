@@ -1,13 +1,21 @@
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import FilteredRelation, OuterRef, Q, Subquery
+from django.db.models import FilteredRelation, Min, OuterRef, Q, Subquery
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.reports import metrics, performance
 from apps.reports.forms import TransactionFilterForm
+from apps.tastytrade_sync import market_data
+from apps.tastytrade_sync.client import TastytradeError
 from apps.tastytrade_sync.models import Connection, SyncRun
 from apps.trades import pnl
+from apps.trades.models import Quote
 from apps.trades.scope import get_scope
 
 TRANSACTIONS_PER_PAGE = 50
@@ -65,9 +73,28 @@ def positions(request):
         "missing_marks": any(group.has_missing_marks for group in groups),
         "unrealized_from_engine": scope.pnl_computed,
         "as_of": min((line.snapshot.as_of for group in groups for line in group.lines), default=None),
+        "marks_as_of": Quote.objects.filter(account_id__in=scope.account_ids).aggregate(at=Min("fetched_at"))["at"],
         "reconciliation": reconciliation,
     }
     return render(request, "dashboard/positions.html", context)
+
+
+@require_POST
+def refresh_marks(request):
+    """Ask TastyTrade for fresh marks and metrics of the shown accounts' positions, at most once a minute."""
+    _, scope = get_scope(request, default_days=None)
+    back = f"{reverse('dashboard:positions')}?{request.GET.urlencode()}"
+    accounts = scope.account_queryset().filter(connection__isnull=False).select_related("connection")
+    if not cache.add(f"refresh-marks:{request.user.pk}", 1, timeout=settings.MARKS_REFRESH_MIN_INTERVAL_SECONDS):
+        messages.info(request, "Marks were refreshed moments ago; try again in a minute.")
+        return redirect(back)
+    try:
+        count = market_data.refresh_accounts(accounts=accounts)
+    except TastytradeError as exc:
+        messages.error(request, exc.user_message)
+        return redirect(back)
+    messages.success(request, f"Marks refreshed: {count} quote{pluralize(count)} from TastyTrade.")
+    return redirect(back)
 
 
 @require_GET

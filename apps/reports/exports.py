@@ -57,6 +57,7 @@ TRANSACTION_FIELDS = {"account_number": "account__account_number", "transaction_
 
 POSITION_COLUMNS = [
     "account_number",
+    "contract",
     "symbol",
     "underlying_symbol",
     "instrument_type",
@@ -196,6 +197,7 @@ def position_rows(groups: list[UnderlyingGroup]) -> Iterator[list[Any]]:
             snapshot = line.snapshot
             yield [
                 snapshot.account.account_number,
+                line.contract,
                 snapshot.symbol,
                 snapshot.underlying_symbol,
                 snapshot.instrument_type,

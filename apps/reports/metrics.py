@@ -42,6 +42,7 @@ from apps.trades.models import (
 )
 from apps.trades.pnl import STRATEGY_LABELS, OpenPosition
 from apps.trades.scope import Scope
+from apps.trades.symbols import contract_name, underlying_of
 
 Grouping = Literal["day", "month", "year"]
 # The ledger keeps cash to 1/100 of a cent; sums are exact at that precision. (SQLite sums through
@@ -259,6 +260,7 @@ class OpenTrade:
 @dataclass(frozen=True)
 class PositionLine:
     snapshot: PositionSnapshot
+    contract: str  # the readable name (`Dec 18 '26 22.5 P`), the symbol stays in its own column
     days_to_expiry: int | None
     market_value: Decimal | None  # mark x quantity x multiplier
     unrealized: Decimal | None  # (mark - average open price) x quantity x multiplier
@@ -288,6 +290,7 @@ def position_line(snapshot: PositionSnapshot, *, scope: Scope) -> PositionLine:
     has_mark = snapshot.mark is not None
     return PositionLine(
         snapshot=snapshot,
+        contract=contract_name(snapshot.symbol, today=scope.today),
         days_to_expiry=(expires - scope.today).days if expires else None,
         market_value=ledger_amount(snapshot.mark * size) if has_mark else None,
         unrealized=ledger_amount((snapshot.mark - snapshot.average_open_price) * size)
@@ -306,9 +309,9 @@ def positions_by_underlying(scope: Scope) -> list[UnderlyingGroup]:
     )
     groups: dict[str, list[PositionLine]] = {}
     for snapshot in snapshots:
-        groups.setdefault(snapshot.underlying_symbol or snapshot.symbol, []).append(
-            position_line(snapshot, scope=scope)
-        )
+        # One group per underlying as reports count it: a future option (underlying `/ESH7`) sits with `/ES`.
+        underlying = underlying_of(snapshot.symbol, snapshot.instrument_type, snapshot.underlying_symbol)
+        groups.setdefault(underlying, []).append(position_line(snapshot, scope=scope))
     return [UnderlyingGroup(underlying, lines) for underlying, lines in sorted(groups.items())]
 
 

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import httpx2
@@ -130,6 +131,46 @@ class AccountInfo:
     is_closed: bool
     opened_at: datetime | None
     authority_level: str
+
+
+# The query names /market-data/by-type takes per instrument type (as the SDK's get_market_data_by_type sends them).
+QUOTE_PARAMS = {
+    "Equity": "equity",
+    "Index": "index",
+    "Equity Option": "equity-option",
+    "Future": "future",
+    "Future Option": "future-option",
+    "Cryptocurrency": "cryptocurrency",
+}
+MARKET_DATA_BATCH = 100  # at most 100 symbols per call, across all types combined
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One instrument's quote; TastyTrade may leave out any price (a halted or illiquid contract)."""
+
+    symbol: str
+    instrument_type: str
+    mark: Decimal | None
+    bid: Decimal | None
+    ask: Decimal | None
+    last: Decimal | None
+    close: Decimal | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MarketMetrics:
+    """An underlying's market metrics; IV rank and percentile are fractions (0.25 is 25%)."""
+
+    symbol: str
+    implied_volatility: Decimal | None
+    iv_rank: Decimal | None
+    iv_percentile: Decimal | None
+    beta: Decimal | None
+    earnings_on: date | None
+    dividend_ex_on: date | None
+    updated_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -541,6 +582,27 @@ class Client:
         params = {"start-time": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
         return _items(self._get(f"/accounts/{account_number}/net-liq/history", params), "net-liq/history")
 
+    def quotes(self, symbols: dict[str, list[str]]) -> list[Quote]:
+        """GET /market-data/by-type?equity=SPY,AAPL&equity-option=...: quotes for `symbols` by instrument type
+        (our `InstrumentType` values), asked in batches of 100 as TastyTrade allows no more per call."""
+        wanted = [(kind, symbol) for kind, names in symbols.items() if kind in QUOTE_PARAMS for symbol in names]
+        quotes: list[Quote] = []
+        for start in range(0, len(wanted), MARKET_DATA_BATCH):
+            params: dict[str, list[str]] = {}
+            for kind, symbol in wanted[start : start + MARKET_DATA_BATCH]:
+                params.setdefault(QUOTE_PARAMS[kind], []).append(symbol)
+            body = self._get("/market-data/by-type", {name: ",".join(names) for name, names in params.items()})
+            quotes.extend(quote for item in _items(body, "market-data") if (quote := _quote(item)))
+        return quotes
+
+    def market_metrics(self, symbols: list[str]) -> list[MarketMetrics]:
+        """GET /market-metrics?symbols=AAPL,SPY: IV rank and percentile, beta, earnings and ex-dividend dates."""
+        metrics: list[MarketMetrics] = []
+        for start in range(0, len(symbols), MARKET_DATA_BATCH):
+            body = self._get("/market-metrics", {"symbols": ",".join(symbols[start : start + MARKET_DATA_BATCH])})
+            metrics.extend(metric for item in _items(body, "market-metrics") if (metric := _metrics(item)))
+        return metrics
+
 
 async def _start_task(coroutine: Any) -> asyncio.Task:
     return asyncio.ensure_future(coroutine)
@@ -629,3 +691,61 @@ def parse_datetime(text: str) -> datetime:
     if parsed.tzinfo is None:
         raise BadResponse(f"timestamp without a zone: {text!r}")
     return parsed
+
+
+def _number(value: Any) -> Decimal | None:
+    """A price or figure TastyTrade may leave out, send empty or as "NaN": None then, never zero."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        return parse_datetime(str(value)) if value else None
+    except (ValueError, BadResponse):
+        return None
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _quote(item: dict[str, Any]) -> Quote | None:
+    if not item.get("symbol"):
+        missing("market-data", "symbol")
+        return None
+    return Quote(
+        symbol=str(item["symbol"]),
+        instrument_type=str(item.get("instrument-type") or ""),
+        mark=_number(item.get("mark")),
+        bid=_number(item.get("bid")),
+        ask=_number(item.get("ask")),
+        last=_number(item.get("last")),
+        close=_number(item.get("close")),
+        updated_at=_moment(item.get("updated-at")),
+    )
+
+
+def _metrics(item: dict[str, Any]) -> MarketMetrics | None:
+    if not item.get("symbol"):
+        missing("market-metrics", "symbol")
+        return None
+    earnings = item.get("earnings")
+    return MarketMetrics(
+        symbol=str(item["symbol"]),
+        implied_volatility=_number(item.get("implied-volatility-index")),
+        iv_rank=_number(item.get("implied-volatility-index-rank")),
+        iv_percentile=_number(item.get("implied-volatility-percentile")),
+        beta=_number(item.get("beta")),
+        earnings_on=_day(earnings.get("expected-report-date")) if isinstance(earnings, dict) else None,
+        dividend_ex_on=_day(item.get("dividend-ex-date")),
+        updated_at=_moment(item.get("updated-at")),
+    )

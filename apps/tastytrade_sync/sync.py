@@ -54,7 +54,7 @@ from apps.trades.models import (
 )
 from apps.trades.symbols import parse_option_symbol, underlying_of
 
-from . import crypto
+from . import crypto, market_data
 from .client import (
     ApiVersionRejected,
     AuthError,
@@ -364,6 +364,7 @@ def _sync_accounts(
                 account=account, state=state, api=api, run=run, counts=counts, budget=budget, token=token
             )
             _sync_positions_and_balances(account=account, api=api, token=token)
+            _refresh_marks(account=account, api=api)
         except CONNECTION_ERRORS:
             raise
         except ACCOUNT_ERRORS as exc:
@@ -791,6 +792,17 @@ def _link_reversals(account: BrokerAccount, rows: list[dict[str, Any]]) -> None:
             Transaction.objects.filter(account=account, tastytrade_id=row["tastytrade_id"]).exclude(
                 reverses_id=target
             ).update(reverses_id=target)
+
+
+def _refresh_marks(*, account: BrokerAccount, api: Client) -> None:
+    """Marks and metrics describe the market, not the ledger: when asking for them fails the last snapshot
+    stays and the account's sync still succeeds (an expired login still stops the run)."""
+    try:
+        market_data.refresh_market_data(account=account, client=api)
+    except CONNECTION_ERRORS:
+        raise
+    except TastytradeError as exc:
+        logger.warning("market data for account %s failed: %s: %s", account.pk, exc.code, exc)
 
 
 def _sync_positions_and_balances(*, account: BrokerAccount, api: Client, token: str) -> None:

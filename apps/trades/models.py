@@ -352,6 +352,51 @@ class PositionSnapshot(models.Model):
         return f"{self.quantity} {self.symbol}"
 
 
+class Quote(models.Model):
+    """TastyTrade's latest quote for a symbol an account holds, or for its underlying (replaced each fetch).
+
+    Any price may be missing (a halted or illiquid contract): None, never zero.
+    """
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="quotes")
+    symbol = models.CharField(max_length=64)
+    instrument_type = models.CharField(max_length=32, blank=True)
+    mark = models.DecimalField(**PRICE, null=True, blank=True)
+    bid = models.DecimalField(**PRICE, null=True, blank=True)
+    ask = models.DecimalField(**PRICE, null=True, blank=True)
+    last = models.DecimalField(**PRICE, null=True, blank=True)
+    close = models.DecimalField(**PRICE, null=True, blank=True)
+    quoted_at = models.DateTimeField(null=True, blank=True)  # TastyTrade's updated-at
+    fetched_at = models.DateTimeField()  # when we asked: the as-of time every figure shows
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "symbol"], name="quote_unique_symbol")]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} {self.mark}"
+
+
+class UnderlyingMetrics(models.Model):
+    """TastyTrade's market metrics for an underlying an account holds (replaced each fetch)."""
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="underlying_metrics")
+    symbol = models.CharField(max_length=32)
+    implied_volatility = models.DecimalField(**PRICE, null=True, blank=True)
+    iv_rank = models.DecimalField(**PRICE, null=True, blank=True)  # a fraction: 0.25 is 25%
+    iv_percentile = models.DecimalField(**PRICE, null=True, blank=True)
+    beta = models.DecimalField(**PRICE, null=True, blank=True)
+    earnings_on = models.DateField(null=True, blank=True)
+    dividend_ex_on = models.DateField(null=True, blank=True)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "underlying metrics"
+        constraints = [models.UniqueConstraint(fields=["account", "symbol"], name="metrics_unique_symbol")]
+
+    def __str__(self) -> str:
+        return self.symbol
+
+
 class BalanceSnapshot(models.Model):
     """Account balances: the current balance (time_of_day "NOW") and daily BOD/EOD snapshots."""
 

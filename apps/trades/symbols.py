@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from apps.trades.models import FUTURES_TYPES
@@ -134,3 +134,43 @@ def _bare_product(stated: str) -> str | None:
     # The API's underlying of a future is the product itself (`/CL`), which has no month code.
     text = stated.strip().upper()
     return text if re.fullmatch(r"/[A-Z0-9]+", text) else None
+
+
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def contract_name(symbol: str, *, today: date | None = None) -> str:
+    """The contract as a trader reads it, the one name every page and CSV shows beside the symbol:
+    an option `Dec 18 '26 22.5 P` (its underlying is shown next to it), a future `/ES Mar 26`, a future
+    option `Mar 20 '26 5800 P on /ES Mar 26`; a stock or anything unread comes back as given.
+
+    ``today`` decides the decade of a future's one-digit year (`/ESZ4`): the nearest year from last year on,
+    as a contract that expired long ago is no longer held. A future option's own expiry decides its future's.
+    """
+    text = (symbol or "").strip()
+    option = parse_option_symbol(text)
+    if option is not None:
+        terms = f"{_option_date(option.expires_on)} {option.strike:f} {option.option_type}"
+        # The future settles with or after its option, so the option's expiry places a one-digit year.
+        return f"{terms} on {_future_name(option.root, option.expires_on)}" if option.product else terms
+    if FUTURE.match(text.upper()):
+        return _future_name(text.upper(), today)
+    return text
+
+
+def _option_date(day: date) -> str:
+    return f"{MONTH_NAMES[day.month - 1]} {day.day} '{day.year % 100:02d}"
+
+
+def _future_name(contract: str, today: date | None) -> str:
+    """`/ESH6` -> `/ES Mar 26`; `/NGZ19` -> `/NG Dec 19`."""
+    match = re.fullmatch(rf"/(?P<product>[A-Z0-9]+?)(?P<month>[{MONTH_CODES}])(?P<year>\d{{1,2}})", contract)
+    if match is None:
+        return contract
+    year = int(match["year"])
+    if len(match["year"]) == 1:
+        floor = (today or datetime.now(UTC).date()).year - 1
+        year = floor - floor % 10 + year
+        year += 10 if year < floor else 0
+    month = MONTH_NAMES[MONTH_CODES.index(match["month"])]
+    return f"/{match['product']} {month} {year % 100:02d}"

@@ -368,6 +368,8 @@ TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
 # connections; also under Heroku's 30 s shutdown grace, so a restart never cuts a slice short).
 SYNC_WORKER_SLICE_SECONDS = read("SYNC_WORKER_SLICE_SECONDS", env.float, default=20.0)
 SYNC_NOW_MIN_INTERVAL_SECONDS = read("SYNC_NOW_MIN_INTERVAL_SECONDS", env.int, default=30)
+# "Refresh marks" on the Positions page: at most once per user in this many seconds (each press asks TastyTrade).
+MARKS_REFRESH_MIN_INTERVAL_SECONDS = read("MARKS_REFRESH_MIN_INTERVAL_SECONDS", env.int, default=60)
 SYNC_WINDOW_DAYS = read("SYNC_WINDOW_DAYS", env.int, default=90)
 SYNC_OVERLAP_DAYS = read("SYNC_OVERLAP_DAYS", env.int, default=10)
 # Every this many days a run compares each older window's count with TastyTrade's (late corrections).

@@ -18,6 +18,7 @@ from apps.trades.models import Transaction
 from apps.trades.tests.factories import (
     BalanceNowFactory,
     NetLiqPointFactory,
+    PositionSnapshotFactory,
     SoldPutFillFactory,
     SoldPutPositionFactory,
 )
@@ -186,7 +187,22 @@ def test_positions_are_grouped_by_underlying_with_unrealized_from_marks(user_cli
         account=account, underlying_symbol="SPY", quantity=-1, average_open_price=Decimal("2.5"), mark=Decimal("1.5")
     )
     html = get_html(user_client, "dashboard:positions")
-    assert re.search(r"SPY <span[^>]*>1 leg</span></th>\s*<td[^>]*>\+\$100\.00<", html)
+    assert re.search(r"SPY <span[^>]*>1 leg</span></th>(\s*<td[^>]*></td>)*\s*<td[^>]*>\+\$100\.00<", html)
+
+
+def test_positions_name_each_contract_and_keep_its_symbol_beside_it(user_client, account):
+    SoldPutPositionFactory(account=account, symbol="SPY   261218P00022500", underlying_symbol="SPY")
+    html = get_html(user_client, "dashboard:positions")
+    assert re.search(r"Dec 18 &#x27;26 22.5 P<div[^>]*data-symbol>SPY   261218P00022500</div>", html)
+
+
+def test_a_future_option_is_grouped_with_its_futures_family(user_client, account):
+    PositionSnapshotFactory(account=account, symbol="/ESH7", instrument_type="Future", underlying_symbol="/ES")
+    PositionSnapshotFactory(
+        account=account, symbol="./ESH7 EW3H7 270319P5800", instrument_type="Future Option", underlying_symbol="/ESH7"
+    )
+    response = user_client.get(reverse("dashboard:positions"))
+    assert [(group.underlying, len(group.lines)) for group in response.context["groups"]] == [("/ES", 2)]
 
 
 def test_positions_show_days_to_expiry(user_client, account):

@@ -1,8 +1,11 @@
-"""`|number`: quantities and prices as the broker wrote them, without padding zeros or exponents."""
+"""`|number`: quantities and prices as the broker wrote them, without padding zeros or exponents;
+`|contract`: a symbol as a trader reads it."""
 
 from decimal import Decimal
 
 from django import template
+
+from apps.trades.symbols import contract_name
 
 register = template.Library()
 
@@ -24,3 +27,9 @@ def pnl_tone(value: object) -> str:
     if not isinstance(value, (Decimal, int, float)):
         return ""
     return "pnl-pos" if value > 0 else "pnl-neg" if value < 0 else ""
+
+
+@register.filter
+def contract(symbol: str) -> str:
+    """An option or future symbol as a trader reads it (`Dec 18 '26 22.5 P`, `/ES Mar 26`): see `contract_name`."""
+    return contract_name(symbol)

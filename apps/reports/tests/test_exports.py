@@ -111,6 +111,13 @@ def test_positions_csv_has_the_published_header_and_unrealized_from_marks(user_c
     assert dict(zip(header, row, strict=True))["unrealized_from_mark"] == "100.0000"
 
 
+def test_positions_csv_names_the_contract_and_keeps_the_occ_symbol_in_its_own_column(user_client, account):
+    SoldPutPositionFactory(account=account, symbol="SPY   261218P00022500")
+    header, row = download(user_client, "reports:positions_csv")
+    line = dict(zip(header, row, strict=True))
+    assert (line["contract"], line["symbol"]) == ("Dec 18 '26 22.5 P", "SPY   261218P00022500")
+
+
 def test_cash_flow_csv_has_one_row_per_period(user_client, account):
     SoldPutFillFactory(account=account, executed_at=datetime(2026, 1, 5, 15, tzinfo=UTC))
     SoldPutFillFactory(account=account, executed_at=datetime(2026, 2, 5, 15, tzinfo=UTC))

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.reports.templatetags.ledger import number
+from apps.reports.templatetags.ledger import contract, number
 
 
 @pytest.mark.parametrize(
@@ -17,3 +17,7 @@ from apps.reports.templatetags.ledger import number
 )
 def test_number_shows_quantities_and_prices_without_padding_or_exponents(value, shown):
     assert number(value) == shown
+
+
+def test_contract_filter_names_an_option_as_a_trader_reads_it():
+    assert contract("SPY   261218P00022500") == "Dec 18 '26 22.5 P"

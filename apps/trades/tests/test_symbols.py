@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from apps.trades.symbols import canonical_symbol, future_product, parse_option_symbol, underlying_of
+from apps.trades.symbols import canonical_symbol, contract_name, future_product, parse_option_symbol, underlying_of
 
 
 @pytest.mark.parametrize(
@@ -111,3 +111,33 @@ def test_a_futures_family_is_one_underlying(symbol, instrument_type, stated, und
 )
 def test_one_contract_has_one_spelling(symbol, canonical):
     assert canonical_symbol(symbol) == canonical
+
+
+@pytest.mark.parametrize(
+    ("symbol", "name"),
+    [
+        ("SPY   261218P00022500", "Dec 18 '26 22.5 P"),
+        ("SPXW  270105C04825500", "Jan 5 '27 4825.5 C"),
+        ("spy261218c00400000", "Dec 18 '26 400 C"),
+        ("./MESM6EXK6  260529P5800", "May 29 '26 5800 P on /MES Jun 26"),
+        ("./CLZ4 LOZ4 241115C72.5", "Nov 15 '24 72.5 C on /CL Dec 24"),
+    ],
+)
+def test_an_option_is_named_by_expiry_strike_and_call_or_put(symbol, name):
+    assert contract_name(symbol, today=date(2026, 12, 6)) == name
+
+
+@pytest.mark.parametrize(
+    ("symbol", "name"), [("/ESH7", "/ES Mar 27"), ("/NGZ19", "/NG Dec 19"), ("/6EM6", "/6E Jun 26")]
+)
+def test_a_future_is_named_by_product_month_and_year(symbol, name):
+    assert contract_name(symbol, today=date(2026, 12, 6)) == name
+
+
+def test_a_one_digit_futures_year_is_the_nearest_from_last_year_on():
+    assert contract_name("/ESZ9", today=date(2030, 1, 2)) == "/ES Dec 29"
+
+
+@pytest.mark.parametrize("symbol", ["AAPL", "BRK/B", "BTC/USD", ""])
+def test_a_stock_or_anything_unread_keeps_its_symbol(symbol):
+    assert contract_name(symbol, today=date(2026, 12, 6)) == symbol

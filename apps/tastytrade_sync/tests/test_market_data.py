@@ -1,0 +1,127 @@
+"""Quotes and market metrics through client.py, against the simulator over the real SDK."""
+
+from datetime import date
+from decimal import Decimal
+
+import httpx2
+import pytest
+
+from apps.tastytrade_sync.client import MARKET_DATA_BATCH, Client
+from apps.tastytrade_sync.models import SyncRun
+from apps.tastytrade_sync.tests.factories import ConnectionFactory
+from apps.tastytrade_sync.tests.test_client import TOKEN, Script, make_client
+from apps.tastytrade_sync.tests.test_sync import at_close, sync
+from apps.trades.models import PositionSnapshot, Quote, UnderlyingMetrics
+from simulator import Scenario, Simulator
+from simulator import market as mk
+
+MARKET = Scenario(seed=3, accounts=1, start=date(2024, 3, 1), days=45)
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Simulator:
+    return Simulator(MARKET)
+
+
+@pytest.fixture
+def client(simulator):
+    with Client(
+        client_secret=simulator.client_secret,
+        refresh_token=simulator.refresh_token,
+        base_url="http://simulator.invalid",
+        transport=simulator.transport(),
+        sleep=lambda seconds: None,
+    ) as client:
+        yield client
+
+
+def held_by_type(client: Client, account_number: str) -> tuple[dict[str, list[str]], dict[str, Decimal]]:
+    positions = client.positions(account_number)
+    by_type: dict[str, list[str]] = {}
+    for item in positions:
+        by_type.setdefault(item["instrument-type"], []).append(item["symbol"])
+    return by_type, {item["symbol"]: Decimal(item["mark"]) for item in positions}
+
+
+def test_quotes_of_held_instruments_carry_the_marks_positions_report(client, simulator):
+    by_type, marks = held_by_type(client, simulator.account_numbers[0])
+    quotes = client.quotes(by_type)
+    assert marks and {quote.symbol: quote.mark for quote in quotes} == marks
+
+
+def test_quotes_of_more_than_a_hundred_symbols_are_asked_in_batches_of_a_hundred(client, simulator):
+    equities = [symbol for symbol in mk.EQUITIES if symbol != mk.SYMBOL_CHANGE[0]] * 5
+    simulator.requests.clear()
+    quotes = client.quotes({"Equity": equities})
+    asked = [r for r in simulator.requests if r.path == "/market-data/by-type"]
+    assert (len(quotes), len(asked)) == (len(equities), -(-len(equities) // MARKET_DATA_BATCH))
+
+
+def test_an_underlying_quote_is_its_price_today(client, simulator):
+    (quote,) = client.quotes({"Equity": ["SPY"], "Index": ["NOPE"]})
+    assert (quote.symbol, quote.mark) == ("SPY", simulator.market.price("SPY", simulator.today))
+
+
+def test_a_quote_without_prices_has_none_rather_than_zero():
+    answer = {"data": {"items": [{"symbol": "SPY", "instrument-type": "Equity", "mark": None, "bid": "NaN"}]}}
+    script = Script(**{"/oauth/token": [(200, TOKEN)], "api": [(200, answer)]})
+    with make_client(script) as client:
+        (quote,) = client.quotes({"Equity": ["SPY"]})
+    assert (quote.mark, quote.bid, quote.ask) == (None, None, None)
+
+
+def test_quotes_ask_comma_joined_symbols_per_instrument_type():
+    script = Script(**{"/oauth/token": [(200, TOKEN)], "api": [(200, {"data": {"items": []}})]})
+    with make_client(script) as client:
+        client.quotes({"Equity": ["SPY", "AAPL"], "Equity Option": ["SPY   261218P00022500"]})
+    url = httpx2.URL(str(script.requests[-1].url))
+    assert (url.params["equity"], url.params["equity-option"]) == ("SPY,AAPL", "SPY   261218P00022500")
+
+
+def test_market_metrics_give_iv_rank_beta_and_the_next_earnings_date(client, simulator):
+    metrics = {metric.symbol: metric for metric in client.market_metrics(["SPY", "AAPL"])}
+    assert metrics["SPY"].beta == Decimal("1")
+    assert metrics["AAPL"].beta == Decimal("1.78")  # AAPL's daily range is 160 bp against SPY's 90
+    assert metrics["AAPL"].earnings_on > simulator.today
+    assert Decimal(0) <= metrics["AAPL"].iv_rank < 1
+
+
+# -- stored with each sync -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def synced_market(user):
+    market = Simulator(MARKET)
+    return market, ConnectionFactory(user=user, credentials=(market.client_secret, market.refresh_token))
+
+
+def test_a_sync_stores_a_quote_for_every_held_instrument_at_the_positions_mark(synced_market):
+    market, connection = synced_market
+    with at_close(market):
+        sync(connection, market)
+    marks = dict(PositionSnapshot.objects.values_list("symbol", "mark"))
+    quotes = dict(Quote.objects.filter(symbol__in=marks).values_list("symbol", "mark"))
+    assert marks and quotes == marks
+
+
+def test_a_sync_stores_quotes_and_metrics_of_the_underlyings(synced_market):
+    market, connection = synced_market
+    with at_close(market):
+        sync(connection, market)
+    underlyings = set(
+        PositionSnapshot.objects.exclude(underlying_symbol="").values_list("underlying_symbol", flat=True)
+    )
+    stocks = {symbol for symbol in underlyings if not symbol.startswith("/")}
+    assert stocks <= set(Quote.objects.values_list("symbol", flat=True))
+    assert stocks <= set(UnderlyingMetrics.objects.values_list("symbol", flat=True))
+
+
+def test_a_sync_succeeds_when_market_data_fails_and_keeps_the_last_snapshot(synced_market):
+    market, connection = synced_market
+    with at_close(market):
+        sync(connection, market)
+        before = set(Quote.objects.values_list("symbol", "mark", "fetched_at"))
+        market.faults.status(500, path="/market-data/by-type", times=None)
+        run = sync(connection, market)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert before and set(Quote.objects.values_list("symbol", "mark", "fetched_at")) == before
