@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from apps.trades.models import OPTION_TYPES, BrokerAccount, Lot, PnlEvent, Position, Strategy, trading_day
+from apps.trades.models import OPTION_TYPES, BrokerAccount, Lot, PnlEvent, Position, Strategy, Tag, trading_day
 
 ZERO = Decimal(0)
 
@@ -59,6 +59,7 @@ class LotFacts:
 @dataclass
 class PositionFacts:
     pk: int
+    account_id: int
     key: str
     chain_id: int | None
     underlying: str
@@ -102,7 +103,7 @@ class TradeFacts:
     realized_pnl: Decimal
     rolls: int
     outcome: str
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # the user's tags on its positions and its chain, sorted
 
     @property
     def is_closed(self) -> bool:
@@ -127,12 +128,23 @@ def trade_facts(*, accounts: QuerySet[BrokerAccount], tz: ZoneInfo) -> list[Trad
     for position in positions:
         group = f"chain:{position.chain_id}" if position.chain_id else f"position:{position.pk}"
         trades.setdefault(group, []).append(position)
-    facts = [_trade(members, tz) for members in trades.values()]
+    tags = _tags(accounts)
+    facts = [_trade(members, tz, tags) for members in trades.values()]
     return sorted(facts, key=lambda trade: (trade.opened_on, trade.key))
 
 
 def _positions(accounts: QuerySet[BrokerAccount]) -> list[PositionFacts]:
-    fields = ("pk", "key", "chain_id", "underlying_symbol", "strategy", "opened_at", "closed_at", "rolled_from_key")
+    fields = (
+        "pk",
+        "account_id",
+        "key",
+        "chain_id",
+        "underlying_symbol",
+        "strategy",
+        "opened_at",
+        "closed_at",
+        "rolled_from_key",
+    )
     rows = Position.objects.filter(account__in=accounts).order_by("opened_at", "key").values_list(*fields)
     positions = {
         row[0]: PositionFacts(*row, lots=[], event_kinds=set(), realized_pnl=ZERO, closing_cash=ZERO) for row in rows
@@ -155,7 +167,15 @@ def _positions(accounts: QuerySet[BrokerAccount]) -> list[PositionFacts]:
     return list(positions.values())
 
 
-def _trade(members: list[PositionFacts], tz: ZoneInfo) -> TradeFacts:
+def _tags(accounts: QuerySet[BrokerAccount]) -> dict[tuple[int, str], set[str]]:
+    """Tag names by (account, key): a position's tags and its chain's (a chain is tagged by a member's key)."""
+    names: dict[tuple[int, str], set[str]] = {}
+    for account_id, key, name in Tag.objects.filter(account__in=accounts).values_list("account_id", "key", "name"):
+        names.setdefault((account_id, key), set()).add(name)
+    return names
+
+
+def _trade(members: list[PositionFacts], tz: ZoneInfo, tags: dict[tuple[int, str], set[str]]) -> TradeFacts:
     first, last = members[0], max(members, key=lambda position: (position.opened_at, position.key))
     still_open = any(position.closed_at is None for position in members)
     opened_on = trading_day(first.opened_at, tz)
@@ -184,6 +204,9 @@ def _trade(members: list[PositionFacts], tz: ZoneInfo) -> TradeFacts:
         realized_pnl=sum((position.realized_pnl for position in members), ZERO),
         rolls=rolls,
         outcome=Outcome.OPEN if still_open else _outcome(members, last),
+        tags=tuple(
+            sorted(set().union(*(tags.get((position.account_id, position.key), set()) for position in members)))
+        ),
     )
 
 
@@ -241,3 +264,103 @@ def _widest_side(lots: list[LotFacts]) -> Decimal:
         multiplier = legs[0].multiplier or Decimal(100)
         widest = max(widest, (max(strikes) - min(strikes)) * multiplier * shorts)
     return widest
+
+
+# Days to expiration at entry, as premium sellers bucket them.
+DTE_BUCKETS = ((7, "0-7"), (21, "8-21"), (45, "22-45"), (60, "46-60"))
+OVER_60 = "60+"
+NO_EXPIRY = "No expiry"
+UNTAGGED = "Untagged"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+BREAKDOWNS = ("strategy", "underlying", "tag", "dte", "weekday", "month")
+
+
+def dte_bucket(dte: int | None) -> str:
+    if dte is None:
+        return NO_EXPIRY
+    for most, label in DTE_BUCKETS:
+        if dte <= most:
+            return label
+    return OVER_60
+
+
+def _group_keys(trade: TradeFacts, by: str) -> tuple[str, ...]:
+    """The groups a trade counts in: one, except that a trade with two tags counts under each."""
+    if by == "strategy":
+        return (Strategy(trade.strategy).label if trade.strategy in Strategy.values else trade.strategy,)
+    if by == "underlying":
+        return (trade.underlying,)
+    if by == "tag":
+        return trade.tags or (UNTAGGED,)
+    if by == "dte":
+        return (dte_bucket(trade.dte_at_entry),)
+    if by == "weekday":
+        return (WEEKDAYS[trade.opened_on.weekday()],)
+    if by == "month":
+        return (f"{trade.closed_on:%Y-%m}",)  # the month its P&L was realized
+    raise ValueError(f"No breakdown by {by!r}")
+
+
+def _group_order(by: str, key: str) -> tuple:
+    """Buckets and weekdays in their natural order, the rest alphabetically (months by date)."""
+    if by == "dte":
+        order = [label for _, label in DTE_BUCKETS] + [OVER_60, NO_EXPIRY]
+        return (order.index(key), key)
+    if by == "weekday":
+        return (WEEKDAYS.index(key), key)
+    return (0, key)
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """Closed trades of one group: how often they won, by how much, and what a trade is worth on average."""
+
+    key: str
+    trades: int
+    winners: int
+    losers: int
+    win_rate: Decimal | None
+    average_win: Decimal | None
+    average_loss: Decimal | None
+    expectancy: Decimal | None  # the average P&L of a trade: win rate x average win + loss rate x average loss
+    profit_factor: Decimal | None  # gross wins / gross losses
+    largest_win: Decimal | None
+    largest_loss: Decimal | None
+    average_days_held: Decimal | None
+    average_captured: Decimal | None  # of the trades with a max profit
+    total_pnl: Decimal
+
+
+def group_stats(key: str, trades: list[TradeFacts]) -> GroupStats:
+    results = [trade.realized_pnl for trade in trades]
+    wins = [result for result in results if result > 0]
+    losses = [result for result in results if result < 0]
+    gained, lost = sum(wins, ZERO), sum(losses, ZERO)
+    captured = [trade.captured for trade in trades if trade.captured is not None]
+    days = [trade.days_held for trade in trades if trade.days_held is not None]
+    return GroupStats(
+        key=key,
+        trades=len(results),
+        winners=len(wins),
+        losers=len(losses),
+        win_rate=Decimal(len(wins)) / len(results) if results else None,
+        average_win=gained / len(wins) if wins else None,
+        average_loss=lost / len(losses) if losses else None,
+        expectancy=(gained + lost) / len(results) if results else None,
+        profit_factor=gained / -lost if losses else None,
+        largest_win=max(wins) if wins else None,
+        largest_loss=min(losses) if losses else None,
+        average_days_held=Decimal(sum(days)) / len(days) if days else None,
+        average_captured=sum(captured, ZERO) / len(captured) if captured else None,
+        total_pnl=gained + lost,
+    )
+
+
+def breakdown(trades: list[TradeFacts], by: str) -> list[GroupStats]:
+    """Statistics of the closed trades per group (strategy, underlying, tag, dte, weekday, month)."""
+    groups: dict[str, list[TradeFacts]] = {}
+    for trade in trades:
+        if trade.is_closed:
+            for key in _group_keys(trade, by):
+                groups.setdefault(key, []).append(trade)
+    return [group_stats(key, groups[key]) for key in sorted(groups, key=lambda key: _group_order(by, key))]

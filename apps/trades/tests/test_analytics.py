@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from apps.trades.analytics import Outcome, trade_facts
+from apps.trades.analytics import Outcome, breakdown, dte_bucket, trade_facts
 from apps.trades.lots import recompute_account
-from apps.trades.models import BrokerAccount, Strategy
+from apps.trades.models import BrokerAccount, Strategy, Tag, Target
 from apps.trades.tests.factories import (
     BrokerAccountFactory,
     MoneyMovementFactory,
@@ -165,9 +165,92 @@ def test_the_four_trades_of_one_ledger_are_four_trades_not_their_legs(account):
     assert sum((trade.realized_pnl for trade in trades), D(0)) == D("672.80")  # 58.80 + 150 + 150 + 314
 
 
-def test_reading_the_facts_takes_three_queries_however_many_trades(account, django_assert_num_queries):
-    managed_put(account)
-    rolled_put(account)
+@pytest.mark.parametrize("trades", [1, 4])
+def test_reading_the_facts_takes_four_queries_however_many_trades(account, django_assert_num_queries, trades):
+    for ledger in (managed_put, rolled_put, expired_put_spread, assigned_put)[:trades]:
+        ledger(account)
     recompute_account(account=account)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # positions, lots, events, tags
         trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk), tz=NEW_YORK)
+
+
+def losing_call(account) -> None:
+    """TSLA 300 call bought Wednesday 4 Mar at 5.00, sold 12 Mar at 2.00: -300, 8 days, 16 DTE at entry."""
+    tsla = {"account": account, "underlying_symbol": "TSLA", "option_type": "C", "strike": D(300)}
+    OptionTransactionFactory(**tsla, action="Buy to Open", price=D("5.00"), executed_at=at(3, 4))
+    OptionTransactionFactory(**tsla, action="Sell to Close", price=D("2.00"), executed_at=at(3, 12))
+
+
+@pytest.fixture
+def ledger(account):
+    """The five trades, the first two tagged: SPY '16 delta'; QQQ '16 delta' and 'spreads'."""
+    managed_put(account)
+    expired_put_spread(account)
+    rolled_put(account)
+    assigned_put(account)
+    losing_call(account)
+    recompute_account(account=account)
+    trades = trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk), tz=NEW_YORK)
+    keys = {trade.underlying: trade.key for trade in trades}
+    for underlying, name in (("SPY", "16 delta"), ("QQQ", "16 delta"), ("QQQ", "spreads")):
+        Tag.objects.create(account=account, target=Target.POSITION, key=keys[underlying], name=name)
+    return trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk), tz=NEW_YORK)
+
+
+def test_trades_carry_the_tags_of_their_positions(ledger):
+    tags = {trade.underlying: trade.tags for trade in ledger}
+    assert tags == {"SPY": ("16 delta",), "QQQ": ("16 delta", "spreads"), "IWM": (), "SCHG": (), "TSLA": ()}
+
+
+def test_the_dte_breakdown_works_out_every_statistic_of_each_bucket(ledger):
+    short, month = breakdown(ledger, "dte")
+    # 8-21 DTE: SPY +58.80 (8 days), IWM +150 (39), SCHG +314 (23), TSLA -300 (8).
+    assert (short.key, short.trades, short.winners, short.losers, short.win_rate) == ("8-21", 4, 3, 1, D("0.75"))
+    assert (short.average_win, short.average_loss) == (D("522.80") / 3, D("-300"))
+    assert (short.expectancy, short.profit_factor) == (D("55.70"), D("522.80") / 300)
+    assert (short.largest_win, short.largest_loss, short.total_pnl) == (D("314"), D("-300"), D("222.80"))
+    assert short.average_days_held == D("19.5")  # 78 days / 4
+    # Only SPY (58.80 of 98.90) and IWM (150 of 200) have a max profit: the call and the wheel do not.
+    assert short.average_captured == (D("58.80") / D("98.90") + D("0.75")) / 2
+    # 22-45 DTE: the QQQ spread alone, no loser, so no average loss and no profit factor.
+    assert (month.key, month.trades, month.win_rate, month.expectancy) == ("22-45", 1, D("1"), D("150"))
+    assert (month.average_loss, month.profit_factor, month.average_captured) == (None, None, D("1"))
+
+
+def test_the_strategy_breakdown_names_each_strategy(ledger):
+    rows = {row.key: (row.trades, row.total_pnl) for row in breakdown(ledger, "strategy")}
+    assert rows == {
+        "Long call": (1, D("-300")),
+        # SPY, IWM and SCHG: 58.80 + 150 + 314 (the 20,000 deposit secures none of them whole).
+        "Short put": (3, D("522.80")),
+        "Vertical spread": (1, D("150")),
+    }
+
+
+def test_the_weekday_breakdown_counts_the_day_each_trade_was_opened(ledger):
+    rows = [(row.key, row.trades, row.total_pnl) for row in breakdown(ledger, "weekday")]
+    assert rows == [("Monday", 3, D("522.80")), ("Tuesday", 1, D("150")), ("Wednesday", 1, D("-300"))]
+
+
+def test_the_month_breakdown_counts_the_month_each_trade_was_closed(ledger):
+    rows = [(row.key, row.trades, row.total_pnl) for row in breakdown(ledger, "month")]
+    assert rows == [("2026-03", 3, D("72.80")), ("2026-04", 2, D("300"))]
+
+
+def test_a_trade_with_two_tags_counts_under_each_and_untagged_trades_have_their_own_row(ledger):
+    rows = [(row.key, row.trades, row.total_pnl) for row in breakdown(ledger, "tag")]
+    assert rows == [("16 delta", 2, D("208.80")), ("Untagged", 3, D("164")), ("spreads", 1, D("150"))]
+
+
+def test_open_trades_are_left_out_of_the_breakdowns(account):
+    OptionTransactionFactory(account=account, expires_on=APRIL, executed_at=at(3, 2))
+    managed_put(account)
+    recompute_account(account=account)
+    trades = trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk), tz=NEW_YORK)
+    assert [(row.key, row.trades) for row in breakdown(trades, "underlying")] == [("SPY", 1)]
+
+
+@pytest.mark.parametrize(("dte", "bucket"), [(0, "0-7"), (7, "0-7"), (8, "8-21"), (21, "8-21"), (22, "22-45"),
+                                             (45, "22-45"), (46, "46-60"), (60, "46-60"), (61, "60+")])  # fmt: skip
+def test_dte_buckets_include_their_upper_bound(dte, bucket):
+    assert dte_bucket(dte) == bucket
