@@ -364,3 +364,14 @@ def breakdown(trades: list[TradeFacts], by: str) -> list[GroupStats]:
             for key in _group_keys(trade, by):
                 groups.setdefault(key, []).append(trade)
     return [group_stats(key, groups[key]) for key in sorted(groups, key=lambda key: _group_order(by, key))]
+
+
+def closed_between(trades: list[TradeFacts], first: date | None, last: date | None) -> list[TradeFacts]:
+    """The trades closed on a trading day in [first, last] (either end may be open)."""
+    return [
+        trade
+        for trade in trades
+        if trade.closed_on is not None
+        and (first is None or trade.closed_on >= first)
+        and (last is None or trade.closed_on <= last)
+    ]
