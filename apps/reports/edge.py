@@ -3,7 +3,7 @@ and month, as tables, charts and CSV. The numbers come from `apps.trades.analyti
 
 from dataclasses import dataclass
 
-from apps.trades.analytics import BREAKDOWNS, GroupStats, breakdown, closed_between, trade_facts
+from apps.trades.analytics import BREAKDOWNS, STATS_COLUMNS, GroupStats, breakdown, closed_between, trade_facts
 from apps.trades.scope import Scope
 
 TITLES = {
@@ -14,12 +14,6 @@ TITLES = {
     "weekday": "Day of the week opened",
     "month": "Month closed",
 }
-
-STATS_COLUMNS = [
-    "trades", "winners", "losers", "win_rate", "average_win", "average_loss", "expectancy", "profit_factor",
-    "largest_win", "largest_loss", "average_days_held", "average_captured", "total_pnl",
-]  # fmt: skip
-
 
 # The table's columns after the group's name, in the order of STATS_COLUMNS less winners and losers.
 HEADINGS = [

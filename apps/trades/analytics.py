@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from apps.trades.models import OPTION_TYPES, BrokerAccount, Lot, PnlEvent, Position, Strategy, Tag, trading_day
+from apps.trades.pnl import accounts_for, money_text
 
 ZERO = Decimal(0)
 
@@ -375,3 +376,33 @@ def closed_between(trades: list[TradeFacts], first: date | None, last: date | No
         and (first is None or trade.closed_on >= first)
         and (last is None or trade.closed_on <= last)
     ]
+
+
+STATS_COLUMNS = (
+    "trades", "winners", "losers", "win_rate", "average_win", "average_loss", "expectancy", "profit_factor",
+    "largest_win", "largest_loss", "average_days_held", "average_captured", "total_pnl",
+)  # fmt: skip
+COUNTS = frozenset({"trades", "winners", "losers"})
+RATIOS = frozenset({"win_rate", "profit_factor", "average_captured", "average_days_held"})
+
+
+def _stat_text(column: str, value) -> str | int | None:
+    """Counts as numbers, ratios to four places, money to cents (as the rest of `pnl_report`); None stays."""
+    if value is None or column in COUNTS:
+        return value
+    if column in RATIOS:
+        return str(value.quantize(Decimal("0.0001")))
+    return money_text(value)
+
+
+def stats_json(row: GroupStats) -> dict:
+    return {"key": row.key} | {column: _stat_text(column, getattr(row, column)) for column in STATS_COLUMNS}
+
+
+def stats_report(*, user, by: str, account_number: str | None = None) -> dict:
+    """`pnl_report --stats`: statistics of every closed trade per group, as JSON-ready values."""
+    accounts = accounts_for(user, account_number)
+    if account_number and not accounts.exists():
+        raise BrokerAccount.DoesNotExist(f"{user} has no account {account_number}")
+    rows = breakdown(trade_facts(accounts=accounts, tz=user.tz), by)
+    return {"by": by, "timezone": user.time_zone, "rows": [stats_json(row) for row in rows]}
