@@ -3,7 +3,16 @@ and month, as tables, charts and CSV. The numbers come from `apps.trades.analyti
 
 from dataclasses import dataclass
 
-from apps.trades.analytics import BREAKDOWNS, STATS_COLUMNS, GroupStats, breakdown, closed_between, trade_facts
+from apps.trades.analytics import (
+    BREAKDOWNS,
+    STATS_COLUMNS,
+    GroupStats,
+    TradeFacts,
+    breakdown,
+    closed_between,
+    management_rules,
+    trade_facts,
+)
 from apps.trades.scope import Scope
 
 TITLES = {
@@ -13,6 +22,7 @@ TITLES = {
     "dte": "Days to expiration at entry",
     "weekday": "Day of the week opened",
     "month": "Month closed",
+    "management": "Management rule",
 }
 
 # The table's columns after the group's name, in the order of STATS_COLUMNS less winners and losers.
@@ -42,15 +52,21 @@ class Breakdown:
         }
 
 
-def breakdowns(scope: Scope) -> list[Breakdown]:
-    """Every breakdown of the trades closed in the scope's range."""
-    trades = closed_between(trade_facts(accounts=scope.account_queryset(), tz=scope.tz), scope.start, scope.end)
-    return [Breakdown(name, TITLES[name], breakdown(trades, name)) for name in BREAKDOWNS]
+def closed_trades(scope: Scope) -> list[TradeFacts]:
+    return closed_between(trade_facts(accounts=scope.account_queryset(), tz=scope.tz), scope.start, scope.end)
 
 
-def one_breakdown(scope: Scope, by: str) -> list[GroupStats]:
-    trades = closed_between(trade_facts(accounts=scope.account_queryset(), tz=scope.tz), scope.start, scope.end)
-    return breakdown(trades, by)
+def table_rows(trades: list[TradeFacts], name: str, user) -> list[GroupStats]:
+    """One table: a breakdown, or the management rules with the trader's thresholds from the profile."""
+    if name == "management":
+        return management_rules(trades, profit_target_percent=user.profit_target_percent, dte=user.management_dte)
+    return breakdown(trades, name)
+
+
+def tables(scope: Scope, user) -> list[Breakdown]:
+    """The management rules, then every breakdown, of the trades closed in the scope's range."""
+    trades = closed_trades(scope)
+    return [Breakdown(name, TITLES[name], table_rows(trades, name, user)) for name in ("management", *BREAKDOWNS)]
 
 
 def stats_row(row: GroupStats) -> list:

@@ -54,7 +54,7 @@ class PnlExportForm(forms.Form):
 class EdgeExportForm(forms.Form):
     """Which table of the Edge report a CSV export holds."""
 
-    by = forms.ChoiceField(choices=[(name, name) for name in BREAKDOWNS])
+    by = forms.ChoiceField(choices=[(name, name) for name in (*BREAKDOWNS, "management")])
 
     def breakdown(self) -> str:
         return self.cleaned_data["by"] if self.is_valid() else BREAKDOWNS[0]

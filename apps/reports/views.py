@@ -39,7 +39,7 @@ def home(request):
     elif report == "breakdown":
         context |= {name: pnl.realized_by(scope, name) for name in pnl.BREAKDOWNS}
     elif report == "edge":
-        context |= {"breakdowns": edge.breakdowns(scope), "edge_headings": edge.HEADINGS}
+        context |= {"breakdowns": edge.tables(scope, request.user), "edge_headings": edge.HEADINGS}
     else:
         rows = metrics.cash_flow(scope, grouping)
         context |= {
@@ -77,10 +77,10 @@ def pnl_csv(request):
 
 @require_GET
 def edge_csv(request):
-    """One table of the Edge report (?by=strategy, underlying, tag, dte, weekday or month)."""
+    """One table of the Edge report (?by=management, strategy, underlying, tag, dte, weekday or month)."""
     _, scope = get_scope(request, default_days=365)
     by = EdgeExportForm(request.GET).breakdown()
-    return exports.edge_csv(edge.one_breakdown(scope, by), scope=scope, by=by)
+    return exports.edge_csv(edge.table_rows(edge.closed_trades(scope), by, request.user), scope=scope, by=by)
 
 
 @require_GET

@@ -406,3 +406,38 @@ def stats_report(*, user, by: str, account_number: str | None = None) -> dict:
         raise BrokerAccount.DoesNotExist(f"{user} has no account {account_number}")
     rows = breakdown(trade_facts(accounts=accounts, tz=user.tz), by)
     return {"by": by, "timezone": user.time_zone, "rows": [stats_json(row) for row in rows]}
+
+
+def management_rules(trades: list[TradeFacts], *, profit_target_percent: int, dte: int) -> list[GroupStats]:
+    """Closed short premium trades (opened for a credit), and the ones that followed each rule.
+
+    Managed: closed (not expired or assigned) at or above the profit target's share of max profit.
+    Held past the DTE: opened with more days to expiration than `dte`, closed with fewer.
+    Held to expiration: it expired, or was assigned or exercised. A trade can be in more than one.
+    """
+    target = Decimal(profit_target_percent) / 100
+    short_premium = [trade for trade in trades if trade.is_closed and trade.is_credit]
+    groups = [
+        ("All short premium trades", short_premium),
+        (
+            f"Closed at {profit_target_percent}% of max profit or more",
+            [
+                t
+                for t in short_premium
+                if t.outcome == Outcome.CLOSED and t.captured is not None and t.captured >= target
+            ],
+        ),
+        (
+            f"Held past {dte} DTE",
+            [
+                t
+                for t in short_premium
+                if t.dte_at_entry is not None and t.dte_at_exit is not None and t.dte_at_entry > dte > t.dte_at_exit
+            ],
+        ),
+        (
+            "Held to expiration",
+            [t for t in short_premium if t.outcome in {Outcome.EXPIRED, Outcome.ASSIGNED, Outcome.EXERCISED}],
+        ),
+    ]
+    return [group_stats(label, members) for label, members in groups]

@@ -56,7 +56,7 @@ def table(response, name: str):
 
 def test_the_edge_report_has_a_table_for_each_breakdown(user_client, ledger):
     names = [breakdown.name for breakdown in edge(user_client).context["breakdowns"]]
-    assert names == ["strategy", "underlying", "tag", "dte", "weekday", "month"]
+    assert names == ["management", "strategy", "underlying", "tag", "dte", "weekday", "month"]
 
 
 def test_the_dte_table_works_out_each_buckets_statistics(user_client, ledger):
@@ -74,7 +74,7 @@ def test_the_edge_report_counts_the_trades_closed_in_the_range(user_client, ledg
 
 def test_the_edge_page_shows_sortable_tables_with_their_chart_data(user_client, ledger):
     html = edge(user_client).content.decode()
-    assert html.count('<table class="table table-sm table-striped align-middle" data-sortable>') == 6
+    assert html.count('<table class="table table-sm table-striped align-middle" data-sortable>') == 7
     assert '<script id="edge-dte-data" type="application/json">' in html
     assert '{"labels": ["8-21", "22-45"], "total_pnl": [222.8, 150.0], "win_rate": [75.0, 100.0]}' in html
     assert 'data-value="55.7000"' in html  # the 8-21 bucket's expectancy, for sorting
@@ -107,3 +107,26 @@ def test_the_edge_report_costs_the_same_few_queries_for_any_number_of_trades(
     make_round_trips(account, 1_900, start=datetime(2025, 12, 1, 15, tzinfo=UTC))
     with django_assert_max_num_queries(12):
         assert queries_for(user_client, reverse("reports:home"), {"report": "edge"}) == small
+
+
+def test_the_management_table_uses_the_thresholds_in_the_traders_profile(user_client, user, ledger):
+    user.profit_target_percent, user.management_dte = 60, 10
+    user.save()
+    rows = table(edge(user_client, start=""), "management")
+    assert [(row.key, row.trades, row.total_pnl) for row in rows] == [
+        ("All short premium trades", 4, D("672.80")),
+        ("Closed at 60% of max profit or more", 1, D("150")),  # IWM
+        ("Held past 10 DTE", 2, D("300")),  # QQQ and IWM
+        ("Held to expiration", 2, D("464")),  # QQQ expired, SCHG assigned
+    ]
+
+
+def test_the_management_table_exports_to_csv(user_client, ledger):
+    response = user_client.get(reverse("reports:edge_csv"), {"by": "management", "start": ""})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(row[0], row[1]) for row in rows[1:]] == [
+        ("All short premium trades", "4"),
+        ("Closed at 50% of max profit or more", "2"),
+        ("Held past 21 DTE", "1"),
+        ("Held to expiration", "2"),
+    ]

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from apps.trades.analytics import Outcome, breakdown, dte_bucket, trade_facts
+from apps.trades.analytics import Outcome, breakdown, dte_bucket, management_rules, trade_facts
 from apps.trades.lots import recompute_account
 from apps.trades.models import BrokerAccount, Strategy, Tag, Target
 from apps.trades.tests.factories import (
@@ -254,3 +254,27 @@ def test_open_trades_are_left_out_of_the_breakdowns(account):
                                              (45, "22-45"), (46, "46-60"), (60, "46-60"), (61, "60+")])  # fmt: skip
 def test_dte_buckets_include_their_upper_bound(dte, bucket):
     assert dte_bucket(dte) == bucket
+
+
+def rule(rows, label_start: str):
+    (row,) = [row for row in rows if row.key.startswith(label_start)]
+    return (row.trades, row.total_pnl, row.expectancy)
+
+
+def test_management_rules_count_the_short_premium_trades_and_their_average_result(ledger):
+    rows = management_rules(ledger, profit_target_percent=50, dte=21)
+    # Credit trades: SPY 58.80, QQQ 150, IWM 150, SCHG 314 (the TSLA call was a debit).
+    assert rule(rows, "All") == (4, D("672.80"), D("168.20"))
+    # Closed at 50% or more: SPY (59% of 98.90) and IWM (75% of 200); QQQ expired, it was not closed.
+    assert rule(rows, "Closed at 50%") == (2, D("208.80"), D("104.40"))
+    # Opened above 21 DTE and closed below it: only QQQ (45 to 0); the others opened at 18.
+    assert rule(rows, "Held past 21 DTE") == (1, D("150"), D("150"))
+    # QQQ expired, SCHG was assigned.
+    assert rule(rows, "Held to expiration") == (2, D("464"), D("232"))
+
+
+def test_management_rules_follow_the_traders_thresholds(ledger):
+    rows = management_rules(ledger, profit_target_percent=60, dte=10)
+    assert rule(rows, "Closed at 60%") == (1, D("150"), D("150"))  # IWM's 75%; SPY's 59% falls short
+    # Above 10 DTE at entry and below it at exit: QQQ (45 to 0) and IWM (18 to 7); SPY left at 10 exactly.
+    assert rule(rows, "Held past 10 DTE") == (2, D("300"), D("150"))
