@@ -169,7 +169,8 @@
             showLine: false,
             borderColor: LINE,
             backgroundColor: LINE,
-            pointRadius: 4,
+            pointRadius: 5,
+            clip: false, // a 100% win rate sits on the top edge: draw its point whole
             order: 1,
           },
         ],
@@ -177,7 +178,7 @@
       options: {
         animation: false,
         responsive: true,
-        aspectRatio: window.innerWidth < 576 ? 1.4 : 3.2,
+        aspectRatio: window.innerWidth < 576 ? 1.6 : 5,
         plugins: {
           tooltip: {
             callbacks: {
