@@ -274,6 +274,7 @@ NO_EXPIRY = "No expiry"
 UNTAGGED = "Untagged"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 BREAKDOWNS = ("strategy", "underlying", "tag", "dte", "weekday", "month")
+STRATEGY_LABELS = dict(Strategy.choices)  # once: Strategy.values builds a new list on every call
 
 
 def dte_bucket(dte: int | None) -> str:
@@ -288,7 +289,7 @@ def dte_bucket(dte: int | None) -> str:
 def _group_keys(trade: TradeFacts, by: str) -> tuple[str, ...]:
     """The groups a trade counts in: one, except that a trade with two tags counts under each."""
     if by == "strategy":
-        return (Strategy(trade.strategy).label if trade.strategy in Strategy.values else trade.strategy,)
+        return (STRATEGY_LABELS.get(trade.strategy, trade.strategy),)
     if by == "underlying":
         return (trade.underlying,)
     if by == "tag":
