@@ -6,14 +6,37 @@ from .models import User
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name", "time_zone", "sync_on_login", "sync_scheduled"]
+        fields = [
+            "display_name",
+            "time_zone",
+            "sync_on_login",
+            "sync_scheduled",
+            "profit_target_percent",
+            "management_dte",
+        ]
         labels = {"display_name": "Display name", "time_zone": "Time zone"}
         help_texts = {
             "display_name": "Shown in the menu. Leave it empty to use the start of your email address.",
             "time_zone": "Decides which day a trade belongs to, and the times you see.",
             "sync_on_login": "Fetch new transactions from TastyTrade each time you sign in.",
             "sync_scheduled": "Fetch new transactions from TastyTrade on the site's schedule, even when you are away.",
+            "profit_target_percent": "The Edge report counts short premium trades closed at or above this share of "
+            "their max profit.",
+            "management_dte": "The Edge report counts short premium trades still open when fewer days than this "
+            "were left to expiration.",
         }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty, a threshold keeps its value (the Edge report always has one to work with).
+        for name in ("profit_target_percent", "management_dte"):
+            self.fields[name].required = False
+
+    def clean_profit_target_percent(self) -> int:
+        return self.cleaned_data["profit_target_percent"] or self.instance.profit_target_percent
+
+    def clean_management_dte(self) -> int:
+        return self.cleaned_data["management_dte"] or self.instance.management_dte
 
 
 class DeleteAccountForm(forms.Form):

@@ -2,6 +2,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -50,6 +51,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     sync_scheduled = models.BooleanField(
         "sync on the schedule (nightly)",
         default=True,
+    )
+    # Management rules the Edge report checks short premium trades against (tastytrade's own habits).
+    profit_target_percent = models.PositiveSmallIntegerField(
+        "take profits at (% of max profit)",
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    management_dte = models.PositiveSmallIntegerField(
+        "manage at (days to expiration)",
+        default=21,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)

@@ -19,6 +19,7 @@ from apps.trades.models import Lot, Note, Tag, Target, exact
 from apps.trades.pnl import RealizedLine
 from apps.trades.scope import Scope
 
+from .edge import STATS_COLUMNS, stats_row
 from .metrics import CashFlow, UnderlyingGroup
 
 TRANSACTION_COLUMNS = [
@@ -302,3 +303,8 @@ def positions_csv(groups: list[UnderlyingGroup], *, scope: Scope) -> StreamingHt
 
 def cash_flow_csv(rows: list[CashFlow], *, scope: Scope, grouping: str) -> StreamingHttpResponse:
     return csv_response(f"cash-flow-by-{grouping}-{scope.today}.csv", CASH_FLOW_COLUMNS, cash_flow_rows(rows))
+
+
+def edge_csv(rows: list, *, scope: Scope, by: str) -> StreamingHttpResponse:
+    """One table of the Edge report: statistics of the closed trades per group."""
+    return csv_response(f"edge-by-{by}-{scope.today}.csv", [by, *STATS_COLUMNS], (stats_row(row) for row in rows))

@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
 
+from apps.trades.analytics import BREAKDOWNS
+
 SELECT = "form-select form-select-sm"
 INPUT = "form-control form-control-sm"
 
@@ -9,6 +11,7 @@ class ReportForm(forms.Form):
     REPORTS = [
         ("pnl", "P&L by period"),
         ("breakdown", "By underlying and strategy"),
+        ("edge", "Edge: win rate and expectancy"),
         ("cash-flow", "Cash flow and fees"),
     ]
     GROUPINGS = [("day", "Day"), ("month", "Month"), ("year", "Year")]
@@ -46,6 +49,15 @@ class PnlExportForm(forms.Form):
 
     def grouping(self) -> str:
         return self.cleaned_data["by"] if self.is_valid() else ReportForm.DEFAULT
+
+
+class EdgeExportForm(forms.Form):
+    """Which table of the Edge report a CSV export holds."""
+
+    by = forms.ChoiceField(choices=[(name, name) for name in (*BREAKDOWNS, "management")])
+
+    def breakdown(self) -> str:
+        return self.cleaned_data["by"] if self.is_valid() else BREAKDOWNS[0]
 
 
 class TransactionFilterForm(forms.Form):

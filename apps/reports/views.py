@@ -14,9 +14,9 @@ from apps.trades.forms import TradeFilterForm
 from apps.trades.models import PnlEvent
 from apps.trades.scope import get_scope
 
-from . import exports, metrics, performance
+from . import edge, exports, metrics, performance
 from .backup import iter_backup
-from .forms import PnlExportForm, ReportForm, RestoreForm, TransactionFilterForm
+from .forms import EdgeExportForm, PnlExportForm, ReportForm, RestoreForm, TransactionFilterForm
 from .models import PendingRestore
 from .tasks import restore as restore_task
 
@@ -38,6 +38,8 @@ def home(request):
         context |= pnl_by_period(scope, grouping)
     elif report == "breakdown":
         context |= {name: pnl.realized_by(scope, name) for name in pnl.BREAKDOWNS}
+    elif report == "edge":
+        context |= {"breakdowns": edge.tables(scope, request.user), "edge_headings": edge.HEADINGS}
     else:
         rows = metrics.cash_flow(scope, grouping)
         context |= {
@@ -71,6 +73,14 @@ def pnl_csv(request):
     else:
         lines = performance.by_period(pnl.realized_by_day(scope, first=scope.start, last=scope.end), grouping)
     return exports.pnl_report_csv(lines, scope=scope, grouping=grouping)
+
+
+@require_GET
+def edge_csv(request):
+    """One table of the Edge report (?by=management, strategy, underlying, tag, dte, weekday or month)."""
+    _, scope = get_scope(request, default_days=365)
+    by = EdgeExportForm(request.GET).breakdown()
+    return exports.edge_csv(edge.table_rows(edge.closed_trades(scope), by, request.user), scope=scope, by=by)
 
 
 @require_GET

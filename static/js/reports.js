@@ -94,3 +94,113 @@
     });
   }
 })();
+
+// The Edge report:
+//   <canvas class="edge-chart" data-source="edge-strategy-data"> with
+//   edge-*-data = {"labels": ["Short put", ...], "total_pnl": [number, ...], "win_rate": [percent or null, ...]}
+//                 -> total P&L per group (bars) and win rate (points, right axis)
+//   <table data-sortable>: a heading's button sorts the rows by that column's data-value (again: reversed)
+(function () {
+  "use strict";
+
+  document.querySelectorAll("table[data-sortable]").forEach((table) => {
+    const body = table.tBodies[0];
+    table.querySelectorAll("[data-sort-column]").forEach((button) => {
+      button.addEventListener("click", () => {
+        const column = Number(button.dataset.sortColumn);
+        const descending = button.dataset.sorted !== "desc";
+        table.querySelectorAll("[data-sort-column]").forEach((other) => {
+          delete other.dataset.sorted;
+          other.closest("th").removeAttribute("aria-sort");
+        });
+        button.dataset.sorted = descending ? "desc" : "asc";
+        button.closest("th").setAttribute("aria-sort", descending ? "descending" : "ascending");
+        const value = (row) => {
+          const text = row.cells[column].dataset.value;
+          return text === "" ? null : Number(text);
+        };
+        const rows = Array.from(body.rows).sort((a, b) => {
+          const left = value(a);
+          const right = value(b);
+          if (left === right) return 0;
+          if (left === null) return 1; // empty cells last either way
+          if (right === null) return -1;
+          return descending ? right - left : left - right;
+        });
+        rows.forEach((row) => body.appendChild(row));
+      });
+    });
+  });
+
+  if (typeof Chart === "undefined") return;
+  const css = getComputedStyle(document.documentElement);
+  const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+  const compact = new Intl.NumberFormat("en-US", {
+    style: "currency",
+    currency: "USD",
+    notation: "compact",
+    maximumFractionDigits: 1,
+  });
+  const GAIN = color("--bs-success", "#198754");
+  const LOSS = color("--bs-danger", "#dc3545");
+  const LINE = color("--bs-primary", "#0d6efd");
+
+  document.querySelectorAll("canvas.edge-chart").forEach((canvas) => {
+    const source = document.getElementById(canvas.dataset.source);
+    if (!source) return;
+    const data = JSON.parse(source.textContent);
+    new Chart(canvas, {
+      data: {
+        labels: data.labels,
+        datasets: [
+          {
+            type: "bar",
+            label: "Total P&L",
+            data: data.total_pnl,
+            backgroundColor: data.total_pnl.map((value) => (value < 0 ? LOSS : GAIN)),
+            order: 2,
+          },
+          {
+            type: "line",
+            label: "Win rate (right axis)",
+            data: data.win_rate,
+            yAxisID: "winRate",
+            showLine: false,
+            borderColor: LINE,
+            backgroundColor: LINE,
+            pointRadius: 5,
+            clip: false, // a 100% win rate sits on the top edge: draw its point whole
+            order: 1,
+          },
+        ],
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        aspectRatio: window.innerWidth < 576 ? 1.6 : 5,
+        plugins: {
+          tooltip: {
+            callbacks: {
+              label: (item) =>
+                item.dataset.yAxisID === "winRate"
+                  ? item.dataset.label + ": " + item.parsed.y.toFixed(1) + "%"
+                  : item.dataset.label + ": " + money.format(item.parsed.y),
+            },
+          },
+        },
+        scales: {
+          x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+          y: { ticks: { callback: (value) => compact.format(value || 0) } },
+          winRate: {
+            position: "right",
+            min: 0,
+            max: 100,
+            grid: { drawOnChartArea: false },
+            ticks: { callback: (value) => value + "%" },
+          },
+        },
+      },
+    });
+  });
+})();

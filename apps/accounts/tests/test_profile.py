@@ -84,3 +84,16 @@ def test_another_traders_email_address_cannot_be_changed(other_client, user):
 
     assert EmailAddress.objects.get(user=user).email == user.email
     assert User.objects.get(pk=user.pk).email == user.email
+
+
+def test_the_profile_saves_the_management_thresholds(user_client, user):
+    data = {"display_name": "", "time_zone": user.time_zone, "profit_target_percent": 40, "management_dte": 14}
+    user_client.post(reverse("accounts:profile"), data)
+    user.refresh_from_db()
+    assert (user.profit_target_percent, user.management_dte) == (40, 14)
+
+
+def test_a_profit_target_above_100_percent_is_refused(user_client, user):
+    data = {"display_name": "", "time_zone": user.time_zone, "profit_target_percent": 150, "management_dte": 21}
+    response = user_client.post(reverse("accounts:profile"), data)
+    assert response.context["form"].errors["profit_target_percent"]

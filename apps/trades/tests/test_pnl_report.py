@@ -197,3 +197,55 @@ def test_statistics_count_closed_positions(account):
     stats = statistics(accounts=BrokerAccount.objects.filter(pk=account.pk), tz=account.user.tz)
     assert (stats.closed_positions, stats.winners, stats.losers, stats.win_rate) == (2, 2, 0, D(1))
     assert (stats.largest_win, stats.realized_pnl, stats.profit_factor) == (D("98.97"), D("197.83"), None)
+
+
+def stats_ledger(user):
+    """The hand-worked ledger of test_analytics: SPY +58.80, QQQ +150, IWM +150, SCHG +314, TSLA -300."""
+    from apps.trades.tests.test_analytics import (
+        assigned_put,
+        expired_put_spread,
+        losing_call,
+        managed_put,
+        rolled_put,
+    )
+
+    account = BrokerAccountFactory(user=user, account_number="5WT00009")
+    for trades in (managed_put, expired_put_spread, rolled_put, assigned_put, losing_call):
+        trades(account)
+    recompute_account(account=account)
+
+
+def test_stats_by_dte_print_each_buckets_statistics_as_json(user):
+    stats_ledger(user)
+    output = StringIO()
+    call_command("pnl_report", user=user.email, by="dte", stats=True, stdout=output)
+    report = json.loads(output.getvalue())
+    assert report["rows"][0] == {
+        "key": "8-21", "trades": 4, "winners": 3, "losers": 1, "win_rate": "0.7500",
+        "average_win": "174.27", "average_loss": "-300.00", "expectancy": "55.70", "profit_factor": "1.7427",
+        "largest_win": "314.00", "largest_loss": "-300.00", "average_days_held": "19.5000",
+        "average_captured": "0.6723", "total_pnl": "222.80",
+    }  # fmt: skip
+    assert report["rows"][1]["key"] == "22-45"
+    assert (report["rows"][1]["average_loss"], report["rows"][1]["profit_factor"]) == (None, None)
+
+
+def test_stats_by_strategy_print_as_csv(user):
+    stats_ledger(user)
+    output = StringIO()
+    call_command("pnl_report", user=user.email, by="strategy", stats=True, format="csv", stdout=output)
+    lines = output.getvalue().splitlines()
+    assert lines[0] == (
+        "key,trades,winners,losers,win_rate,average_win,average_loss,expectancy,profit_factor,"
+        "largest_win,largest_loss,average_days_held,average_captured,total_pnl"
+    )
+    assert [line.split(",")[0] + ":" + line.split(",")[-1] for line in lines[1:]] == [
+        "Long call:-300.00",
+        "Short put:522.80",
+        "Vertical spread:150.00",
+    ]
+
+
+def test_a_stats_only_grouping_without_stats_is_an_error(user):
+    with pytest.raises(CommandError, match="needs --stats"):
+        call_command("pnl_report", user=user.email, by="tag", stdout=StringIO())

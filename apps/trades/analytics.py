@@ -1,0 +1,444 @@
+"""What is my edge: per-trade facts, and statistics over groups of trades.
+
+A trade is a whole strategy position (legs opened together) or a whole chain (a roll campaign or
+a wheel), never a leg: a put rolled twice is one trade with two rolls. Facts are read from the
+engine's results (positions, lots, events) in three queries and worked out here in Python, so the
+numbers agree with every other P&L page (FIFO, fees inside).
+
+Signs: cash and P&L are from the account's side (a credit is positive); `max_loss` is a P&L, so
+it is negative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+
+from apps.trades.models import OPTION_TYPES, BrokerAccount, Lot, PnlEvent, Position, Strategy, Tag, trading_day
+from apps.trades.pnl import accounts_for, money_text
+
+ZERO = Decimal(0)
+
+# Shapes whose worst case is the widest spread between strikes on one side, less the credit.
+SPREADS = frozenset({Strategy.VERTICAL, Strategy.IRON_CONDOR, Strategy.IRON_BUTTERFLY})
+# Single short puts: the worst case is the stock going to zero, which is a defined amount.
+SHORT_PUTS = frozenset({Strategy.SHORT_PUT, Strategy.CASH_SECURED_PUT})
+
+
+class Outcome:
+    OPEN = "open"
+    CLOSED = "closed"
+    EXPIRED = "expired"
+    ASSIGNED = "assigned"
+    EXERCISED = "exercised"
+
+
+# How the last position ended, from its closing events: the first kind found wins.
+OUTCOME_OF_EVENT = (
+    (PnlEvent.Kind.ASSIGNMENT, Outcome.ASSIGNED),
+    (PnlEvent.Kind.EXERCISE, Outcome.EXERCISED),
+    (PnlEvent.Kind.EXPIRATION, Outcome.EXPIRED),
+    (PnlEvent.Kind.CASH_SETTLEMENT, Outcome.EXPIRED),
+)
+
+
+@dataclass(frozen=True)
+class LotFacts:
+    instrument_type: str
+    option_type: str
+    strike: Decimal | None
+    expires_on: date | None
+    multiplier: Decimal | None
+    quantity: Decimal
+    opening_cash: Decimal
+
+
+@dataclass
+class PositionFacts:
+    pk: int
+    account_id: int
+    key: str
+    chain_id: int | None
+    underlying: str
+    strategy: str
+    opened_at: datetime
+    closed_at: datetime | None
+    rolled_from_key: str
+    lots: list[LotFacts]
+    event_kinds: set[str]
+    realized_pnl: Decimal
+    closing_cash: Decimal  # the cash of closing it (fees included), for a roll's net credit
+
+    @property
+    def entry_cash(self) -> Decimal:
+        return sum((lot.opening_cash for lot in self.lots), ZERO)
+
+    @property
+    def option_lots(self) -> list[LotFacts]:
+        return [lot for lot in self.lots if lot.instrument_type in OPTION_TYPES]
+
+    @property
+    def first_expiry(self) -> date | None:
+        return min((lot.expires_on for lot in self.option_lots if lot.expires_on), default=None)
+
+
+@dataclass(frozen=True)
+class TradeFacts:
+    key: str  # the key of its first position
+    chain_id: int | None
+    underlying: str
+    strategy: str  # the first position's strategy
+    opened_on: date  # trading days, in the user's time zone
+    closed_on: date | None
+    days_held: int | None
+    dte_at_entry: int | None
+    dte_at_exit: int | None
+    entry_cash: Decimal  # credit (positive) or debit (negative) of the first position, fees included
+    net_credit: Decimal  # what a roll campaign has collected through its rolls, before the final close
+    max_profit: Decimal | None
+    max_loss: Decimal | None  # negative
+    realized_pnl: Decimal
+    rolls: int
+    outcome: str
+    tags: tuple[str, ...] = ()  # the user's tags on its positions and its chain, sorted
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_on is not None
+
+    @property
+    def is_credit(self) -> bool:
+        return self.entry_cash > 0
+
+    @property
+    def captured(self) -> Decimal | None:
+        """Realized P&L as a fraction of the max profit (0.5 is a winner managed at 50%)."""
+        if not self.is_closed or not self.max_profit:
+            return None
+        return self.realized_pnl / self.max_profit
+
+
+def trade_facts(*, accounts: QuerySet[BrokerAccount], tz: ZoneInfo) -> list[TradeFacts]:
+    """Every trade of the accounts, open ones included, oldest first."""
+    positions = _positions(accounts)
+    trades: dict[str, list[PositionFacts]] = {}
+    for position in positions:
+        group = f"chain:{position.chain_id}" if position.chain_id else f"position:{position.pk}"
+        trades.setdefault(group, []).append(position)
+    tags = _tags(accounts)
+    facts = [_trade(members, tz, tags) for members in trades.values()]
+    return sorted(facts, key=lambda trade: (trade.opened_on, trade.key))
+
+
+def _positions(accounts: QuerySet[BrokerAccount]) -> list[PositionFacts]:
+    fields = (
+        "pk",
+        "account_id",
+        "key",
+        "chain_id",
+        "underlying_symbol",
+        "strategy",
+        "opened_at",
+        "closed_at",
+        "rolled_from_key",
+    )
+    rows = Position.objects.filter(account__in=accounts).order_by("opened_at", "key").values_list(*fields)
+    positions = {
+        row[0]: PositionFacts(*row, lots=[], event_kinds=set(), realized_pnl=ZERO, closing_cash=ZERO) for row in rows
+    }
+    # A lot moved by a symbol change or split carries its older lot's cash: counted once, at the older lot.
+    lots = Lot.objects.filter(account__in=accounts, moved_from_key="").values_list(
+        "position_id", "instrument_type", "option_type", "strike", "expires_on", "multiplier", "quantity",
+        "opening_cash",
+    )  # fmt: skip
+    for position_id, *fields in lots:
+        positions[position_id].lots.append(LotFacts(*fields))
+    events = PnlEvent.objects.filter(account__in=accounts, position__isnull=False).values_list(
+        "position_id", "kind", "realized_pnl", "closing_cash", "variation"
+    )
+    for position_id, kind, realized, closing_cash, variation in events:
+        position = positions[position_id]
+        position.event_kinds.add(kind)
+        position.realized_pnl += realized
+        position.closing_cash += closing_cash + variation
+    return list(positions.values())
+
+
+def _tags(accounts: QuerySet[BrokerAccount]) -> dict[tuple[int, str], set[str]]:
+    """Tag names by (account, key): a position's tags and its chain's (a chain is tagged by a member's key)."""
+    names: dict[tuple[int, str], set[str]] = {}
+    for account_id, key, name in Tag.objects.filter(account__in=accounts).values_list("account_id", "key", "name"):
+        names.setdefault((account_id, key), set()).add(name)
+    return names
+
+
+def _trade(members: list[PositionFacts], tz: ZoneInfo, tags: dict[tuple[int, str], set[str]]) -> TradeFacts:
+    first, last = members[0], max(members, key=lambda position: (position.opened_at, position.key))
+    still_open = any(position.closed_at is None for position in members)
+    opened_on = trading_day(first.opened_at, tz)
+    closed_on = None if still_open else trading_day(max(position.closed_at for position in members), tz)
+    rolls = sum(1 for position in members if position.rolled_from_key)
+    # Cash in through every opening, plus the cash of closing every position but the last: what the
+    # campaign had collected when it reached its final position.
+    net_credit = sum((position.entry_cash for position in members), ZERO) + sum(
+        (position.closing_cash for position in members if position is not last), ZERO
+    )
+    max_profit, max_loss = _campaign_limits(members, net_credit)
+    return TradeFacts(
+        key=first.key,
+        chain_id=first.chain_id,
+        underlying=first.underlying,
+        strategy=first.strategy,
+        opened_on=opened_on,
+        closed_on=closed_on,
+        days_held=(closed_on - opened_on).days if closed_on else None,
+        dte_at_entry=(first.first_expiry - opened_on).days if first.first_expiry else None,
+        dte_at_exit=(max((last.first_expiry - closed_on).days, 0) if closed_on and last.first_expiry else None),
+        entry_cash=first.entry_cash,
+        net_credit=net_credit,
+        max_profit=max_profit,
+        max_loss=max_loss,
+        realized_pnl=sum((position.realized_pnl for position in members), ZERO),
+        rolls=rolls,
+        outcome=Outcome.OPEN if still_open else _outcome(members, last),
+        tags=tuple(
+            sorted(set().union(*(tags.get((position.account_id, position.key), set()) for position in members)))
+        ),
+    )
+
+
+def _outcome(members: list[PositionFacts], last: PositionFacts) -> str:
+    """Assigned or exercised when any of its options was (a wheel ends on its stock, but it was
+    assigned); otherwise how its last position ended."""
+    kinds = set().union(*(position.event_kinds for position in members))
+    for kind, outcome in OUTCOME_OF_EVENT[:2]:
+        if kind in kinds:
+            return outcome
+    for kind, outcome in OUTCOME_OF_EVENT[2:]:
+        if kind in last.event_kinds:
+            return outcome
+    return Outcome.CLOSED
+
+
+def _campaign_limits(members: list[PositionFacts], net_credit: Decimal) -> tuple[Decimal | None, Decimal | None]:
+    """One position: its shape's limits. Rolls only: the net credit collected is the most it can make,
+    and the rolls changed the shape, so the loss is not bounded by the first one's. A wheel (stock in
+    it) has neither."""
+    if len(members) == 1:
+        return _limits(members[0])
+    if any(lot.instrument_type not in OPTION_TYPES for position in members for lot in position.lots):
+        return None, None
+    return (net_credit if net_credit > 0 else None), None
+
+
+def _limits(position: PositionFacts) -> tuple[Decimal | None, Decimal | None]:
+    """Max profit and max loss (negative) of a position's shape at entry; None where it is not defined."""
+    cash = position.entry_cash
+    if position.strategy in SPREADS:
+        width = _widest_side(position.option_lots)
+        if cash > 0:
+            return cash, cash - width
+        return width + cash, cash
+    if position.strategy in SHORT_PUTS:
+        lot = position.option_lots[0]
+        return cash, cash - lot.strike * lot.multiplier * abs(lot.quantity)
+    if cash < 0 and position.option_lots and position.strategy in {Strategy.LONG_CALL, Strategy.LONG_PUT}:
+        return None, cash  # a bought option can lose only what it cost
+    if cash > 0 and position.option_lots:
+        return cash, None  # short premium with undefined risk: the credit is still the most it can make
+    return None, None
+
+
+def _widest_side(lots: list[LotFacts]) -> Decimal:
+    """The cash at risk between strikes: per side (puts, calls), the strike width times the short contracts."""
+    widest = ZERO
+    for side in ("P", "C"):
+        legs = [lot for lot in lots if lot.option_type == side and lot.strike is not None]
+        if len(legs) < 2:
+            continue
+        strikes = [lot.strike for lot in legs]
+        shorts = sum((-lot.quantity for lot in legs if lot.quantity < 0), ZERO)
+        multiplier = legs[0].multiplier or Decimal(100)
+        widest = max(widest, (max(strikes) - min(strikes)) * multiplier * shorts)
+    return widest
+
+
+# Days to expiration at entry, as premium sellers bucket them.
+DTE_BUCKETS = ((7, "0-7"), (21, "8-21"), (45, "22-45"), (60, "46-60"))
+OVER_60 = "60+"
+NO_EXPIRY = "No expiry"
+UNTAGGED = "Untagged"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+BREAKDOWNS = ("strategy", "underlying", "tag", "dte", "weekday", "month")
+STRATEGY_LABELS = dict(Strategy.choices)  # once: Strategy.values builds a new list on every call
+
+
+def dte_bucket(dte: int | None) -> str:
+    if dte is None:
+        return NO_EXPIRY
+    for most, label in DTE_BUCKETS:
+        if dte <= most:
+            return label
+    return OVER_60
+
+
+def _group_keys(trade: TradeFacts, by: str) -> tuple[str, ...]:
+    """The groups a trade counts in: one, except that a trade with two tags counts under each."""
+    if by == "strategy":
+        return (STRATEGY_LABELS.get(trade.strategy, trade.strategy),)
+    if by == "underlying":
+        return (trade.underlying,)
+    if by == "tag":
+        return trade.tags or (UNTAGGED,)
+    if by == "dte":
+        return (dte_bucket(trade.dte_at_entry),)
+    if by == "weekday":
+        return (WEEKDAYS[trade.opened_on.weekday()],)
+    if by == "month":
+        return (f"{trade.closed_on:%Y-%m}",)  # the month its P&L was realized
+    raise ValueError(f"No breakdown by {by!r}")
+
+
+def _group_order(by: str, key: str) -> tuple:
+    """Buckets and weekdays in their natural order, the rest alphabetically (months by date)."""
+    if by == "dte":
+        order = [label for _, label in DTE_BUCKETS] + [OVER_60, NO_EXPIRY]
+        return (order.index(key), key)
+    if by == "weekday":
+        return (WEEKDAYS.index(key), key)
+    return (0, key)
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """Closed trades of one group: how often they won, by how much, and what a trade is worth on average."""
+
+    key: str
+    trades: int
+    winners: int
+    losers: int
+    win_rate: Decimal | None
+    average_win: Decimal | None
+    average_loss: Decimal | None
+    expectancy: Decimal | None  # the average P&L of a trade: win rate x average win + loss rate x average loss
+    profit_factor: Decimal | None  # gross wins / gross losses
+    largest_win: Decimal | None
+    largest_loss: Decimal | None
+    average_days_held: Decimal | None
+    average_captured: Decimal | None  # of the trades with a max profit
+    total_pnl: Decimal
+
+
+def group_stats(key: str, trades: list[TradeFacts]) -> GroupStats:
+    results = [trade.realized_pnl for trade in trades]
+    wins = [result for result in results if result > 0]
+    losses = [result for result in results if result < 0]
+    gained, lost = sum(wins, ZERO), sum(losses, ZERO)
+    captured = [trade.captured for trade in trades if trade.captured is not None]
+    days = [trade.days_held for trade in trades if trade.days_held is not None]
+    return GroupStats(
+        key=key,
+        trades=len(results),
+        winners=len(wins),
+        losers=len(losses),
+        win_rate=Decimal(len(wins)) / len(results) if results else None,
+        average_win=gained / len(wins) if wins else None,
+        average_loss=lost / len(losses) if losses else None,
+        expectancy=(gained + lost) / len(results) if results else None,
+        profit_factor=gained / -lost if losses else None,
+        largest_win=max(wins) if wins else None,
+        largest_loss=min(losses) if losses else None,
+        average_days_held=Decimal(sum(days)) / len(days) if days else None,
+        average_captured=sum(captured, ZERO) / len(captured) if captured else None,
+        total_pnl=gained + lost,
+    )
+
+
+def breakdown(trades: list[TradeFacts], by: str) -> list[GroupStats]:
+    """Statistics of the closed trades per group (strategy, underlying, tag, dte, weekday, month)."""
+    groups: dict[str, list[TradeFacts]] = {}
+    for trade in trades:
+        if trade.is_closed:
+            for key in _group_keys(trade, by):
+                groups.setdefault(key, []).append(trade)
+    return [group_stats(key, groups[key]) for key in sorted(groups, key=lambda key: _group_order(by, key))]
+
+
+def closed_between(trades: list[TradeFacts], first: date | None, last: date | None) -> list[TradeFacts]:
+    """The trades closed on a trading day in [first, last] (either end may be open)."""
+    return [
+        trade
+        for trade in trades
+        if trade.closed_on is not None
+        and (first is None or trade.closed_on >= first)
+        and (last is None or trade.closed_on <= last)
+    ]
+
+
+STATS_COLUMNS = (
+    "trades", "winners", "losers", "win_rate", "average_win", "average_loss", "expectancy", "profit_factor",
+    "largest_win", "largest_loss", "average_days_held", "average_captured", "total_pnl",
+)  # fmt: skip
+COUNTS = frozenset({"trades", "winners", "losers"})
+RATIOS = frozenset({"win_rate", "profit_factor", "average_captured", "average_days_held"})
+
+
+def _stat_text(column: str, value) -> str | int | None:
+    """Counts as numbers, ratios to four places, money to cents (as the rest of `pnl_report`); None stays."""
+    if value is None or column in COUNTS:
+        return value
+    if column in RATIOS:
+        return str(value.quantize(Decimal("0.0001")))
+    return money_text(value)
+
+
+def stats_json(row: GroupStats) -> dict:
+    return {"key": row.key} | {column: _stat_text(column, getattr(row, column)) for column in STATS_COLUMNS}
+
+
+def stats_report(*, user, by: str, account_number: str | None = None) -> dict:
+    """`pnl_report --stats`: statistics of every closed trade per group, as JSON-ready values."""
+    accounts = accounts_for(user, account_number)
+    if account_number and not accounts.exists():
+        raise BrokerAccount.DoesNotExist(f"{user} has no account {account_number}")
+    rows = breakdown(trade_facts(accounts=accounts, tz=user.tz), by)
+    return {"by": by, "timezone": user.time_zone, "rows": [stats_json(row) for row in rows]}
+
+
+def management_rules(trades: list[TradeFacts], *, profit_target_percent: int, dte: int) -> list[GroupStats]:
+    """Closed short premium trades (opened for a credit), and the ones that followed each rule.
+
+    Managed: closed (not expired or assigned) at or above the profit target's share of max profit.
+    Held past the DTE: opened with more days to expiration than `dte`, closed with fewer.
+    Held to expiration: it expired, or was assigned or exercised. A trade can be in more than one.
+    """
+    target = Decimal(profit_target_percent) / 100
+    short_premium = [trade for trade in trades if trade.is_closed and trade.is_credit]
+    groups = [
+        ("All short premium trades", short_premium),
+        (
+            f"Closed at {profit_target_percent}% of max profit or more",
+            [
+                t
+                for t in short_premium
+                if t.outcome == Outcome.CLOSED and t.captured is not None and t.captured >= target
+            ],
+        ),
+        (
+            f"Held past {dte} DTE",
+            [
+                t
+                for t in short_premium
+                if t.dte_at_entry is not None and t.dte_at_exit is not None and t.dte_at_entry > dte > t.dte_at_exit
+            ],
+        ),
+        (
+            "Held to expiration",
+            [t for t in short_premium if t.outcome in {Outcome.EXPIRED, Outcome.ASSIGNED, Outcome.EXERCISED}],
+        ),
+    ]
+    return [group_stats(label, members) for label, members in groups]
