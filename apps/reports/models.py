@@ -13,11 +13,17 @@ class PendingRestoreQuerySet(models.QuerySet):
         phases = [PendingRestore.Phase.QUEUED, PendingRestore.Phase.RESTORING]
         return self.filter(phase__in=phases, created_at__gte=since)
 
+    def expired(self, *, now) -> "PendingRestoreQuerySet":
+        """Restores older than a day: their outcome has been read, and a queued one whose worker never came
+        would otherwise keep the backup's bytes for good."""
+        return self.filter(created_at__lt=now - PendingRestore.KEPT_FOR)
+
 
 class PendingRestore(models.Model):
     """A backup file on its way into the ledger: kept here for the worker, then only its outcome."""
 
     RUNNING_LIMIT = timedelta(hours=1)
+    KEPT_FOR = timedelta(days=1)
 
     class Phase(models.TextChoices):
         QUEUED = "queued", "Queued"

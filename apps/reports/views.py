@@ -138,6 +138,7 @@ def restore(request):
     if not form.is_valid():
         messages.error(request, "Choose a backup file and confirm that its accounts may be replaced.")
         return redirect(reverse("reports:home") + "#data")
+    PendingRestore.objects.expired(now=timezone.now()).delete()
     with transaction.atomic():
         # The lock on the user's row makes two restores posted at once take turns here: one is kept.
         User.objects.select_for_update().filter(pk=request.user.pk).first()

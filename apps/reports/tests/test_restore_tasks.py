@@ -1,11 +1,15 @@
 """A backup restore runs as a task: with a worker the upload only queues it and a progress page follows it;
 without one (the Immediate backend) it runs in the request and the reports page says how it went."""
 
+import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from apps.reports.models import PendingRestore
@@ -89,3 +93,17 @@ def test_another_users_restore_progress_is_404(user_client, other_client, worker
 def test_without_a_worker_the_restore_runs_in_the_request(user_client):
     response = user_client.post(reverse("reports:restore"), {"backup": backup_file(), "confirm": "on"}, follow=True)
     assert b"Restored 1 account(s) with 0 transactions." in response.content
+
+
+def test_the_cleanup_command_deletes_restores_older_than_a_day_and_keeps_newer_ones(user, other_user):
+    PendingRestore.objects.create(user=user, content=b"{}", created_at=timezone.now() - timedelta(days=2))
+    recent = PendingRestore.objects.create(user=other_user, content=b"{}")
+    call_command("clear_pending_restores", stdout=io.StringIO())
+    assert list(PendingRestore.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_a_new_restore_deletes_restores_older_than_a_day(user_client, other_user, worker_queue):
+    stale = PendingRestore.objects.create(user=other_user, content=b"{}", created_at=timezone.now() - timedelta(days=2))
+    post_restore(user_client)
+    assert not PendingRestore.objects.filter(pk=stale.pk).exists()
+    assert PendingRestore.objects.count() == 1
