@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -889,19 +890,25 @@ BALANCE_FIELDS = [
 REQUIRED_BALANCE_KEYS = ("snapshot-date", "cash-balance", "net-liquidating-value")
 
 
-def balance_snapshot(
-    account: BrokerAccount, item: dict[str, Any], time_of_day: str, endpoint: str = "balance-snapshots"
-) -> BalanceSnapshot | None:
-    """The balance to store, or None (logged) when it lacks what we store or it is unreadable."""
-    for key in REQUIRED_BALANCE_KEYS:
+def _read_item[T](endpoint: str, item: dict[str, Any], required: Iterable[str], read: Callable[[dict], T]) -> T | None:
+    """`read(item)`, or None (logged by endpoint and field name, never a value) when the item lacks a field we
+    store or cannot be read: one bad item is skipped, the rest of the answer is kept."""
+    for key in required:
         if item.get(key) in (None, ""):
             missing(endpoint, key)
             return None
     try:
-        return _balance_snapshot(account, item, time_of_day)
-    except (ValueError, TypeError):
+        return read(item)
+    except (ValueError, TypeError, BadResponse):
         logger.warning("TastyTrade %s: an unreadable item was skipped", endpoint)
         return None
+
+
+def balance_snapshot(
+    account: BrokerAccount, item: dict[str, Any], time_of_day: str, endpoint: str = "balance-snapshots"
+) -> BalanceSnapshot | None:
+    """The balance to store, or None (logged) when it lacks what we store or it is unreadable."""
+    return _read_item(endpoint, item, REQUIRED_BALANCE_KEYS, lambda item: _balance_snapshot(account, item, time_of_day))
 
 
 def _balance_snapshot(account: BrokerAccount, item: dict[str, Any], time_of_day: str) -> BalanceSnapshot:
@@ -979,15 +986,7 @@ def normalize_transaction(item: dict[str, Any]) -> dict[str, Any]:
 def position_fields(item: dict[str, Any]) -> dict[str, Any] | None:
     """A position's fields, or None (logged) when it lacks a symbol or quantity or is unreadable.
     Everything else may be missing or null (a position without close-price is still a position)."""
-    for key in ("symbol", "quantity"):
-        if item.get(key) in (None, ""):
-            missing("positions", key)
-            return None
-    try:
-        return _position_fields(item)
-    except (ValueError, TypeError, BadResponse):
-        logger.warning("TastyTrade positions: an unreadable item was skipped")
-        return None
+    return _read_item("positions", item, ("symbol", "quantity"), _position_fields)
 
 
 def _decimal_or_none(value: Any) -> Decimal | None:
@@ -1020,15 +1019,7 @@ def _position_fields(item: dict[str, Any]) -> dict[str, Any]:
 
 def net_liq_fields(item: dict[str, Any]) -> dict[str, Any] | None:
     """A point's fields, or None (logged) without its time or close, or when it is unreadable."""
-    for key in ("time", "close"):
-        if item.get(key) in (None, ""):
-            missing("net-liq/history", key)
-            return None
-    try:
-        return _net_liq_fields(item)
-    except (ValueError, TypeError, BadResponse):
-        logger.warning("TastyTrade net-liq/history: an unreadable item was skipped")
-        return None
+    return _read_item("net-liq/history", item, ("time", "close"), _net_liq_fields)
 
 
 def _net_liq_fields(item: dict[str, Any]) -> dict[str, Any]:
