@@ -231,6 +231,12 @@ def test_transactions_list_newest_first(user_client, account):
     assert [row.symbol for row in page] == ["NEW", "OLD"]
 
 
+def test_transactions_name_an_option_as_a_trader_reads_it_and_keep_its_symbol(user_client, account):
+    SoldPutFillFactory(account=account)  # SPY   260116P00550000
+    html = get_html(user_client, "dashboard:transactions")
+    assert "Jan 16 &#x27;26 550 P" in html and "SPY   260116P00550000" in html
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
