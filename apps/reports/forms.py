@@ -113,3 +113,23 @@ class RestoreForm(forms.Form):
         label="Replace the data of the accounts in this backup with the backup's copy",
         help_text="Accounts that are not in the backup stay as they are.",
     )
+
+
+class TaxYearForm(forms.Form):
+    """Which tax year, and which lines to list (?term=short, long, 1256 or wash)."""
+
+    TERMS = [("", "All lines"), ("short", "Short term"), ("long", "Long term"), ("1256", "Section 1256"),
+             ("wash", "Wash sales")]  # fmt: skip
+
+    year = forms.TypedChoiceField(coerce=int, label="Tax year", widget=forms.Select(attrs={"class": SELECT}))
+    term = forms.ChoiceField(choices=TERMS, required=False, label="Lines", widget=forms.Select(attrs={"class": SELECT}))
+
+    def __init__(self, data=None, *, years: list[int], default: int, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        self.default = default
+        self.fields["year"].choices = [(year, str(year)) for year in sorted({*years, default}, reverse=True)]
+
+    def selected(self) -> tuple[int, str]:
+        """(year, term); a value not offered falls back to its default."""
+        self.is_valid()
+        return self.cleaned_data.get("year") or self.default, self.cleaned_data.get("term") or ""

@@ -56,6 +56,12 @@ from apps.trades.models import (
 )
 from apps.trades.pnl import DIVIDEND_SUB_TYPES, INTEREST_SUB_TYPES
 
+DISCLAIMER = (
+    "A report to help you check your 1099-B, not tax advice. It reads your lots as the IRS rules for "
+    "holding periods, options, Section 1256 contracts and wash sales describe them; your broker's 1099-B "
+    "and a tax professional have the last word."
+)
+
 
 @dataclass
 class Bridge:
@@ -125,6 +131,18 @@ class TaxYear:
     @property
     def wash_disallowed(self) -> Decimal:
         return sum((line.wash_disallowed for line in self.lines), ZERO)
+
+    @property
+    def interpretation_disallowed(self) -> Decimal:
+        return sum((line.wash_disallowed for line in self.interpretation), ZERO)
+
+    @property
+    def interpretation_label(self) -> str:
+        return wash_sales.SUBSTANTIALLY_IDENTICAL.label
+
+    @property
+    def taxable_total(self) -> Decimal:
+        return self.short_term + self.long_term + self.section_1256
 
 
 # Reading the engine's results ---------------------------------------------------------------------
@@ -261,3 +279,23 @@ def _income(accounts: QuerySet[BrokerAccount], year: int) -> tuple[Decimal, Deci
         interest=Sum("net_value", filter=money & Q(transaction_sub_type__in=INTEREST_SUB_TYPES)),
     )
     return exact(totals["dividends"]), exact(totals["interest"])
+
+
+def years_with_activity(user) -> list[int]:
+    """The years in which the user's included accounts closed anything, most recent first."""
+    days = PnlEvent.objects.filter(account__in=BrokerAccount.objects.for_user(user).included()).dates(
+        "trading_day", "year", order="DESC"
+    )
+    return [day.year for day in days]
+
+
+def default_year(years: list[int], today: date) -> int:
+    """Last year when it had activity (the one a 1099-B is about), else the latest year with any."""
+    return today.year - 1 if today.year - 1 in years or not years else years[0]
+
+
+def lines_for(tax: TaxYear, term: str) -> list[TaxLine]:
+    """The drill-down: every line, or one term's, or the wash sales."""
+    if term == "wash":
+        return [line for line in tax.lines if line.wash_disallowed or line.carried_wash]
+    return [line for line in tax.lines if not term or line.term == term]

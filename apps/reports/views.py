@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,9 +14,10 @@ from apps.trades.forms import TradeFilterForm
 from apps.trades.models import PnlEvent
 from apps.trades.scope import get_scope
 
-from . import edge, exports, metrics, performance
+from . import edge, exports, metrics, performance, tax_exports
+from . import tax as tax_rules
 from .backup import iter_backup
-from .forms import EdgeExportForm, PnlExportForm, ReportForm, RestoreForm, TransactionFilterForm
+from .forms import EdgeExportForm, PnlExportForm, ReportForm, RestoreForm, TaxYearForm, TransactionFilterForm
 from .models import PendingRestore
 from .tasks import restore as restore_task
 
@@ -185,3 +186,47 @@ def restore_status_of(pending: PendingRestore) -> dict:
         "message": message,
         "reload": False,
     }
+
+
+def tax_form(request) -> TaxYearForm:
+    years = tax_rules.years_with_activity(request.user)
+    return TaxYearForm(request.GET, years=years, default=tax_rules.default_year(years, timezone.localdate()))
+
+
+@require_GET
+def tax_year(request):
+    """The US tax year: totals, the bridge from FIFO realized P&L, Section 1256 marks and the lines behind them."""
+    form = tax_form(request)
+    year, term = form.selected()
+    report = tax_rules.tax_year(user=request.user, year=year)
+    context = {
+        "form": form,
+        "tax": report,
+        "term": term,
+        "lines": tax_rules.lines_for(report, term),
+        "disclaimer": tax_rules.DISCLAIMER,
+        "tz_name": request.user.time_zone,
+    }
+    return render(request, "reports/tax.html", context)
+
+
+@require_GET
+def tax_csv(request, kind: str):
+    """Form 8949 rows, the Form 6781 Part I summary, or every tax line of the year, as CSV."""
+    if kind not in ("8949", "6781", "lines"):
+        raise Http404
+    year, _ = tax_form(request).selected()
+    report = tax_rules.tax_year(user=request.user, year=year)
+    if kind == "8949":
+        rows, header = tax_exports.form_8949_rows(report), tax_exports.FORM_8949_COLUMNS
+    elif kind == "6781":
+        rows, header = tax_exports.form_6781_rows(report), tax_exports.FORM_6781_COLUMNS
+    else:
+        rows, header = map(tax_exports.line_row, report.lines), tax_exports.LINE_COLUMNS
+    return exports.csv_response(f"tax-{year}-{kind}.csv", header, rows)
+
+
+@require_GET
+def tax_json(request):
+    year, _ = tax_form(request).selected()
+    return JsonResponse(tax_exports.tax_year_json(tax_rules.tax_year(user=request.user, year=year)))

@@ -1,0 +1,135 @@
+"""The Tax year page, its exports, the JSON and the `tax_report` command: figures, ownership, query budget."""
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from apps.trades.lots import recompute_account
+from apps.trades.tests.factories import BrokerAccountFactory, TransactionFactory
+
+pytestmark = pytest.mark.usefixtures("frozen_clock_on_first_fill_day")  # 2 Mar 2026: the default year is 2025
+
+
+def at(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, 15, tzinfo=UTC)
+
+
+def wash_sale(account, *, symbol="AAPL", offset=0):
+    """Bought 10 at 100, sold at 90 (a 100.00 loss), bought 10 back at 95 within 30 days, sold at 110."""
+    for action, price, when in (
+        ("Buy to Open", "100", at(2025, 1, 6)),
+        ("Sell to Close", "90", at(2025, 2, 3)),
+        ("Buy to Open", "95", at(2025, 2, 20)),
+        ("Sell to Close", "110", at(2025, 3, 20)),
+    ):
+        TransactionFactory(account=account, symbol=symbol, action=action, quantity=10, price=D(price), executed_at=when)
+    recompute_account(account=account)
+
+
+@pytest.fixture
+def account(user):
+    account = BrokerAccountFactory(user=user)
+    wash_sale(account)
+    return account
+
+
+def test_the_tax_page_requires_sign_in(client, db):
+    assert client.get(reverse("reports:tax")).status_code == 302
+
+
+def test_the_tax_page_shows_totals_the_bridge_and_the_disclaimer(user_client, account):
+    html = user_client.get(reverse("reports:tax"), {"year": 2025}).content.decode()
+    assert "a report to help you check" in html.lower() and "not tax advice" in html
+    # The loss is washed (0.00 after code W) and the replacement's gain is 1,100 - (950 + 100) = 50.00.
+    assert 'data-total="short_term">+$50.00' in html
+    assert 'data-total="wash_sales_disallowed">+$100.00' in html
+    # FIFO: -100 + 150 = +50.00; +100 disallowed, -100 released: = +50.00.
+    assert 'data-bridge="realized_fifo">+$50.00' in html
+    assert 'data-bridge="taxable_total">+$50.00' in html
+    assert "off by" not in html
+
+
+def test_the_year_defaults_to_last_year(user_client, account):
+    assert user_client.get(reverse("reports:tax")).context["tax"].year == 2025
+
+
+def test_the_drill_down_lists_only_the_wash_sale_lines(user_client, account):
+    response = user_client.get(reverse("reports:tax"), {"year": 2025, "term": "wash"})
+    assert [line.wash_disallowed for line in response.context["lines"]] == [D("100"), D("0")]
+    assert response.context["lines"][1].carried_wash == D("-100")
+
+
+def test_another_users_lots_never_show(user_client, account, other_user):
+    wash_sale(BrokerAccountFactory(user=other_user), symbol="MSFT")
+    html = user_client.get(reverse("reports:tax"), {"year": 2025}).content.decode()
+    assert "MSFT" not in html
+    assert "AAPL" in html
+
+
+def test_form_8949_rows_carry_code_w_and_box_a(user_client, account):
+    response = user_client.get(reverse("reports:tax_csv", args=["8949"]), {"year": 2025})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    loss, replacement = rows
+    assert (loss["box"], loss["description"], loss["proceeds"], loss["cost_basis"]) == (
+        "A",
+        "10 AAPL",
+        "900.00",
+        "1000.00",
+    )
+    assert (loss["adjustment_code"], loss["adjustment_amount"], loss["gain_or_loss"]) == ("W", "100.00", "0.00")
+    assert (replacement["date_acquired"], replacement["cost_basis"], replacement["gain_or_loss"]) == (
+        "2025-01-23",
+        "1050.00",
+        "50.00",
+    )
+
+
+def test_an_unknown_export_is_404(user_client, account):
+    assert user_client.get(reverse("reports:tax_csv", args=["1040"])).status_code == 404
+
+
+def test_the_json_has_the_bridge_and_the_disclaimer(user_client, account):
+    data = user_client.get(reverse("reports:tax_json"), {"year": 2025}).json()
+    assert data["bridge"]["taxable_total"] == "50.00"
+    assert data["bridge"]["difference"] == "0.00"
+    assert data["totals"]["wash_sales_disallowed"] == "100.00"
+    assert "not tax advice" in data["disclaimer"]
+
+
+def test_the_command_prints_json(account, capsys):
+    call_command("tax_report", user=account.user.email, year=2025)
+    data = json.loads(capsys.readouterr().out)
+    assert (data["year"], data["totals"]["short_term"], len(data["lines"])) == (2025, "50.00", 2)
+
+
+def test_the_command_prints_every_line_as_csv(account, capsys):
+    call_command("tax_report", user=account.user.email, year=2025, format="csv")
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(row["term"], row["wash_sale_disallowed"]) for row in rows] == [("short", "100.0000"), ("short", "0")]
+
+
+def queries_for(client, url, params) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, params).status_code == 200
+    return len(queries)
+
+
+def test_the_tax_page_costs_the_same_few_queries_for_any_number_of_lots(
+    user_client, user, django_assert_max_num_queries
+):
+    account = BrokerAccountFactory(user=user)
+    wash_sale(account)
+    with django_assert_max_num_queries(14):
+        small = queries_for(user_client, reverse("reports:tax"), {"year": 2025})
+    for n in range(8):
+        wash_sale(account, symbol=f"T{n}")
+    with django_assert_max_num_queries(14):
+        assert queries_for(user_client, reverse("reports:tax"), {"year": 2025}) == small
