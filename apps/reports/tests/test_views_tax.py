@@ -75,7 +75,7 @@ def test_another_users_lots_never_show(user_client, account, other_user):
 
 
 def test_form_8949_rows_carry_code_w_and_box_a(user_client, account):
-    response = user_client.get(reverse("reports:tax_csv", args=["8949"]), {"year": 2025})
+    response = user_client.get(reverse("reports:tax_8949_csv"), {"year": 2025})
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     loss, replacement = rows
     assert (loss["box"], loss["description"], loss["proceeds"], loss["cost_basis"]) == (
@@ -92,8 +92,11 @@ def test_form_8949_rows_carry_code_w_and_box_a(user_client, account):
     )
 
 
-def test_an_unknown_export_is_404(user_client, account):
-    assert user_client.get(reverse("reports:tax_csv", args=["1040"])).status_code == 404
+def test_form_6781_splits_section_1256_sixty_forty(user_client, account):
+    response = user_client.get(reverse("reports:tax_6781_csv"), {"year": 2025})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row[0] for row in rows[1:]] == ["1", "1", "7", "8", "9"]
+    assert rows[-1] == ["9", "Long-term capital gain or loss (60% of line 7)", "0.00"]
 
 
 def test_the_json_has_the_bridge_and_the_disclaimer(user_client, account):
