@@ -92,6 +92,19 @@ class Bridge:
     def difference(self) -> Decimal:
         return self.taxable_total - self.computed
 
+    @property
+    def steps(self) -> list[tuple[str, str, Decimal]]:
+        """(name, label, what it adds to the total) in the order the page reads them."""
+        return [
+            ("realized_fifo", "FIFO realized P&L of the year", self.realized_fifo),
+            ("wash_disallowed", "Wash-sale losses disallowed this year", self.wash_disallowed),
+            ("wash_released", "Disallowed losses released (replacements closed this year)", -self.wash_released),
+            ("premium_moved", "Assigned or exercised option premium moved into stock", -self.premium_moved),
+            ("premium_released", "That premium in stock sold this year", self.premium_released),
+            ("marks_this_year", "Section 1256 year-end marks, this year", self.marks_this_year),
+            ("marks_last_year", "Section 1256 year-end marks, last year (now basis)", -self.marks_last_year),
+        ]
+
 
 @dataclass
 class TaxYear:

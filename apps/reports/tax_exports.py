@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from apps.trades.symbols import contract_name
-
 from .tax import DISCLAIMER, TaxYear
 from .tax_lots import TaxLine, Term, cents
 
@@ -54,14 +52,6 @@ LINE_COLUMNS = [
 FORM_6781_COLUMNS = ["line", "description", "amount"]
 
 
-def description(line: TaxLine) -> str:
-    """`10 AAPL`, `1 SPY Mar 20 '26 400 P`, `1 /ES Mar 26`: quantity and the contract as a trader reads it."""
-    name = contract_name(line.symbol)
-    if name != line.symbol and line.underlying and not line.symbol.startswith("/"):
-        name = f"{line.underlying} {name}"
-    return f"{abs(line.quantity).normalize():f} {name}"
-
-
 def box(line: TaxLine) -> str:
     """Covered securities whose basis the broker reports: box A short term, box D long term.
 
@@ -76,7 +66,7 @@ def form_8949_rows(tax: TaxYear) -> Iterator[list]:
             continue  # Form 6781, not 8949
         yield [
             box(line),
-            description(line),
+            line.description,
             line.acquired.isoformat(),
             line.sold.isoformat(),
             cents(line.proceeds),
@@ -93,7 +83,7 @@ def line_row(line: TaxLine) -> list:
     return [
         line.account_number,
         line.symbol,
-        description(line),
+        line.description,
         line.instrument_type,
         line.quantity.normalize(),
         line.acquired.isoformat(),

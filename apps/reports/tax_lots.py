@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from apps.reports import wash_sales
 from apps.trades.engine_state import Portion, share
 from apps.trades.models import FUTURES_TYPES, InstrumentType, Lot, PnlEvent
+from apps.trades.symbols import contract_name
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -109,6 +110,14 @@ class TaxLine:
     def gain(self) -> Decimal:
         """Form 8949 column (h): proceeds less basis, plus the wash-sale adjustment."""
         return self.proceeds - self.cost_basis + self.wash_disallowed
+
+    @property
+    def description(self) -> str:
+        """`10 AAPL`, `1 SPY Mar 20 '26 400 P`, `1 /ES Mar 26`: quantity and the contract as a trader reads it."""
+        name = contract_name(self.symbol)
+        if name != self.symbol and self.underlying and not self.symbol.startswith("/"):
+            name = f"{self.underlying} {name}"
+        return f"{abs(self.quantity).normalize():f} {name}"
 
     @property
     def is_mark(self) -> bool:

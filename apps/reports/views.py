@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -188,6 +189,9 @@ def restore_status_of(pending: PendingRestore) -> dict:
     }
 
 
+TAX_LINES_PER_PAGE = 100
+
+
 def tax_form(request) -> TaxYearForm:
     years = tax_rules.years_with_activity(request.user)
     return TaxYearForm(request.GET, years=years, default=tax_rules.default_year(years, timezone.localdate()))
@@ -203,7 +207,7 @@ def tax_year(request):
         "form": form,
         "tax": report,
         "term": term,
-        "lines": tax_rules.lines_for(report, term),
+        "page": Paginator(tax_rules.lines_for(report, term), TAX_LINES_PER_PAGE).get_page(request.GET.get("page")),
         "disclaimer": tax_rules.DISCLAIMER,
         "tz_name": request.user.time_zone,
     }

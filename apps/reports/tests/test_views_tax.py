@@ -53,6 +53,8 @@ def test_the_tax_page_shows_totals_the_bridge_and_the_disclaimer(user_client, ac
     assert 'data-total="wash_sales_disallowed">+$100.00' in html
     # FIFO: -100 + 150 = +50.00; +100 disallowed, -100 released: = +50.00.
     assert 'data-bridge="realized_fifo">+$50.00' in html
+    assert 'data-bridge="wash_disallowed">+$100.00' in html
+    assert 'data-bridge="wash_released">−$100.00' in html
     assert 'data-bridge="taxable_total">+$50.00' in html
     assert "off by" not in html
 
@@ -63,8 +65,9 @@ def test_the_year_defaults_to_last_year(user_client, account):
 
 def test_the_drill_down_lists_only_the_wash_sale_lines(user_client, account):
     response = user_client.get(reverse("reports:tax"), {"year": 2025, "term": "wash"})
-    assert [line.wash_disallowed for line in response.context["lines"]] == [D("100"), D("0")]
-    assert response.context["lines"][1].carried_wash == D("-100")
+    lines = response.context["page"].object_list
+    assert [line.wash_disallowed for line in lines] == [D("100"), D("0")]
+    assert lines[1].carried_wash == D("-100")
 
 
 def test_another_users_lots_never_show(user_client, account, other_user):
