@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 
 from apps.reports import wash_sales
 from apps.reports.tax_lots import (
@@ -247,7 +247,11 @@ def tax_year(*, user, year: int, accounts: QuerySet[BrokerAccount] | None = None
     )
     # Lots bought up to 30 days into next year can still replace a loss of this year.
     horizon = _day_end(last_day + wash_sales.WINDOW, tz)
-    lots = list(Lot.objects.filter(account__in=accounts, opened_at__lt=horizon).select_related("account"))
+    lots = list(
+        Lot.objects.filter(account__in=accounts, opened_at__lt=horizon)
+        .select_related("account")
+        .annotate(order_id=F("opening_transaction__order_id"))
+    )
     premiums = assignment_premiums(events, accounts)
     first_year = min((lot.opened_at.astimezone(tz).year for lot in lots), default=year)
     marks = year_end_marks(accounts, range(first_year, year + 1))

@@ -9,7 +9,8 @@ counted in shares (contracts x multiplier).
 The disallowed loss goes into the replacement units' basis and the sold units' holding period is
 tacked onto theirs; a replacement stands in for one sale only, and its own loss can wash again (a
 chain). Replacements are taken in the order they were acquired. Section 1256 contracts are exempt.
-The units a sale matched are the replacement lot's units still open at the sale, or bought after it.
+The units a sale matched are the replacement lot's units still open at the sale, or bought after it;
+the rest of the sold lot's own purchase (the same order) is not a replacement (Rev. Rul. 56-602).
 """
 
 from __future__ import annotations
@@ -78,6 +79,16 @@ def replacement_index(lots: list[Lot], rule: Rule, local_day: Callable[[datetime
     return index
 
 
+def same_purchase(candidate: Lot, lot: Lot) -> bool:
+    """The rest of the sold lot's own purchase (one fill, or one order's fills) never replaces it."""
+    if candidate.opening_transaction_id == lot.opening_transaction_id:
+        return True
+    order = getattr(lot, "order_id", None)
+    return (
+        order is not None and getattr(candidate, "order_id", None) == order and candidate.account_id == lot.account_id
+    )
+
+
 def wash(book: TaxBook, *, line: TaxLine, lot: Lot) -> None:
     """Disallow as much of the line's loss as replacements cover, and carry it into them."""
     rule = book.rule
@@ -88,7 +99,7 @@ def wash(book: TaxBook, *, line: TaxLine, lot: Lot) -> None:
         acquired = book.local_day(candidate.opened_at)
         if acquired > last or not wanted:
             break
-        if acquired < first or candidate.opening_transaction_id == lot.opening_transaction_id:
+        if acquired < first or same_purchase(candidate, lot):
             continue
         per_unit = rule.units_per(candidate)
         matched = min(book.unreplaced_units(candidate) * per_unit, wanted)

@@ -391,3 +391,11 @@ def test_a_call_bought_after_a_stock_loss_washes_only_in_the_interpretation(acco
     assert [line.wash_disallowed for line in year.lines] == [D("0")]
     # One call covers 100 shares: the whole 1,000.00 loss.
     assert [line.wash_disallowed for line in year.interpretation] == [D("1000")]
+
+
+def test_the_rest_of_the_same_order_is_not_a_replacement(account):
+    for price in ("100", "100.50"):  # one order filled in two pieces
+        TransactionFactory(account=account, quantity=10, price=D(price), executed_at=at(2026, 1, 5), order_id=7)
+    stock(account, at(2026, 2, 2), 10, "90", action="Sell to Close")
+    [loss] = year_of(account, 2026).lines
+    assert (loss.wash_disallowed, loss.gain) == (D("0"), D("-100"))
