@@ -3,6 +3,9 @@ from django.conf import settings
 
 from apps.trades.analytics import BREAKDOWNS
 
+from .form_1099b import parse_csv
+from .models import Form1099BTotals
+
 SELECT = "form-select form-select-sm"
 INPUT = "form-control form-control-sm"
 
@@ -133,3 +136,47 @@ class TaxYearForm(forms.Form):
         """(year, term); a value not offered falls back to its default."""
         self.is_valid()
         return self.cleaned_data.get("year") or self.default, self.cleaned_data.get("term") or ""
+
+
+class Form1099BForm(forms.ModelForm):
+    """One box of the 1099-B, as the trader reads it off the form."""
+
+    year = forms.IntegerField(min_value=2000, max_value=2100, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Form1099BTotals
+        fields = ["box", "proceeds", "cost_basis", "wash_sale_disallowed", "gain_or_loss"]
+        widgets = {
+            "box": forms.Select(attrs={"class": SELECT}),
+            **{name: forms.NumberInput(attrs={"class": INPUT, "step": "0.01"})
+               for name in ("proceeds", "cost_basis", "wash_sale_disallowed", "gain_or_loss")},
+        }  # fmt: skip
+
+    def rows(self) -> list[dict]:
+        data = self.cleaned_data
+        return [
+            {name: data[name] for name in ("box", "proceeds", "cost_basis", "wash_sale_disallowed", "gain_or_loss")}
+        ]
+
+
+class Form1099BUploadForm(forms.Form):
+    """The 1099-B's totals as a CSV: box,proceeds,cost_basis,wash_sale_disallowed,gain_or_loss."""
+
+    year = forms.IntegerField(min_value=2000, max_value=2100, widget=forms.HiddenInput)
+    file = forms.FileField(label="1099-B totals (.csv)", widget=forms.ClearableFileInput(attrs={"class": INPUT}))
+
+    MAX_BYTES = 100_000
+
+    def clean_file(self) -> list[dict]:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("A totals file is a few lines; this one is too big.")
+        try:
+            return parse_csv(upload.read().decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The file is not text (UTF-8 CSV).") from None
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def rows(self) -> list[dict]:
+        return self.cleaned_data["file"]

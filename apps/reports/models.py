@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from apps.core.models import TimestampedModel
+
 
 class PendingRestoreQuerySet(models.QuerySet):
     def running(self) -> "PendingRestoreQuerySet":
@@ -46,3 +48,29 @@ class PendingRestore(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.phase in {self.Phase.DONE, self.Phase.FAILED}
+
+
+class Form1099BTotals(TimestampedModel):
+    """What the trader's 1099-B says for one box of one tax year, typed in or imported, to compare with."""
+
+    class Box(models.TextChoices):
+        A = "A", "Box A: short term, basis reported"
+        B = "B", "Box B: short term, basis not reported"
+        D = "D", "Box D: long term, basis reported"
+        E = "E", "Box E: long term, basis not reported"
+        SECTION_1256 = "1256", "Section 1256 contracts (aggregate profit or loss)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="form_1099b_totals")
+    year = models.PositiveIntegerField()
+    box = models.CharField(max_length=4, choices=Box.choices)
+    proceeds = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    cost_basis = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    wash_sale_disallowed = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    gain_or_loss = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        ordering = ["year", "box"]
+        constraints = [models.UniqueConstraint(fields=["user", "year", "box"], name="form_1099b_one_row_per_box")]
+
+    def __str__(self) -> str:
+        return f"1099-B {self.year} box {self.box}"

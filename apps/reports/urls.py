@@ -18,6 +18,7 @@ urlpatterns = [
     path("tax/form-6781.csv", views.tax_csv, {"kind": "6781"}, name="tax_6781_csv"),
     path("tax/lots.csv", views.tax_csv, {"kind": "lines"}, name="tax_lines_csv"),
     path("tax.json", views.tax_json, name="tax_json"),
+    path("tax/1099-b/", views.tax_1099b, name="tax_1099b"),
     path("backup.json", views.backup_download, name="backup"),
     path("restore/", views.restore, name="restore"),
     path("restore/<int:pk>/", views.restore_progress, name="restore_progress"),

@@ -6,6 +6,7 @@ from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import User
@@ -15,11 +16,20 @@ from apps.trades.forms import TradeFilterForm
 from apps.trades.models import PnlEvent
 from apps.trades.scope import get_scope
 
-from . import edge, exports, metrics, performance, tax_exports
+from . import edge, exports, form_1099b, metrics, performance, tax_exports
 from . import tax as tax_rules
 from .backup import iter_backup
-from .forms import EdgeExportForm, PnlExportForm, ReportForm, RestoreForm, TaxYearForm, TransactionFilterForm
-from .models import PendingRestore
+from .forms import (
+    EdgeExportForm,
+    Form1099BForm,
+    Form1099BUploadForm,
+    PnlExportForm,
+    ReportForm,
+    RestoreForm,
+    TaxYearForm,
+    TransactionFilterForm,
+)
+from .models import Form1099BTotals, PendingRestore
 from .tasks import restore as restore_task
 
 
@@ -210,6 +220,9 @@ def tax_year(request):
         "page": Paginator(tax_rules.lines_for(report, term), TAX_LINES_PER_PAGE).get_page(request.GET.get("page")),
         "disclaimer": tax_rules.DISCLAIMER,
         "tz_name": request.user.time_zone,
+        "checks": form_1099b.compare(report, list(Form1099BTotals.objects.filter(user=request.user, year=year))),
+        "form_1099b": Form1099BForm(initial={"year": year}),
+        "upload_1099b": Form1099BUploadForm(initial={"year": year}),
     }
     return render(request, "reports/tax.html", context)
 
@@ -232,3 +245,19 @@ def tax_csv(request, kind: str):
 def tax_json(request):
     year, _ = tax_form(request).selected()
     return JsonResponse(tax_exports.tax_year_json(tax_rules.tax_year(user=request.user, year=year)))
+
+
+@require_POST
+def tax_1099b(request):
+    """Store the 1099-B's totals for a box (typed in) or several (a CSV), then show the differences."""
+    form_class = Form1099BUploadForm if request.FILES else Form1099BForm
+    form = form_class(request.POST, request.FILES)
+    year = form.data.get("year", "")
+    if form.is_valid():
+        year = form.cleaned_data["year"]
+        saved = form_1099b.save_totals(user=request.user, year=year, rows=form.rows())
+        messages.success(request, f"Saved the 1099-B figures of {saved} box{'es' if saved != 1 else ''}.")
+    else:
+        problems = "; ".join(error for errors in form.errors.values() for error in errors)
+        messages.error(request, f"Nothing saved: {problems}")
+    return redirect(f"{reverse('reports:tax')}?{urlencode({'year': year})}#reconciliation")

@@ -139,3 +139,61 @@ def test_the_tax_page_costs_the_same_few_queries_for_any_number_of_lots(
         wash_sale(account, symbol=f"T{n}")
     with django_assert_max_num_queries(14):
         assert queries_for(user_client, reverse("reports:tax"), {"year": 2025}) == small
+
+
+# --- Reconciliation with the 1099-B ----------------------------------------------------------------
+
+
+def save_box(client, **figures):
+    data = {"year": 2025, "box": "A", "proceeds": "", "cost_basis": "", "wash_sale_disallowed": ""} | figures
+    return client.post(reverse("reports:tax_1099b"), data)
+
+
+def test_a_typed_box_that_matches_says_so(user_client, account):
+    save_box(user_client, proceeds="2000.00", cost_basis="2050.00", wash_sale_disallowed="100.00", gain_or_loss="50")
+    html = user_client.get(reverse("reports:tax"), {"year": 2025}).content.decode()
+    assert 'data-matches="A">Matches: gain or loss $50.00' in html
+
+
+def test_a_difference_names_the_lines_most_likely_behind_it(user_client, account):
+    # A 1099-B that did not carry the 100.00 wash loss into the replacement: basis 1,950, gain 150.
+    response = save_box(user_client, proceeds="2000", cost_basis="1950", wash_sale_disallowed="100", gain_or_loss="150")
+    assert response.url == reverse("reports:tax") + "?year=2025#reconciliation"
+    [check] = user_client.get(reverse("reports:tax"), {"year": 2025}).context["checks"]
+    cost, gain = check.differences
+    assert (cost.field, cost.ours, cost.theirs, cost.amount) == ("cost_basis", D("2050.00"), D("1950"), D("100.00"))
+    assert (gain.field, gain.amount) == ("gain_or_loss", D("-100.00"))
+    reasons = [(suspect.line.sold.isoformat(), suspect.reason) for suspect in cost.suspects]
+    assert reasons == [
+        ("2025-02-03", "its wash sale disallowed is exactly the difference"),
+        ("2025-03-20", "its wash loss carried into its basis is exactly the difference"),
+    ]
+
+
+def test_entering_a_box_again_replaces_its_figures(user_client, account, user):
+    save_box(user_client, gain_or_loss="10")
+    save_box(user_client, gain_or_loss="50")
+    assert list(user.form_1099b_totals.values_list("box", "gain_or_loss")) == [("A", D("50.00"))]
+
+
+def test_1099b_totals_import_from_csv(user_client, account, user):
+    upload = io.BytesIO(
+        b'box,proceeds,cost_basis,wash_sale_disallowed,gain_or_loss\nA,"$2,000.00",2050,100,50\n1256,,,,-12.5\n'
+    )
+    upload.name = "1099b.csv"
+    user_client.post(reverse("reports:tax_1099b"), {"year": 2025, "file": upload})
+    rows = list(user.form_1099b_totals.order_by("box").values_list("box", "proceeds", "gain_or_loss"))
+    assert rows == [("1256", None, D("-12.50")), ("A", D("2000.00"), D("50.00"))]
+
+
+def test_a_csv_with_an_unknown_box_saves_nothing_and_says_why(user_client, account, user):
+    upload = io.BytesIO(b"box,gain_or_loss\nZ,5\n")
+    upload.name = "1099b.csv"
+    response = user_client.post(reverse("reports:tax_1099b"), {"year": 2025, "file": upload}, follow=True)
+    assert "Line 2: box &#x27;Z&#x27; is not one of A, B, D, E, 1256." in response.content.decode()
+    assert not user.form_1099b_totals.exists()
+
+
+def test_another_users_1099b_figures_never_show(user_client, account, other_client):
+    save_box(other_client, gain_or_loss="999")
+    assert user_client.get(reverse("reports:tax"), {"year": 2025}).context["checks"] == []
