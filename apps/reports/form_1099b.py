@@ -83,7 +83,10 @@ def compare(tax: TaxYear, entered: list[Form1099BTotals]) -> list[BoxCheck]:
             if theirs is None or cents(theirs) == ours[name]:
                 continue
             difference = Difference(name, label, ours[name], theirs)
-            difference.suspects = suspects(lines_in_box(tax, row.box), difference.amount, year=tax.year)
+            lines = lines_in_box(tax, row.box)
+            if name == "wash_sale_disallowed":
+                lines = [line for line in lines if line.wash_disallowed]
+            difference.suspects = suspects(lines, difference.amount, year=tax.year)
             differences.append(difference)
         checks.append(BoxCheck(row.box, row.get_box_display(), row, ours, differences))
     return checks

@@ -221,7 +221,7 @@ def tax_year(request):
         "disclaimer": tax_rules.DISCLAIMER,
         "tz_name": request.user.time_zone,
         "checks": form_1099b.compare(report, list(Form1099BTotals.objects.filter(user=request.user, year=year))),
-        "form_1099b": Form1099BForm(initial={"year": year}),
+        "form_1099b": Form1099BForm(initial={"year": year, "box": Form1099BTotals.Box.A}),
         "upload_1099b": Form1099BUploadForm(initial={"year": year}),
     }
     return render(request, "reports/tax.html", context)
