@@ -149,6 +149,21 @@ def test_an_assigned_covered_call_premium_adds_to_the_amount_realized_on_the_sto
     assert figures(line) == (date(2024, 1, 8), date(2026, 3, 20), D("5095"), D("4500"), D("0"), D("595"), "long")
 
 
+def test_an_assigned_call_without_shares_adds_its_premium_to_the_short_sales_proceeds(account):
+    OptionTransactionFactory(
+        account=account, underlying_symbol="XYZ", option_type="C", strike=D("50"), price=D("2.00"),
+        commission=D("-1"), executed_at=at(2026, 3, 2),
+    )  # fmt: skip
+    removal_and_delivery(
+        account, underlying="XYZ", option_type="C", strike=D("50"), sub_type="Assignment", action="Sell to Open",
+        when=at(2026, 3, 20, 21),
+    )  # fmt: skip
+    stock(account, at(2026, 4, 1), 100, "48", symbol="XYZ", action="Buy to Close")
+    [line] = year_of(account, 2026).lines
+    # Sold short at 5,000 less the 5.00 fee, plus the call's 199.00; bought back for 4,800.
+    assert figures(line) == (date(2026, 3, 20), date(2026, 4, 1), D("5194"), D("4800"), D("0"), D("394"), "short")
+
+
 # --- Corporate actions ----------------------------------------------------------------------------
 
 
