@@ -277,7 +277,8 @@ def tax_year(*, user, year: int, accounts: QuerySet[BrokerAccount] | None = None
         year=year,
         lines=lines,
         bridge=bridge,
-        marks=[mark for mark in book.marks_used if mark.day.year == year],
+        # One row per contract, however many lots of it were open.
+        marks=list({(m.account_number, m.symbol): m for m in book.marks_used if m.day.year == year}.values()),
         premium_events=sorted(e.id for e in events if e.id in premiums[2] and e.trading_day.year == year),
         dividends=dividends,
         interest=interest,

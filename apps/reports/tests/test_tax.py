@@ -414,3 +414,16 @@ def test_the_rest_of_the_same_order_is_not_a_replacement(account):
     stock(account, at(2026, 2, 2), 10, "90", action="Sell to Close")
     [loss] = year_of(account, 2026).lines
     assert (loss.wash_disallowed, loss.gain) == (D("0"), D("-100"))
+
+
+def test_two_open_lots_of_one_contract_show_one_year_end_mark(account):
+    for when in (at(2025, 12, 1), at(2025, 12, 2)):
+        FutureTransactionFactory(account=account, executed_at=when)
+    PositionSnapshotFactory(
+        account=account, as_of=at(2025, 12, 31, 21), symbol="/ESH6", instrument_type="Future",
+        underlying_symbol="/ES", quantity=2, multiplier=50, mark=D("5001"),
+    )  # fmt: skip
+    year = year_of(account, 2025)
+    # Each lot is marked: 1 point x 50 = 50.00 each.
+    assert [line.gain for line in year.lines] == [D("50"), D("50")]
+    assert [(mark.symbol, mark.price) for mark in year.marks] == [("/ESH6", D("5001"))]
