@@ -249,7 +249,7 @@ def tax_year(*, user, year: int, accounts: QuerySet[BrokerAccount] | None = None
     horizon = _day_end(last_day + wash_sales.WINDOW, tz)
     lots = list(
         Lot.objects.filter(account__in=accounts, opened_at__lt=horizon)
-        .select_related("account")
+        .select_related("account", "position")
         .annotate(order_id=F("opening_transaction__order_id"))
     )
     premiums = assignment_premiums(events, accounts)

@@ -105,6 +105,8 @@ class TaxLine:
     carried_premium: Decimal = ZERO  # an assigned or exercised option's premium moved in
     prior_mark: Decimal = ZERO  # Section 1256: gain already counted at last year's mark
     note: str = ""
+    account_id: int | None = None  # with position_key, where the trade's page is
+    position_key: str = ""
 
     @property
     def gain(self) -> Decimal:
@@ -258,6 +260,8 @@ class TaxBook:
     ) -> TaxLine:
         return TaxLine(
             account_number=event.account.account_number,
+            account_id=lot.account_id,
+            position_key=lot.position.key,
             lot_id=lot.id,
             event_id=event.id,
             symbol=event.symbol,
@@ -355,6 +359,8 @@ class TaxBook:
             self.lines.append(
                 TaxLine(
                     account_number=lot.account.account_number,
+                    account_id=lot.account_id,
+                    position_key=lot.position.key,
                     lot_id=lot.id,
                     event_id=None,
                     symbol=lot.symbol,

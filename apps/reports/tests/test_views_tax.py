@@ -70,6 +70,12 @@ def test_the_drill_down_lists_only_the_wash_sale_lines(user_client, account):
     assert lines[1].carried_wash == D("-100")
 
 
+def test_each_line_links_to_its_trade(user_client, account):
+    html = user_client.get(reverse("reports:tax"), {"year": 2025}).content.decode()
+    position = account.pnl_positions.order_by("opened_at").first()
+    assert f'href="{reverse("trades:detail", args=[account.pk, position.key])}">10 AAPL</a>' in html
+
+
 def test_another_users_lots_never_show(user_client, account, other_user):
     wash_sale(BrokerAccountFactory(user=other_user), symbol="MSFT")
     html = user_client.get(reverse("reports:tax"), {"year": 2025}).content.decode()
