@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "apps.core.middleware.user_time_zone",
     "apps.core.middleware.no_store_for_signed_in_users",
     "apps.core.middleware.permissions_policy",
 ]
