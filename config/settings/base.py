@@ -250,9 +250,13 @@ STORAGES = {
 WHITENOISE_MAX_AGE = 60  # hashed files get a year automatically; others stay short-lived
 
 # Bootstrap comes from our own static copy (static/vendor/), never a CDN.
+# server_side_validation off: with it on, every error-free field of a failed submit turns green ("is-valid"),
+# as if it had been checked and accepted. Errors still show under their field, and a field Django marks
+# aria-invalid is drawn red by static/css/app.css.
 BOOTSTRAP5 = {
     "css_url": {"url": "/static/vendor/bootstrap/bootstrap.min.css"},
     "javascript_url": {"url": "/static/vendor/bootstrap/bootstrap.bundle.min.js"},
+    "server_side_validation": False,
 }
 
 # Content-Security-Policy: scripts only from us or with the request's nonce; nothing from outside.

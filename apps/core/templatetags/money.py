@@ -1,11 +1,12 @@
 """Display filters, the one place numbers get formatted: `|money`, `|signed`, `|pct`, `|price`,
-`|quantity` and `|count`.
+`|quantity` and `|count`; `|as_datetime` reads a stored ISO timestamp for Django's `|date`.
 
 Every negative number carries the same ASCII minus sign ("-"), the one a spreadsheet reads in our
 CSVs and the one `Intl.NumberFormat` puts on our chart axes, so a value reads the same in a table,
 on a chart and in an export.
 """
 
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
@@ -95,3 +96,15 @@ def count(value: object) -> str:
         return f"{int(value):,}".replace("-", MINUS)
     except (TypeError, ValueError):
         return str(value)
+
+
+@register.filter
+def as_datetime(value: object) -> datetime | None:
+    """An ISO 8601 timestamp kept as text (a report stored as JSON) back to a datetime, so `|date` shows it in
+    the user's time zone like any other time: "2026-03-03T02:30:00+00:00" -> an aware datetime; junk -> None."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
