@@ -5,7 +5,15 @@ from django.urls import reverse
 
 
 def site(request):
-    return {"site_name": settings.SITE_NAME}
+    return {"site_name": settings.SITE_NAME, **color_mode(request)}
+
+
+def color_mode(request) -> dict:
+    """The colour mode for <html>: `color_mode` is the choice (light, dark or system), `bs_theme` what the server
+    can already write as Bootstrap's data-bs-theme (static/js/theme.js decides "system" from the device)."""
+    user = getattr(request, "user", None)
+    choice = getattr(user, "color_mode", "system") if user is not None and user.is_authenticated else "system"
+    return {"color_mode": choice, "bs_theme": "light" if choice == "system" else choice}
 
 
 @dataclass(frozen=True)
