@@ -313,7 +313,8 @@ def test_the_preview_shows_the_first_rows_it_will_add(user_client):
     response = user_client.get(reverse("trades:import_preview", args=[uploaded(user_client, "v2_2024.csv")]))
     table = response.content.decode().split('id="first-rows"')[1].split("</table>")[0]
     assert table.count("<tr>") == 1 + 5  # the header and the first five of the file's new rows
-    assert "2023-12-01 02:00" in table  # the oldest row: 08:00 at UTC+1 is 02:00 in New York
+    # The oldest row: 08:00 at UTC+1 is 02:00 in New York.
+    assert '2023-12-01<div class="small text-body-secondary">02:00</div>' in table
 
 
 def test_the_preview_shows_no_rows_to_add_when_nothing_is_new(user_client):
