@@ -93,7 +93,7 @@ def count(value: object) -> str:
     if value is None or value == "":
         return DASH
     try:
-        return f"{int(value):,}".replace("-", MINUS)
+        return f"{int(value):,}"
     except (TypeError, ValueError):
         return str(value)
 
