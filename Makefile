@@ -28,15 +28,17 @@ SIM_PORT ?= 8765
 # TASKS_BACKEND=immediate runs the demo without a worker: long work then runs inside the requests.
 TASKS_BACKEND ?= database
 
-run: install  ## set up everything and serve the app with demo data on http://127.0.0.1:8000
+run: install  ## set up everything and serve the app with demo data on http://127.0.0.1:$(PORT) (PORT=8000, SIM_PORT=8765)
 	$(BIN)/python manage.py migrate --no-input
 	@# The TastyTrade simulator and the task worker run beside the app for the demo and stop with it.
 	$(BIN)/python manage.py tastytrade_simulator --port $(SIM_PORT) --seed 1 --accounts 2 --days 730 \
 		> .simulator.log 2>&1 & sim=$$!; worker=; trap 'kill $$sim $$worker 2>/dev/null' EXIT INT TERM; \
-	export TASTYTRADE_SIMULATOR_URL=http://127.0.0.1:$(SIM_PORT) TASKS_BACKEND=$(TASKS_BACKEND); \
+	export TASTYTRADE_SIMULATOR_URL=http://127.0.0.1:$(SIM_PORT) TASKS_BACKEND=$(TASKS_BACKEND) \
+		SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}; \
 	$(BIN)/python manage.py demo && \
 	if [ "$(TASKS_BACKEND)" = database ]; then \
 		$(BIN)/python manage.py db_worker --interval 0.5 --no-reload > .worker.log 2>&1 & worker=$$!; fi; \
+	echo "TastyTrade Tracker: open $$SITE_URL/ (Ctrl-C stops the app, the simulator and the worker)"; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install  ## every test; SQLite unless DATABASE_URL is set

@@ -11,6 +11,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("manifest.webmanifest", core_views.web_manifest, name="web_manifest"),
     path("accounts/", include("allauth.urls")),
     path("profile/", include("apps.accounts.urls")),
     path("sync/", include("apps.tastytrade_sync.urls")),

@@ -12,6 +12,8 @@ from django.contrib.auth.hashers import make_password
 from django.http import Http404
 from django.utils.crypto import get_random_string
 
+from apps.core.mail import UnbrokenEmail
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
@@ -28,6 +30,10 @@ class AccountAdapter(DefaultAccountAdapter):
         }
         context.setdefault("current_site", SimpleNamespace(name=settings.SITE_NAME, domain=urlsplit(site_url).netloc))
         super().send_mail(template_prefix, email, context)
+
+    def render_mail(self, template_prefix: str, email, context: dict, headers: dict | None = None):
+        """Our emails keep their links whole (7bit, not quoted-printable): see apps/core/mail.py."""
+        return UnbrokenEmail.from_message(super().render_mail(template_prefix, email, context, headers=headers))
 
     def send_account_already_exists_mail(self, email: str) -> None:
         # Signing up with a new address hashes its password; signing up with a taken one would skip that work

@@ -9,15 +9,17 @@ class ProfileForm(forms.ModelForm):
         fields = [
             "display_name",
             "time_zone",
+            "color_mode",
             "sync_on_login",
             "sync_scheduled",
             "profit_target_percent",
             "management_dte",
         ]
-        labels = {"display_name": "Display name", "time_zone": "Time zone"}
+        labels = {"display_name": "Display name", "time_zone": "Time zone", "color_mode": "Colour mode"}
         help_texts = {
             "display_name": "Shown in the menu. Leave it empty to use the start of your email address.",
             "time_zone": "Decides which day a trade belongs to, and the times you see.",
+            "color_mode": "Light, dark, or what your device uses. The menu's sun and moon button switches too.",
             "sync_on_login": "Fetch new transactions from TastyTrade each time you sign in.",
             "sync_scheduled": "Fetch new transactions from TastyTrade on the site's schedule, even when you are away.",
             "profit_target_percent": "The Edge report counts short premium trades closed at or above this share of "
@@ -28,9 +30,13 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Left empty, a threshold keeps its value (the Edge report always has one to work with).
-        for name in ("profit_target_percent", "management_dte"):
+        # Left empty, a threshold keeps its value (the Edge report always has one to work with); so does the
+        # colour mode, which the navbar's switch may have changed since this form was drawn.
+        for name in ("profit_target_percent", "management_dte", "color_mode"):
             self.fields[name].required = False
+
+    def clean_color_mode(self) -> str:
+        return self.cleaned_data["color_mode"] or self.instance.color_mode
 
     def clean_profit_target_percent(self) -> int:
         return self.cleaned_data["profit_target_percent"] or self.instance.profit_target_percent
@@ -54,3 +60,11 @@ class DeleteAccountForm(forms.Form):
         if email.lower() != self.user.email.lower():
             raise forms.ValidationError("That is not the email address of this account.")
         return email
+
+
+class ColorModeForm(forms.ModelForm):
+    """The navbar's colour mode switch."""
+
+    class Meta:
+        model = User
+        fields = ["color_mode"]

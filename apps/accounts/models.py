@@ -33,6 +33,14 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
 
 
+class ColorMode(models.TextChoices):
+    """Bootstrap 5.3 colour modes; "system" follows the device's light or dark setting."""
+
+    SYSTEM = "system", "Follow the system"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A trader. The email address is the login; there is no username."""
 
@@ -63,6 +71,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=21,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    color_mode = models.CharField("colour mode", max_length=6, choices=ColorMode.choices, default=ColorMode.SYSTEM)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

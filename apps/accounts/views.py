@@ -8,8 +8,10 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
-from .forms import DeleteAccountForm, ProfileForm
+from .forms import ColorModeForm, DeleteAccountForm, ProfileForm
 from .models import User
 
 # Every view here acts on request.user only and takes no id, so another user's profile has no URL at all.
@@ -38,6 +40,20 @@ def profile(request: HttpRequest) -> HttpResponse:
         "has_authenticator_app": Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists(),
     }
     return render(request, "accounts/profile.html", context)
+
+
+@require_POST
+def set_color_mode(request: HttpRequest) -> HttpResponse:
+    """The navbar's switch: save the colour mode, then back to the page it was chosen on. The switch's script
+    posts in the background and changes the page itself; without a script, this redirect shows the new mode."""
+    form = ColorModeForm(request.POST, instance=request.user)
+    if form.is_valid():
+        form.save()
+    if request.headers.get("X-Requested-With") == "fetch":
+        return HttpResponse(status=204 if form.is_valid() else 400)
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return redirect(back if safe else "accounts:profile")
 
 
 def delete_sessions_of(user: User) -> int:

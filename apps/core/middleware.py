@@ -3,6 +3,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 
 def no_store_for_signed_in_users(get_response):
@@ -14,6 +15,24 @@ def no_store_for_signed_in_users(get_response):
         if user is not None and user.is_authenticated:
             response["Cache-Control"] = "no-store"
         return response
+
+    return middleware
+
+
+def user_time_zone(get_response):
+    """Show every time in the signed-in user's time zone (the profile's; New York by default), so a page
+    never mixes UTC with local times. Times stay stored in UTC; only their display changes."""
+
+    def middleware(request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            timezone.activate(user.tz)
+        else:
+            timezone.activate(settings.DEFAULT_USER_TIME_ZONE)
+        try:
+            return get_response(request)
+        finally:
+            timezone.deactivate()
 
     return middleware
 

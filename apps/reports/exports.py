@@ -1,8 +1,10 @@
 """CSV exports with stable column names, streamed row by row so big ledgers never sit in memory.
 
-Columns are only ever added at the end; a name, once published, keeps its meaning. Amounts are
-written exactly as stored (signed from the account's point of view, no rounding); times are UTC
-in ISO 8601, and `trading_day` is the day in the user's time zone.
+Columns are only ever added at the end; a name, once published, keeps its meaning. Numbers are
+plain decimals with an ASCII minus (never `0E-8`, never a thousands separator). The ledger's own
+amounts (transactions, P&L events) are written exactly as stored, signed from the account's point
+of view; the money columns of summaries (`MONEY_COLUMNS`: totals, P&L, market values) are written to
+the cent. Times are UTC in ISO 8601, and `trading_day` is the day in the user's time zone.
 """
 
 import csv
@@ -15,6 +17,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
+from apps.core.money import csv_value
 from apps.trades.models import Lot, Note, Tag, Target, exact
 from apps.trades.pnl import RealizedLine
 from apps.trades.scope import Scope
@@ -144,16 +147,41 @@ TRADE_COLUMNS = [
 # underlying or strategy). commissions_in_pnl and fees_in_pnl are the charges inside realized_pnl.
 PNL_REPORT_COLUMNS = ["realized_pnl", "closing_events", "commissions_in_pnl", "fees_in_pnl"]
 
+# Summary columns that are money, written to the cent (the ledger's own amounts stay exact).
+MONEY_COLUMNS = frozenset(
+    {
+        "market_value", "unrealized_from_mark", "realized_pnl", "commissions_in_pnl", "fees_in_pnl",
+        "trading", "deposits_and_withdrawals", "other", "net_cash_flow",
+        "average_win", "average_loss", "expectancy", "largest_win", "largest_loss", "total_pnl",
+    }
+)  # fmt: skip
+# The ledger's own amounts (transactions, P&L events): exact, with at least cents.
+LEDGER_MONEY = frozenset(
+    {
+        "value", "commission", "clearing_fees", "regulatory_fees", "proprietary_index_option_fees",
+        "currency_conversion_fees", "other_charge", "net_value", "opening_cash", "closing_cash", "variation",
+        "realized_pnl",
+    }
+)  # fmt: skip
+SUMMARY_MONEY = MONEY_COLUMNS | frozenset(
+    {
+        "commission", "clearing_fees", "regulatory_fees", "proprietary_index_option_fees",
+        "currency_conversion_fees", "other_charge",
+    }
+)  # fmt: skip
+
 # A spreadsheet runs a cell starting with one of these as a formula; text cells get a leading quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def cell(value: Any) -> str:
+def cell(value: Any, *, is_money: bool = False, exact: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, (date, Decimal, int)):
+    if isinstance(value, Decimal):
+        return csv_value(value, is_money=is_money, exact=exact)
+    if isinstance(value, (date, int)):
         return str(value)
     text = str(value)
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
@@ -166,13 +194,24 @@ class _Echo:
         return line
 
 
-def csv_response(filename: str, header: list[str], rows: Iterable[list[Any]]) -> StreamingHttpResponse:
+def csv_response(
+    filename: str,
+    header: list[str],
+    rows: Iterable[list[Any]],
+    *,
+    money_columns: frozenset = frozenset(),
+    exact: bool = False,
+) -> StreamingHttpResponse:
+    """The one CSV writer; the columns named in `money_columns` are money: to the cent, or with `exact` (the
+    ledger's own rows) as stored with at least cents."""
     writer = csv.writer(_Echo())
+    is_money = [column in money_columns for column in header]
 
     def lines() -> Iterator[str]:
         yield writer.writerow(header)
         for row in rows:
-            yield writer.writerow([cell(value) for value in row])
+            cells = zip(row, is_money, strict=True)
+            yield writer.writerow([cell(value, is_money=money, exact=exact) for value, money in cells])
 
     return StreamingHttpResponse(
         lines(),
@@ -279,32 +318,42 @@ def pnl_report_rows(lines: list[RealizedLine]) -> Iterator[list[Any]]:
 
 
 def pnl_events_csv(events: QuerySet, *, scope: Scope) -> StreamingHttpResponse:
-    return csv_response(f"pnl-events-{scope.today}.csv", PNL_EVENT_COLUMNS, pnl_event_rows(events))
+    rows = pnl_event_rows(events)
+    return csv_response(
+        f"pnl-events-{scope.today}.csv", PNL_EVENT_COLUMNS, rows, money_columns=LEDGER_MONEY, exact=True
+    )
 
 
 def trades_csv(positions: QuerySet, *, scope: Scope) -> StreamingHttpResponse:
     rows = trade_rows(positions, account_ids=scope.account_ids)
-    return csv_response(f"trades-{scope.today}.csv", TRADE_COLUMNS, rows)
+    return csv_response(f"trades-{scope.today}.csv", TRADE_COLUMNS, rows, money_columns=MONEY_COLUMNS)
 
 
 def pnl_report_csv(lines: list[RealizedLine], *, scope: Scope, grouping: str) -> StreamingHttpResponse:
     header = [grouping, *PNL_REPORT_COLUMNS]
-    return csv_response(f"pnl-by-{grouping}-{scope.today}.csv", header, pnl_report_rows(lines))
+    rows = pnl_report_rows(lines)
+    return csv_response(f"pnl-by-{grouping}-{scope.today}.csv", header, rows, money_columns=MONEY_COLUMNS)
 
 
 def transactions_csv(transactions: QuerySet, *, scope: Scope) -> StreamingHttpResponse:
     rows = transaction_rows(transactions, scope=scope)
-    return csv_response(f"transactions-{scope.today}.csv", TRANSACTION_COLUMNS, rows)
+    return csv_response(
+        f"transactions-{scope.today}.csv", TRANSACTION_COLUMNS, rows, money_columns=LEDGER_MONEY, exact=True
+    )
 
 
 def positions_csv(groups: list[UnderlyingGroup], *, scope: Scope) -> StreamingHttpResponse:
-    return csv_response(f"positions-{scope.today}.csv", POSITION_COLUMNS, position_rows(groups))
+    rows = position_rows(groups)
+    return csv_response(f"positions-{scope.today}.csv", POSITION_COLUMNS, rows, money_columns=MONEY_COLUMNS)
 
 
 def cash_flow_csv(rows: list[CashFlow], *, scope: Scope, grouping: str) -> StreamingHttpResponse:
-    return csv_response(f"cash-flow-by-{grouping}-{scope.today}.csv", CASH_FLOW_COLUMNS, cash_flow_rows(rows))
+    filename = f"cash-flow-by-{grouping}-{scope.today}.csv"
+    return csv_response(filename, CASH_FLOW_COLUMNS, cash_flow_rows(rows), money_columns=SUMMARY_MONEY)
 
 
 def edge_csv(rows: list, *, scope: Scope, by: str) -> StreamingHttpResponse:
     """One table of the Edge report: statistics of the closed trades per group."""
-    return csv_response(f"edge-by-{by}-{scope.today}.csv", [by, *STATS_COLUMNS], (stats_row(row) for row in rows))
+    header = [by, *STATS_COLUMNS]
+    lines = (stats_row(row) for row in rows)
+    return csv_response(f"edge-by-{by}-{scope.today}.csv", header, lines, money_columns=MONEY_COLUMNS)

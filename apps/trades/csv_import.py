@@ -169,6 +169,8 @@ class FileReport:
     problems: list[RowProblem] = field(default_factory=list)  # bad rows
     data_issues: list[RowProblem] = field(default_factory=list)  # rows kept, but worth a look
     notes: list[str] = field(default_factory=list)
+    # The first rows the import would add (or added), as text for the preview: stored as JSON with the report.
+    sample: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def format_name(self) -> str:
@@ -357,7 +359,31 @@ def _plan(
     to_write = [row for row in rows if id(row) not in present]
     report.already_present = len(rows) - len(to_write)
     report.new = len(to_write)
+    report.sample = [_sample(row) for row in to_write[:SAMPLE_ROWS]]
     return to_write
+
+
+SAMPLE_ROWS = 5  # how many of the rows to add the preview shows
+
+
+def _sample(row: ParsedRow) -> dict[str, str]:
+    """A row to add as the preview shows it; text, because the report is stored as JSON."""
+    fields = row.fields
+
+    def text(name: str) -> str:
+        value = fields.get(name)
+        return "" if value is None else str(value)
+
+    moment = fields.get("executed_at")
+    return {
+        "line": str(row.line),
+        "executed_at": moment.isoformat() if moment else "",
+        "type": text("action") or text("transaction_type"),
+        "symbol": text("symbol"),
+        "quantity": text("quantity"),
+        "price": text("price"),
+        "net_value": text("net_value"),
+    }
 
 
 UPLOAD = "upload"  # a LedgerMatch's source for rows an earlier file of the same preview would add
@@ -420,7 +446,10 @@ def parse_file(csv_file: CsvFile, *, tz: tzinfo) -> ParsedFile:
     try:
         text = csv_file.content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        report.refused = f"Not a text file in UTF-8 (unreadable byte at position {exc.start})."
+        report.refused = (
+            f"This file is not a TastyTrade export: TastyTrade exports are CSV text, and this file is not text "
+            f"(unreadable byte at position {exc.start})."
+        )
         return parsed
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -470,8 +499,8 @@ def _unknown_header_message(header: list[str]) -> str:
     names = [_short(cell.strip(), 40) for cell in header]
     shown = ", ".join(names[:25]) + (f", … ({len(names) - 25} more)" if len(names) > 25 else "")
     return (
-        "Not a TastyTrade transaction-history export: expected the header of the legacy (15 columns), "
-        f"2024 (20 columns) or 2025 (21 columns) export, found {len(names)} "
+        "This file is not a TastyTrade export: a transaction-history export starts with the header of the "
+        f"legacy (15 columns), 2024 (20 columns) or 2025 (21 columns) export, found {len(names)} "
         f"column{'s' if len(names) != 1 else ''}: {shown}."
     )
 

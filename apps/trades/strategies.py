@@ -40,9 +40,9 @@ class Leg:
 
     @property
     def description(self) -> str:
-        """ "−1 Jan 16 '26 550P" for an option, "+100 AAPL" for anything else."""
+        """ "-1 Jan 16 '26 550P" for an option, "+100 AAPL" for anything else."""
         amount = f"{abs(self.quantity).normalize():f}"
-        quantity = f"\u2212{amount}" if self.quantity < 0 else f"+{amount}"
+        quantity = f"-{amount}" if self.quantity < 0 else f"+{amount}"
         # Option terms as stored on the lot, whatever its instrument type says.
         if self.option_type and self.expires_on and self.strike is not None:
             return f"{quantity} {self.expires_on:%b %-d '%y} {self.strike.normalize():f}{self.option_type}"

@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "apps.core.middleware.user_time_zone",
     "apps.core.middleware.no_store_for_signed_in_users",
     "apps.core.middleware.permissions_policy",
 ]
@@ -94,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.site",
+                "apps.core.context_processors.navigation",
             ],
             "builtins": ["apps.core.templatetags.money"],
         },
@@ -248,9 +250,13 @@ STORAGES = {
 WHITENOISE_MAX_AGE = 60  # hashed files get a year automatically; others stay short-lived
 
 # Bootstrap comes from our own static copy (static/vendor/), never a CDN.
+# server_side_validation off: with it on, every error-free field of a failed submit turns green ("is-valid"),
+# as if it had been checked and accepted. Errors still show under their field, and a field Django marks
+# aria-invalid is drawn red by static/css/app.css.
 BOOTSTRAP5 = {
     "css_url": {"url": "/static/vendor/bootstrap/bootstrap.min.css"},
     "javascript_url": {"url": "/static/vendor/bootstrap/bootstrap.bundle.min.js"},
+    "server_side_validation": False,
 }
 
 # Content-Security-Policy: scripts only from us or with the request's nonce; nothing from outside.

@@ -148,19 +148,18 @@ def test_the_pnl_events_csv_downloads_with_its_header_row(signed_in_page: Page, 
 def test_every_tab_opens(signed_in_page: Page, ledger, page_errors):
     page = signed_in_page
     page.goto("/dashboard/")
-    tabs = page.get_by_role("navigation", name="Sections")
+    tabs = page.get_by_role("navigation", name="Main navigation")
     for tab, heading in [
         ("Positions", "Positions"),
         ("Trades", "Trades"),
         ("Transactions", "Transactions"),
         ("Reports", "Reports"),
-        ("Overview", "Dashboard"),
+        ("Dashboard", "Dashboard"),
         ("Sync", "TastyTrade sync"),
     ]:
         tabs.get_by_role("link", name=tab, exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-        if tab != "Sync":
-            expect(tabs.get_by_role("link", name=tab, exact=True)).to_have_attribute("aria-current", "page")
+        expect(tabs.get_by_role("link", name=tab, exact=True)).to_have_attribute("aria-current", "page")
     assert page_errors == []
 
 

@@ -23,7 +23,7 @@ def count_of(page: Page, noun: str) -> int:
 def test_the_trades_tab_opens_from_the_dashboard(signed_in_page: Page, synced, page_errors):  # noqa: F811
     page = signed_in_page
     page.goto("/dashboard/")
-    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Trades", exact=True).click()
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Trades", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Trades")
     expect(page).to_have_url(re.compile(r"/trades/$"))
     expect(rows(page).first).to_be_visible()

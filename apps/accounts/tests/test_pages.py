@@ -9,7 +9,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from config.settings.base import sign_in_providers
 
-OPEN_WITHOUT_SIGN_IN = {"apps.dashboard.views.landing", "apps.core.views.healthz"}
+# The web app manifest is open: browsers fetch it without cookies, and it holds nothing of a user.
+OPEN_WITHOUT_SIGN_IN = {"apps.dashboard.views.landing", "apps.core.views.healthz", "apps.core.views.web_manifest"}
 
 
 def routes(resolver: URLResolver | None = None, prefix: str = "") -> Iterator[tuple[str, object]]:

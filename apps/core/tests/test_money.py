@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from apps.core.money import apply_effect, round_cents, to_decimal
-from apps.core.templatetags.money import money, pct
+from apps.core.money import apply_effect, csv_value, display_price, plain_decimal, round_cents, to_decimal
+from apps.core.templatetags.money import MINUS, count, money, pct, price, quantity
 from apps.core.templatetags.money import signed as signed_filter
 
 
@@ -54,7 +54,7 @@ def test_money_filter_formats_thousands_and_cents():
 
 
 def test_money_filter_puts_a_minus_sign_before_the_dollar():
-    assert money(Decimal("-3")) == "\u2212$3.00"
+    assert money(Decimal("-3")) == "-$3.00"
 
 
 def test_money_filter_shows_a_dash_for_missing_values():
@@ -66,7 +66,7 @@ def test_signed_filter_marks_gains_with_a_plus():
 
 
 def test_signed_filter_marks_losses_with_a_minus():
-    assert signed_filter(Decimal("-4.1")) == "\u2212$4.10"
+    assert signed_filter(Decimal("-4.1")) == "-$4.10"
 
 
 def test_signed_filter_leaves_zero_unsigned():
@@ -78,4 +78,89 @@ def test_pct_filter_shows_a_ratio_as_percent():
 
 
 def test_pct_filter_takes_decimal_places():
-    assert pct(Decimal("-0.12346"), 2) == "\u221212.35%"
+    assert pct(Decimal("-0.12346"), 2) == "-12.35%"
+
+
+def test_pct_filter_rounds_to_one_decimal_by_default():
+    assert pct(Decimal("0.12345")) == "12.3%"
+
+
+def test_pct_filter_shows_a_dash_for_missing_values():
+    assert pct(None) == "\u2014"
+
+
+def test_money_filter_groups_millions():
+    assert money(Decimal("-1234567.891")) == "-$1,234,567.89"
+
+
+def test_every_filter_uses_the_one_ascii_minus_sign():
+    values = [money(-1), signed_filter(-1), pct(Decimal("-0.5")), price(-1), quantity(-1), count(-1)]
+    assert all(value.startswith(MINUS) and MINUS == "-" for value in values)
+
+
+def test_price_filter_pads_a_whole_price_to_cents():
+    assert price(Decimal("6730")) == "6,730.00"
+
+
+def test_price_filter_keeps_the_brokers_sub_penny_places():
+    assert price(Decimal("0.05250000")) == "0.0525"
+
+
+def test_price_filter_rounds_an_average_to_four_places():
+    assert price(Decimal("128.34967213")) == "128.3497"
+
+
+def test_price_filter_shows_a_dash_for_missing_values():
+    assert price(None) == "\u2014"
+
+
+def test_quantity_filter_drops_padding_zeros_and_groups_thousands():
+    assert quantity(Decimal("1000.00000000")) == "1,000"
+
+
+def test_quantity_filter_keeps_fractional_shares():
+    assert quantity(Decimal("0.50000000")) == "0.5"
+
+
+def test_quantity_filter_never_writes_an_exponent():
+    assert quantity(Decimal("0E-8")) == "0"
+
+
+def test_count_filter_groups_thousands():
+    assert count(12345) == "12,345"
+
+
+def test_count_filter_shows_a_dash_for_missing_values():
+    assert count(None) == "\u2014"
+
+
+def test_display_price_keeps_at_least_two_places():
+    assert str(display_price(Decimal("2.5"))) == "2.50"
+
+
+def test_plain_decimal_never_writes_an_exponent():
+    assert [plain_decimal(Decimal("0E-8")), plain_decimal(Decimal("1E+2")), plain_decimal(Decimal("-0"))] == [
+        "0",
+        "100",
+        "0",
+    ]
+
+
+def test_csv_value_writes_money_to_the_cent():
+    assert csv_value(Decimal("-12.345678"), is_money=True) == "-12.35"
+
+
+def test_csv_value_writes_a_money_zero_as_plain_cents():
+    assert csv_value(Decimal("-0.001"), is_money=True) == "0.00"
+
+
+def test_csv_value_writes_other_numbers_plainly():
+    assert csv_value(Decimal("0.05000000")) == "0.05"
+
+
+def test_csv_value_keeps_a_ledger_amounts_sub_cent_places():
+    assert csv_value(Decimal("0.0420"), is_money=True, exact=True) == "0.042"
+
+
+def test_csv_value_pads_a_ledger_amount_to_cents():
+    assert csv_value(Decimal("-50.0000"), is_money=True, exact=True) == "-50.00"

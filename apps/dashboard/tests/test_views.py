@@ -84,7 +84,7 @@ def test_dashboard_counts_open_positions(user_client, account):
 def test_dashboard_shows_this_years_fees(user_client, account):
     SoldPutFillFactory(account=account, executed_at=datetime(2026, 2, 2, 15, tzinfo=UTC), commission=Decimal("-1"))
     SoldPutFillFactory(account=account, executed_at=datetime(2025, 12, 2, 15, tzinfo=UTC), commission=Decimal("-9"))
-    assert widget(get_html(user_client, "dashboard:home"), "fees-this-year") == "\u2212$1.14"
+    assert widget(get_html(user_client, "dashboard:home"), "fees-this-year") == "-$1.14"
 
 
 def test_dashboard_shows_pnl_widgets_empty_until_the_pnl_engine_has_run(user_client, account):
@@ -118,7 +118,7 @@ def test_pnl_widgets_and_charts_render_once_the_pnl_engine_fills_their_context(u
     }
     html = render_to_string("dashboard/home.html", context, request=response.wsgi_request)
     widgets = ["realized-today", "realized-month", "realized-year", "unrealized", "win-rate"]
-    assert [widget(html, name) for name in widgets] == ["+$12.50", "\u2212$40.00", "+$1,234.56", "$0.00", "62.5%"]
+    assert [widget(html, name) for name in widgets] == ["+$12.50", "-$40.00", "+$1,234.56", "$0.00", "62.5%"]
     assert '<script id="monthly-pnl-data" type="application/json">' in html
     assert '<canvas id="cumulative-pnl-chart"' in html
     assert "No realized P&amp;L in this range." in html and "P&amp;L appears after" not in html

@@ -30,7 +30,7 @@ def chart_data(html: str, name: str) -> str:
 def test_realized_today_month_and_year_add_up_the_engines_closing_events(user_client, history):
     html = get_html(user_client, "dashboard:home")
     widgets = [widget(html, name) for name in ["realized-today", "realized-month", "realized-year"]]
-    assert widgets == ["\u2212$50.00", "\u2212$50.00", "+$147.83"]
+    assert widgets == ["-$50.00", "-$50.00", "+$147.83"]
 
 
 def test_a_late_evening_close_counts_on_its_new_york_trading_day(user_client, user, history):
@@ -52,7 +52,7 @@ def test_a_late_evening_close_counts_on_its_new_york_trading_day(user_client, us
     )
     recompute_account(account=history)
     html = get_html(user_client, "dashboard:home")
-    assert (widget(html, "realized-today"), widget(html, "realized-month")) == ("\u2212$50.00", "\u2212$30.00")
+    assert (widget(html, "realized-today"), widget(html, "realized-month")) == ("-$50.00", "-$30.00")
 
 
 def test_unrealized_comes_from_the_brokers_marks_net_of_opening_fees(user_client, history):

@@ -1,10 +1,11 @@
-"""`|number`: quantities and prices as the broker wrote them, without padding zeros or exponents;
+"""`|number`: quantities without padding zeros or exponents, with thousands separators (prices use `|price`);
 `|contract`: a symbol as a trader reads it."""
 
 from decimal import Decimal
 
 from django import template
 
+from apps.core.templatetags.money import quantity
 from apps.trades.symbols import contract_name
 
 register = template.Library()
@@ -12,13 +13,12 @@ register = template.Library()
 
 @register.filter
 def number(value: object) -> str:
-    """Decimal("2.50000000") -> "2.5"; Decimal("100.00000000") -> "100"; None -> "—"."""
+    """Decimal("2.50000000") -> "2.5"; Decimal("1000.00000000") -> "1,000"; None -> "—" (core's `|quantity`)."""
     if value is None or value == "":
         return "\u2014"
     if not isinstance(value, Decimal):
         return str(value)
-    text = f"{value.normalize():f}"
-    return "0" if text in {"-0", "0"} else text
+    return quantity(value)
 
 
 @register.filter

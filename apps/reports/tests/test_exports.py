@@ -71,7 +71,7 @@ def test_transactions_csv_writes_amounts_exactly_and_the_trading_day_in_the_user
         "123",
         "2026-03-03T02:30:00+00:00",
         "2026-03-02",
-        "0.0420",
+        "0.042",
     )
 
 
@@ -99,7 +99,11 @@ def test_text_that_a_spreadsheet_would_run_as_a_formula_is_quoted(user_client, a
 
 
 def test_negative_amounts_stay_numbers():
-    assert exports.cell(Decimal("-1.50")) == "-1.50"
+    assert exports.cell(Decimal("-1.50"), is_money=True) == "-1.50"
+
+
+def test_a_zero_with_eight_places_is_written_plainly_not_as_an_exponent():
+    assert exports.cell(Decimal("0E-8")) == "0"
 
 
 def test_positions_csv_has_the_published_header_and_unrealized_from_marks(user_client, account):
@@ -108,7 +112,16 @@ def test_positions_csv_has_the_published_header_and_unrealized_from_marks(user_c
     )
     header, row = download(user_client, "reports:positions_csv")
     assert header == exports.POSITION_COLUMNS
-    assert dict(zip(header, row, strict=True))["unrealized_from_mark"] == "100.0000"
+    assert dict(zip(header, row, strict=True))["unrealized_from_mark"] == "100.00"
+
+
+def test_positions_csv_writes_plain_prices_and_money_to_the_cent(user_client, account):
+    SoldPutPositionFactory(
+        account=account, quantity=Decimal("-3"), average_open_price=Decimal("0.33333333"), mark=Decimal("0E-8")
+    )
+    header, row = download(user_client, "reports:positions_csv")
+    line = dict(zip(header, row, strict=True))
+    assert (line["average_open_price"], line["mark"], line["unrealized_from_mark"]) == ("0.33333333", "0", "100.00")
 
 
 def test_positions_csv_names_the_contract_and_keeps_the_occ_symbol_in_its_own_column(user_client, account):

@@ -47,9 +47,9 @@ def test_pnl_events_csv_has_the_published_header(user_client, history):
 def test_pnl_events_csv_has_one_row_per_closing_event_oldest_first(user_client, history):
     rows = download(user_client, "reports:pnl_events_csv")[1:]
     assert [(row[3], row[2], row[6], row[19]) for row in rows] == [
-        ("2026-01-20", "trade", "AAPL", "98.9700"),
-        ("2026-02-20", "expiration", "SPY   260220P00400000", "98.8600"),
-        ("2026-03-16", "trade", "KO", "-50.0000"),
+        ("2026-01-20", "trade", "AAPL", "98.97"),
+        ("2026-02-20", "expiration", "SPY   260220P00400000", "98.86"),
+        ("2026-03-16", "trade", "KO", "-50.00"),
     ]
 
 
@@ -103,7 +103,7 @@ def test_trades_csv_has_each_position_with_its_legs_pnl_tags_and_notes(user_clie
         "2026-03-02T15:00:00+00:00",
         "2026-03-16T15:00:00+00:00",
         "KO x 5",
-        "-50.0000",
+        "-50.00",
         "",
         "",
         "dividend",
@@ -125,15 +125,15 @@ def test_pnl_report_csv_names_its_first_column_after_the_grouping(user_client, h
     rows = download(user_client, "reports:pnl_csv", {"by": "month"})
     assert rows == [
         ["month", "realized_pnl", "closing_events", "commissions_in_pnl", "fees_in_pnl"],
-        ["2026-01-01", "98.9700", "1", "-1.0000", "-0.0300"],
-        ["2026-02-01", "98.8600", "1", "-1.0000", "-0.1400"],
-        ["2026-03-01", "-50.0000", "1", "0.0000", "0.0000"],
+        ["2026-01-01", "98.97", "1", "-1.00", "-0.03"],
+        ["2026-02-01", "98.86", "1", "-1.00", "-0.14"],
+        ["2026-03-01", "-50.00", "1", "0.00", "0.00"],
     ]
 
 
 def test_pnl_report_csv_by_strategy_uses_the_strategies_names(user_client, history):
     rows = download(user_client, "reports:pnl_csv", {"by": "strategy"})
-    assert [row[:2] for row in rows] == [["strategy", "realized_pnl"], ["Short put", "98.8600"], ["Stock", "48.9700"]]
+    assert [row[:2] for row in rows] == [["strategy", "realized_pnl"], ["Short put", "98.86"], ["Stock", "48.97"]]
 
 
 def test_pnl_report_csv_of_an_unknown_grouping_falls_back_to_months(user_client, history):

@@ -85,9 +85,9 @@ def test_the_edge_csv_holds_one_table(user_client, ledger):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:4] == ["weekday", "trades", "winners", "losers"]
     assert [(row[0], row[1], row[-1]) for row in rows[1:]] == [
-        ("Monday", "3", "522.8000"),
-        ("Tuesday", "1", "150.0000"),
-        ("Wednesday", "1", "-300.0000"),
+        ("Monday", "3", "522.80"),
+        ("Tuesday", "1", "150.00"),
+        ("Wednesday", "1", "-300.00"),
     ]
 
 

@@ -78,15 +78,15 @@ def test_statistics_count_whole_positions_closed_in_the_range(user_client, histo
     ]
     assert [stat(html, name) for name in ["average-win", "average-loss", "largest-win", "largest-loss"]] == [
         "+$98.92",
-        "\u2212$50.00",
+        "-$50.00",
         "+$98.97",
-        "\u2212$50.00",
+        "-$50.00",
     ]
 
 
 def test_maximum_drawdown_is_the_fall_of_cumulative_realized_pnl_from_its_high(user_client, history):
     html = report(user_client).content.decode()
-    assert stat(html, "max-drawdown") == "\u2212$50.00"
+    assert stat(html, "max-drawdown") == "-$50.00"
     assert "From 2026-02-20 to 2026-03-16" in html
 
 

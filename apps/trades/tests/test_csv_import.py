@@ -61,7 +61,12 @@ def test_a_file_in_no_known_format_is_refused_naming_the_columns_found(user):
 
 def test_a_file_that_is_not_utf8_text_is_refused(user):
     report = run(user, CsvFile(name="photo.jpg", content=b"\xff\xd8\xff\xe0 JFIF"))
-    assert report.files[0].refused.startswith("Not a text file in UTF-8")
+    assert report.files[0].refused.startswith("This file is not a TastyTrade export: TastyTrade exports are CSV text")
+
+
+def test_a_file_in_no_known_format_is_told_it_is_not_a_tastytrade_export(user):
+    report = run(user, sample("tax_center_ytd.csv"))
+    assert report.files[0].refused.startswith("This file is not a TastyTrade export:")
 
 
 def test_an_empty_file_is_refused(user):

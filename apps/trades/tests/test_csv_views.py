@@ -302,3 +302,22 @@ def test_import_pages_carry_no_inline_scripts_or_styles(user_client):
         html = user_client.get(page).content.decode()
         assert "style=" not in html and "<style" not in html
         assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", html))
+
+
+def test_the_preview_tells_a_file_that_is_not_a_tastytrade_export_so(user_client):
+    response = user_client.get(reverse("trades:import_preview", args=[uploaded(user_client, "tax_center_ytd.csv")]))
+    assert b"This file is not a TastyTrade export" in response.content
+
+
+def test_the_preview_shows_the_first_rows_it_will_add(user_client):
+    response = user_client.get(reverse("trades:import_preview", args=[uploaded(user_client, "v2_2024.csv")]))
+    table = response.content.decode().split('id="first-rows"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 5  # the header and the first five of the file's new rows
+    # The oldest row: 08:00 at UTC+1 is 02:00 in New York.
+    assert '2023-12-01<div class="small text-body-secondary">02:00</div>' in table
+
+
+def test_the_preview_shows_no_rows_to_add_when_nothing_is_new(user_client):
+    user_client.post(reverse("trades:import_confirm", args=[uploaded(user_client, "v2_2024.csv")]))
+    response = user_client.get(reverse("trades:import_preview", args=[uploaded(user_client, "v2_2024.csv")]))
+    assert b'id="first-rows"' not in response.content and b"Nothing new to import" in response.content

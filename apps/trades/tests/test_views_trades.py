@@ -79,8 +79,8 @@ def test_trades_tab_lists_positions_newest_first(user_client, history):
 
 def test_each_position_shows_its_legs_strategy_and_realized_pnl(user_client, history):
     html = user_client.get(reverse("trades:list")).content.decode()
-    assert "\u22121 Apr 17 &#x27;26 500P" in html and "+5 KO" in html
-    assert "Short put" in html and "\u2212$50.00" in html and "+$98.97" in html
+    assert "-1 Apr 17 &#x27;26 500P" in html and "+5 KO" in html
+    assert "Short put" in html and "-$50.00" in html and "+$98.97" in html
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"{'Created' if created else 'Reset'} the demo user."))
         if not options["no_sync"]:
             self.connect_and_sync(user, options["wait"])
-        self.stdout.write(f"  Sign in at http://127.0.0.1:8000/accounts/login/ as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+        # SITE_URL follows `make run`'s PORT, so the address printed is the one being served.
+        self.stdout.write(f"  Sign in at {settings.SITE_URL}/accounts/login/ as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"  To connect another user to the simulator ({settings.TASTYTRADE_SIMULATOR_URL or 'not running'}), "
+            f"paste on Sync > Connect: client secret {DEFAULT_CLIENT_SECRET}, refresh token {DEFAULT_REFRESH_TOKEN}"
+        )
 
     def connect_and_sync(self, user: User, wait: float) -> None:
         url = settings.TASTYTRADE_SIMULATOR_URL
