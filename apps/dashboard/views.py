@@ -1,9 +1,12 @@
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import FilteredRelation, Min, OuterRef, Q, Subquery
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -17,6 +20,8 @@ from apps.tastytrade_sync.models import Connection, SyncRun
 from apps.trades import pnl
 from apps.trades.models import Quote
 from apps.trades.scope import get_scope
+
+from . import calendar
 
 TRANSACTIONS_PER_PAGE = 50
 
@@ -112,6 +117,61 @@ def transactions(request):
         "page": Paginator(rows, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page")),
     }
     return render(request, "dashboard/transactions.html", context)
+
+
+# Calendar pages outside these years are a 404 rather than a date error (and a month's "next" stays a date).
+CALENDAR_YEARS = range(1970, 2200)
+
+
+def calendar_date(year: int, month: int, day: int = 1) -> date:
+    """The date a calendar URL names, or a 404 for one that does not exist (31 February, month 13)."""
+    try:
+        if year in CALENDAR_YEARS:
+            return date(year, month, day)
+    except ValueError:
+        pass
+    raise Http404("No such day")
+
+
+@require_GET
+def calendar_month(request, year: int | None = None, month: int | None = None):
+    """One month of realized P&L per trading day, with weekly and monthly totals; today's month by default."""
+    _, scope = get_scope(request, default_days=None)
+    first = calendar_date(year, month) if year else calendar.month_start(scope.today)
+    lines = pnl.realized_by_day(scope, first=first, last=calendar.month_end(first))
+    context = {"scope": scope, "month": calendar.month_grid(first, calendar.by_day(lines))}
+    return render(request, "dashboard/calendar_month.html", context)
+
+
+@require_GET
+def calendar_year(request, year: int):
+    """Twelve small months of a year on one colour scale."""
+    _, scope = get_scope(request, default_days=None)
+    first = calendar_date(year, 1)
+    lines = pnl.realized_by_day(scope, first=first, last=date(year, 12, 31))
+    return render(
+        request,
+        "dashboard/calendar_year.html",
+        {"scope": scope, "year": calendar.year_grid(year, calendar.by_day(lines))},
+    )
+
+
+@require_GET
+def calendar_day(request, year: int, month: int, day: int):
+    """The trades that realized P&L on one trading day of the user's time zone, with links to their pages."""
+    _, scope = get_scope(request, default_days=None)
+    trading_day = calendar_date(year, month, day)
+    trades = calendar.closed_trades(scope.account_ids, trading_day)
+    context = {
+        "scope": scope,
+        "day": trading_day,
+        "trades": trades,
+        "realized_pnl": sum((trade.realized_pnl for trade in trades), calendar.ZERO) if trades else None,
+        "closing_events": sum(len(trade.events) for trade in trades),
+        "previous_day": trading_day - timedelta(days=1),
+        "next_day": trading_day + timedelta(days=1),
+    }
+    return render(request, "dashboard/calendar_day.html", context)
 
 
 def sync_status(user) -> tuple[list[Connection], list[SyncRun]]:
