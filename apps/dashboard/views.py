@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,7 +21,9 @@ from apps.trades import pnl
 from apps.trades.models import Quote
 from apps.trades.scope import get_scope
 
-from . import calendar
+from . import calendar, layout
+from .forms import LayoutForm
+from .models import DashboardLayout
 
 TRANSACTIONS_PER_PAGE = 50
 
@@ -38,27 +40,70 @@ def landing(request):
 def home(request):
     period_form, scope = get_scope(request, default_days=365)
     connections, active_runs = sync_status(request.user)
-    figures = None
-    if scope.pnl_computed:
-        open_now = pnl.open_positions(accounts=scope.account_queryset())
-        figures = performance.dashboard_pnl(scope, open_now)
+    saved = DashboardLayout.objects.filter(user=request.user).values_list("widgets", flat=True).first()
+    widgets = layout.arrange(saved)
     context = {
         "scope": scope,
         "period_form": period_form,
+        "connections": connections,
+        "active_runs": active_runs,
+        "first_step": first_step(scope, connections),
+        "layout": widgets,
+        "shown_widgets": [item.name for item in widgets if item.shown],
+        "layout_open": request.GET.get("edit") == "layout",
+    }
+    if not context["first_step"]:
+        context |= dashboard_figures(scope)
+    return render(request, "dashboard/home.html", context)
+
+
+def first_step(scope, connections: list[Connection]) -> str:
+    """What a trader with nothing to show yet does first: "connect" (or import a CSV) when they have neither a
+    connection nor an account, "sync" when their connection has not brought in an account yet, else ""."""
+    if scope.accounts:
+        return ""
+    return "sync" if connections else "connect"
+
+
+def dashboard_figures(scope) -> dict:
+    """The widgets' figures and chart series; the P&L ones are None until the P&L engine has run."""
+    figures = calendar_month = None
+    if scope.pnl_computed:
+        open_now = pnl.open_positions(accounts=scope.account_queryset())
+        figures = performance.dashboard_pnl(scope, open_now)
+        first = calendar.month_start(scope.today)
+        days = pnl.realized_by_day(scope, first=first, last=calendar.month_end(first))
+        calendar_month = calendar.month_grid(first, calendar.by_day(days))
+    return {
         "balances": metrics.current_balances(scope),
         # Our books once the P&L engine has run (the Positions tab compares them with the broker's).
         "open_positions": metrics.open_instruments(open_now) if figures else metrics.open_position_counts(scope),
         "fees_this_year": metrics.fees_in_year(scope, scope.today.year),
         "net_liq": metrics.chart_series(metrics.net_liq_history(scope)),
-        "connections": connections,
-        "active_runs": active_runs,
-        # None until the P&L engine has run for a selected account: the page shows "—".
         "pnl": figures and figures.summary,
         "monthly_pnl": figures and figures.monthly,
         "cumulative_pnl": figures and figures.cumulative,
-        "pnl_calendar": figures and figures.calendar,
+        "calendar_month": calendar_month,
     }
-    return render(request, "dashboard/home.html", context)
+
+
+@require_POST
+def edit_layout(request):
+    """Save which widgets show and, when a move button was pressed, move one; or go back to the default."""
+    form = LayoutForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That layout change was not understood; nothing was saved.")
+    elif form.cleaned_data["reset"]:
+        DashboardLayout.objects.filter(user=request.user).delete()
+        messages.success(request, "Dashboard layout reset to the default.")
+    else:
+        saved = DashboardLayout.objects.filter(user=request.user).values_list("widgets", flat=True).first()
+        widgets = layout.with_shown(layout.arrange(saved), set(form.cleaned_data["shown"]))
+        if form.cleaned_data["move"]:
+            widgets = layout.moved(widgets, *form.cleaned_data["move"])
+        DashboardLayout.objects.update_or_create(user=request.user, defaults={"widgets": layout.to_json(widgets)})
+        messages.success(request, "Dashboard layout saved.")
+    return redirect(f"{reverse('dashboard:home')}?edit=layout#edit-layout")
 
 
 @require_GET
@@ -123,31 +168,37 @@ def transactions(request):
 CALENDAR_YEARS = range(1970, 2200)
 
 
-def calendar_date(year: int, month: int, day: int = 1) -> date:
-    """The date a calendar URL names, or a 404 for one that does not exist (31 February, month 13)."""
+def requested_date(request, name: str, pattern: str, default: date) -> date:
+    """The date a calendar page's query string names (``?day=2026-03-16``), the default when it names none,
+    and a 404 for one that does not exist (31 February, month 13) or lies outside CALENDAR_YEARS."""
+    value = request.GET.get(name)
+    if not value:
+        return default
     try:
-        if year in CALENDAR_YEARS:
-            return date(year, month, day)
+        day = datetime.strptime(value, pattern).date()
     except ValueError:
-        pass
-    raise Http404("No such day")
+        raise Http404("No such day") from None
+    if day.year not in CALENDAR_YEARS:
+        raise Http404("No such day")
+    return day
 
 
 @require_GET
-def calendar_month(request, year: int | None = None, month: int | None = None):
-    """One month of realized P&L per trading day, with weekly and monthly totals; today's month by default."""
+def calendar_month(request):
+    """One month (``?month=2026-03``) of realized P&L per trading day, with weekly and monthly totals."""
     _, scope = get_scope(request, default_days=None)
-    first = calendar_date(year, month) if year else calendar.month_start(scope.today)
+    first = requested_date(request, "month", "%Y-%m", calendar.month_start(scope.today))
     lines = pnl.realized_by_day(scope, first=first, last=calendar.month_end(first))
     context = {"scope": scope, "month": calendar.month_grid(first, calendar.by_day(lines))}
     return render(request, "dashboard/calendar_month.html", context)
 
 
 @require_GET
-def calendar_year(request, year: int):
-    """Twelve small months of a year on one colour scale."""
+def calendar_year(request):
+    """Twelve small months of a year (``?year=2026``) on one colour scale."""
     _, scope = get_scope(request, default_days=None)
-    first = calendar_date(year, 1)
+    first = requested_date(request, "year", "%Y", scope.today.replace(month=1, day=1))
+    year = first.year
     lines = pnl.realized_by_day(scope, first=first, last=date(year, 12, 31))
     return render(
         request,
@@ -157,10 +208,10 @@ def calendar_year(request, year: int):
 
 
 @require_GET
-def calendar_day(request, year: int, month: int, day: int):
-    """The trades that realized P&L on one trading day of the user's time zone, with links to their pages."""
+def calendar_day(request):
+    """The trades that realized P&L on one trading day (``?day=2026-03-16``) of the user's time zone."""
     _, scope = get_scope(request, default_days=None)
-    trading_day = calendar_date(year, month, day)
+    trading_day = requested_date(request, "day", "%Y-%m-%d", scope.today)
     trades = calendar.closed_trades(scope.account_ids, trading_day)
     context = {
         "scope": scope,

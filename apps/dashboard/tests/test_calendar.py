@@ -27,21 +27,23 @@ pytestmark = pytest.mark.usefixtures("frozen_clock")
 D = Decimal
 
 
-def page(client, name: str, *args, **params) -> str:
-    response = client.get(reverse(name, args=args), params)
+def page(client, name: str, **params) -> str:
+    response = client.get(reverse(name), params)
     assert response.status_code == 200
     return response.content.decode()
 
 
-def queries_for(client, name: str, args: list) -> int:
+def queries_for(client, name: str, params: dict) -> int:
     with CaptureQueriesContext(connection) as context:
-        assert client.get(reverse(name, args=args)).status_code == 200
+        assert client.get(reverse(name), params).status_code == 200
     return len(context.captured_queries)
 
 
 def day_amounts(html: str) -> dict[str, str]:
     """Day number -> amount, from the month grid's linked cells."""
-    cells = re.findall(r'class="pnl-day-link"[^>]*>\s*<span class="pnl-day-number">(\d+)<.*?pnl-amount">([^<]+)<', html, flags=re.S)
+    cells = re.findall(
+        r'class="pnl-day-link"[^>]*>\s*<span class="pnl-day-number">(\d+)<.*?pnl-amount">([^<]+)<', html, flags=re.S
+    )
     return dict(cells)
 
 
@@ -123,8 +125,8 @@ def test_the_calendar_opens_on_this_month(user_client, history):
 
 
 def test_the_month_page_puts_the_hand_worked_days_in_their_cells(user_client, history):
-    assert day_amounts(page(user_client, "dashboard:calendar_month", 2026, 1)) == {"20": "+$98.97"}
-    assert day_amounts(page(user_client, "dashboard:calendar_month", 2026, 2)) == {"20": "+$98.86"}
+    assert day_amounts(page(user_client, "dashboard:calendar", month="2026-01")) == {"20": "+$98.97"}
+    assert day_amounts(page(user_client, "dashboard:calendar", month="2026-02")) == {"20": "+$98.86"}
 
 
 def test_a_day_with_two_closes_adds_them_and_a_late_evening_close_counts_on_its_new_york_day(user_client, history):
@@ -141,7 +143,7 @@ def test_a_day_with_two_closes_adds_them_and_a_late_evening_close_counts_on_its_
         executed_at=datetime(2026, 3, 17, 1, 30, tzinfo=UTC),
     )
     recompute_account(account=history)
-    html = page(user_client, "dashboard:calendar_month", 2026, 3)
+    html = page(user_client, "dashboard:calendar", month="2026-03")
     assert day_amounts(html) == {"16": "\u2212$29.50"}
     assert calendar_figure(html, "month-total") == "\u2212$29.50"
 
@@ -151,14 +153,18 @@ def test_every_calendar_figure_equals_the_pnl_engines_daily_figures_to_the_cent(
     engine = {line.key: line.realized_pnl for line in realized_by_day(scope)}
     assert engine == {date(2026, 1, 20): D("98.97"), date(2026, 2, 20): D("98.86"), date(2026, 3, 16): D("-50.00")}
     for day, amount in engine.items():
-        day_html = page(user_client, "dashboard:calendar_day", day.year, day.month, day.day)
-        month_html = page(user_client, "dashboard:calendar_month", day.year, day.month)
+        day_html = page(user_client, "dashboard:calendar_day", day=day.isoformat())
+        month_html = page(user_client, "dashboard:calendar", month=f"{day:%Y-%m}")
         shown = calendar_figure(day_html, "day-total")
-        assert shown == calendar_figure(month_html, "month-total") == f"{'+' if amount > 0 else '\u2212'}${abs(amount):.2f}"
+        assert (
+            shown
+            == calendar_figure(month_html, "month-total")
+            == f"{'+' if amount > 0 else '\u2212'}${abs(amount):.2f}"
+        )
 
 
 def test_the_year_view_totals_each_month_and_the_year(user_client, history):
-    html = page(user_client, "dashboard:calendar_year", 2026)
+    html = page(user_client, "dashboard:calendar_year", year="2026")
     totals = dict(re.findall(r'data-month-total="([\d-]+)">([^<]*)<', html))
     assert (totals["2026-01"], totals["2026-02"], totals["2026-03"], totals["2026-04"]) == (
         "+$98.97",
@@ -170,31 +176,31 @@ def test_the_year_view_totals_each_month_and_the_year(user_client, history):
 
 
 def test_the_year_view_links_each_trading_day_to_its_page(user_client, history):
-    html = page(user_client, "dashboard:calendar_year", 2026)
-    assert reverse("dashboard:calendar_day", args=[2026, 2, 20]) in html
+    html = page(user_client, "dashboard:calendar_year", year="2026")
+    assert f"{reverse('dashboard:calendar_day')}?day=2026-02-20" in html
 
 
 def test_the_month_links_each_trading_day_to_its_page_on_desktop_and_phone(user_client, history):
-    html = page(user_client, "dashboard:calendar_month", 2026, 3)
-    assert html.count(f'href="{reverse("dashboard:calendar_day", args=[2026, 3, 16])}"') == 2
+    html = page(user_client, "dashboard:calendar", month="2026-03")
+    assert html.count(f'href="{reverse("dashboard:calendar_day")}?day=2026-03-16"') == 2
 
 
 def test_month_links_keep_the_picked_account(user_client, user, history):
     make_trading_history(user, account_number="5WT88888")
-    html = page(user_client, "dashboard:calendar_month", 2026, 3, account=history.pk)
-    assert f"{reverse('dashboard:calendar_month', args=[2026, 4])}?account={history.pk}" in html
-    assert f"{reverse('dashboard:calendar_day', args=[2026, 3, 16])}?account={history.pk}" in html
+    html = page(user_client, "dashboard:calendar", month="2026-03", account=history.pk)
+    assert f"{reverse('dashboard:calendar')}?month=2026-04&amp;account={history.pk}" in html
+    assert f"{reverse('dashboard:calendar_day')}?day=2026-03-16&amp;account={history.pk}" in html
 
 
 def test_the_calendar_adds_the_included_accounts_or_shows_the_one_picked(user_client, user, history):
     make_trading_history(user, account_number="5WT88888")
-    assert calendar_figure(page(user_client, "dashboard:calendar_month", 2026, 3), "month-total") == "\u2212$100.00"
-    html = page(user_client, "dashboard:calendar_month", 2026, 3, account=history.pk)
+    assert calendar_figure(page(user_client, "dashboard:calendar", month="2026-03"), "month-total") == "\u2212$100.00"
+    html = page(user_client, "dashboard:calendar", month="2026-03", account=history.pk)
     assert calendar_figure(html, "month-total") == "\u2212$50.00"
 
 
 def test_the_day_page_lists_the_days_closed_trades_with_links_to_their_pages(user_client, history):
-    html = page(user_client, "dashboard:calendar_day", 2026, 3, 16)
+    html = page(user_client, "dashboard:calendar_day", day="2026-03-16")
     position = history.pnl_positions.get(underlying_symbol="KO")
     assert html.count("data-trade>") == 1
     assert reverse("trades:detail", args=[history.pk, position.key]) in html
@@ -202,13 +208,13 @@ def test_the_day_page_lists_the_days_closed_trades_with_links_to_their_pages(use
 
 
 def test_a_day_without_closes_says_so(user_client, history):
-    html = page(user_client, "dashboard:calendar_day", 2026, 3, 13)
+    html = page(user_client, "dashboard:calendar_day", day="2026-03-13")
     assert "No trade realized P&amp;L on this trading day" in html
     assert calendar_figure(html, "day-total") == "\u2014"
 
 
 def test_the_day_page_never_shows_another_users_trades(other_client, other_user, history):
-    html = page(other_client, "dashboard:calendar_day", 2026, 3, 16)
+    html = page(other_client, "dashboard:calendar_day", day="2026-03-16")
     assert "data-trade>" not in html and "KO" not in html
 
 
@@ -226,45 +232,45 @@ def test_the_day_page_shows_only_the_users_own_trades_when_both_traded_that_day(
         executed_at=datetime(2026, 3, 16, 15, tzinfo=UTC),
     )
     recompute_account(account=theirs)
-    html = page(other_client, "dashboard:calendar_day", 2026, 3, 16)
+    html = page(other_client, "dashboard:calendar_day", day="2026-03-16")
     assert html.count("data-trade>") == 1 and "TSLA" in html and "KO" not in html
     assert calendar_figure(html, "day-total") == "+$2.00"
 
 
 def test_another_users_account_in_the_query_string_is_404(other_client, history):
-    response = other_client.get(reverse("dashboard:calendar_day", args=[2026, 3, 16]), {"account": history.pk})
+    response = other_client.get(reverse("dashboard:calendar_day"), {"day": "2026-03-16", "account": history.pk})
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("args", [(2026, 2, 30), (2026, 13, 1), (1, 1, 1)])
-def test_a_day_that_does_not_exist_is_404(user_client, args):
-    assert user_client.get(reverse("dashboard:calendar_day", args=args)).status_code == 404
+@pytest.mark.parametrize("day", ["2026-02-30", "2026-13-01", "0001-01-01", "yesterday", "2026-03-16T00:00"])
+def test_a_day_that_does_not_exist_is_404(user_client, day):
+    assert user_client.get(reverse("dashboard:calendar_day"), {"day": day}).status_code == 404
 
 
 def test_a_month_that_does_not_exist_is_404(user_client):
-    assert user_client.get(reverse("dashboard:calendar_month", args=[2026, 13])).status_code == 404
+    assert user_client.get(reverse("dashboard:calendar"), {"month": "2026-13"}).status_code == 404
 
 
 def test_the_day_page_leaves_the_journal_slot_for_the_days_notes(user_client, history):
-    response = user_client.get(reverse("dashboard:calendar_day", args=[2026, 3, 16]))
+    response = user_client.get(reverse("dashboard:calendar_day"), {"day": "2026-03-16"})
     assert "dashboard/includes/_day_extra.html" in [template.name for template in response.templates]
 
 
 @pytest.mark.parametrize(
-    ("name", "args"),
+    ("name", "params"),
     [
-        ("dashboard:calendar_month", [2025, 12]),
-        ("dashboard:calendar_year", [2025]),
-        ("dashboard:calendar_day", [2025, 12, 1]),
+        ("dashboard:calendar", {"month": "2025-12"}),
+        ("dashboard:calendar_year", {"year": "2025"}),
+        ("dashboard:calendar_day", {"day": "2025-12-01"}),
     ],
 )
 def test_calendar_pages_cost_the_same_few_queries_for_100_and_2000_transactions(
-    user_client, user, name, args, django_assert_max_num_queries
+    user_client, user, name, params, django_assert_max_num_queries
 ):
     account = BrokerAccountFactory(user=user)
     make_round_trips(account, 100, start=datetime(2025, 11, 3, 15, tzinfo=UTC))
     with django_assert_max_num_queries(8):
-        small = queries_for(user_client, name, args=args)
+        small = queries_for(user_client, name, params)
     make_round_trips(account, 1_900, start=datetime(2025, 12, 1, 15, tzinfo=UTC))
     with django_assert_max_num_queries(8):
-        assert queries_for(user_client, name, args=args) == small
+        assert queries_for(user_client, name, params) == small
