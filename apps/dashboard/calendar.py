@@ -79,6 +79,14 @@ def month_end(first: date) -> date:
     return first.replace(day=stdlib_calendar.monthrange(first.year, first.month)[1])
 
 
+def weekday_after(day: date, step: int) -> date:
+    """The nearest Monday-to-Friday day before (step -1) or after (step 1) a day: the day page's neighbours."""
+    day += timedelta(days=step)
+    while day.weekday() >= 5:
+        day += timedelta(days=step)
+    return day
+
+
 def tone(amount: Decimal | None, biggest: Decimal) -> str:
     """The colour-scale class of a day: pnl-gain-1..4 or pnl-loss-1..4 by its share of the biggest day."""
     if amount is None:
@@ -115,8 +123,9 @@ def month_grid(first: date, lines: dict[date, RealizedLine], *, biggest: Decimal
         week_days = [monday + timedelta(days=n) for n in range(7)]
         cells = [_cell(day, first, last, lines, biggest) for day in week_days]
         amounts = [cell.realized_pnl for cell in cells if cell.in_month and cell.line]
-        weeks.append(Week(cells[:columns], sum(amounts, ZERO) if amounts else None))
         monday += timedelta(days=7)
+        if any(cell.in_month for cell in cells[:columns]):  # not a row of days outside the month
+            weeks.append(Week(cells[:columns], sum(amounts, ZERO) if amounts else None))
     return Month(
         first=first,
         weeks=weeks,

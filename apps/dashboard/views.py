@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -219,8 +219,8 @@ def calendar_day(request):
         "trades": trades,
         "realized_pnl": sum((trade.realized_pnl for trade in trades), calendar.ZERO) if trades else None,
         "closing_events": sum(len(trade.events) for trade in trades),
-        "previous_day": trading_day - timedelta(days=1),
-        "next_day": trading_day + timedelta(days=1),
+        "previous_day": calendar.weekday_after(trading_day, -1),
+        "next_day": calendar.weekday_after(trading_day, 1),
     }
     return render(request, "dashboard/calendar_day.html", context)
 

@@ -59,31 +59,34 @@ def lines(*amounts: tuple[date, str]) -> dict[date, RealizedLine]:
 
 
 def test_a_month_has_its_weeks_as_rows_of_monday_to_friday():
-    month = calendar.month_grid(date(2026, 3, 1), {})
+    month = calendar.month_grid(date(2026, 4, 1), {})
     assert month.weekday_names == ["Mon", "Tue", "Wed", "Thu", "Fri"]
-    assert [week.days[0].day for week in month.weeks] == [
-        date(2026, 2, 23) + calendar.timedelta(weeks=n) for n in range(6)
-    ]
-    assert [cell.day.day for cell in month.weeks[1].days] == [2, 3, 4, 5, 6]
+    assert [week.days[0].day.day for week in month.weeks] == [30, 6, 13, 20, 27]
+    assert [cell.day.day for cell in month.weeks[1].days] == [6, 7, 8, 9, 10]
+
+
+def test_a_month_starting_on_a_sunday_has_no_empty_first_row():
+    assert calendar.month_grid(date(2026, 3, 1), {}).weeks[0].days[0].day == date(2026, 3, 2)
 
 
 def test_days_outside_the_month_are_marked_and_carry_no_pnl():
-    month = calendar.month_grid(date(2026, 3, 1), lines((date(2026, 2, 27), "10")))
-    assert not month.weeks[0].days[4].in_month and month.weeks[0].days[4].line is None
-    assert month.total is None
+    month = calendar.month_grid(date(2026, 4, 1), lines((date(2026, 3, 31), "10")))
+    assert not month.weeks[0].days[1].in_month and month.weeks[0].days[1].line is None
+    assert month.weeks[0].total is None and month.total is None
 
 
 def test_a_weeks_total_adds_its_days_and_the_months_total_adds_every_day():
     month = calendar.month_grid(
         date(2026, 3, 1), lines((date(2026, 3, 2), "10.01"), (date(2026, 3, 4), "-3.02"), (date(2026, 3, 16), "-50"))
     )
-    assert [week.total for week in month.weeks] == [None, D("6.99"), None, D("-50"), None, None]
+    assert [week.total for week in month.weeks] == [D("6.99"), None, D("-50"), None, None]
     assert month.total == D("-43.01")
 
 
 def test_a_month_with_a_weekend_close_shows_all_seven_days_so_no_amount_is_left_out():
     month = calendar.month_grid(date(2026, 3, 1), lines((date(2026, 3, 7), "5"), (date(2026, 3, 6), "1")))
     assert month.weekday_names[-1] == "Sun"
+    assert month.weeks[0].days[-1].day == date(2026, 3, 1)  # with Sundays shown, 1 March has its row
     assert month.weeks[1].total == D("6")
 
 
@@ -104,6 +107,11 @@ def test_the_legend_runs_from_the_biggest_loss_to_the_biggest_gain():
     steps = calendar.legend(D("100"))
     assert [step.tone for step in steps][::7] == ["pnl-loss-4", "pnl-gain-4"]
     assert (steps[0].low, steps[0].high, steps[4].low, steps[4].high) == (D(75), D(100), D(0), D(25))
+
+
+def test_the_day_pages_neighbours_skip_the_weekend():
+    friday, monday = date(2026, 3, 13), date(2026, 3, 16)
+    assert (calendar.weekday_after(friday, 1), calendar.weekday_after(monday, -1)) == (monday, friday)
 
 
 def test_previous_and_next_month_cross_the_year():
