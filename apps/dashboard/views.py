@@ -59,10 +59,14 @@ def home(request):
 
 def first_step(scope, connections: list[Connection]) -> str:
     """What a trader with nothing to show yet does first: "connect" (or import a CSV) when they have neither a
-    connection nor an account, "sync" when their connection has not brought in an account yet, else ""."""
+    connection nor an account, "sync" when their connection has not brought in an account yet ("reconnect" when
+    TastyTrade refused every connection they have), else ""."""
     if scope.accounts:
         return ""
-    return "sync" if connections else "connect"
+    if not connections:
+        return "connect"
+    active = any(connection.status == Connection.Status.ACTIVE for connection in connections)
+    return "sync" if active else "reconnect"
 
 
 def dashboard_figures(scope) -> dict:

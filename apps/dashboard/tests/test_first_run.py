@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from apps.reports.tests.factories import BrokerAccountFactory
-from apps.tastytrade_sync.models import SyncRun
+from apps.tastytrade_sync.models import Connection, SyncRun
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -61,3 +61,11 @@ def test_a_user_with_an_account_sees_the_dashboard(user_client, user):
 def test_a_csv_only_user_sees_the_dashboard_without_a_connection(user_client, user):
     BrokerAccountFactory(user=user, connection=None)
     assert 'data-dashboard-widget="pnl"' in home(user_client)
+
+
+def test_a_connection_tastytrade_refused_before_any_sync_offers_reconnect_or_a_csv(user_client, user):
+    ConnectionFactory(user=user, status=Connection.Status.NEEDS_RECONNECT)
+    html = home(user_client)
+    assert 'data-first-step="reconnect"' in html
+    assert f'href="{reverse("tastytrade_sync:connect")}">Reconnect TastyTrade</a>' in html
+    assert f'href="{reverse("trades:import_csv")}">Import a CSV</a>' in html
