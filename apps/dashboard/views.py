@@ -53,7 +53,7 @@ def home(request):
         "layout_open": request.GET.get("edit") == "layout",
     }
     if not context["first_step"]:
-        context |= dashboard_figures(scope)
+        context |= dashboard_figures(scope, with_calendar="calendar" in context["shown_widgets"])
     return render(request, "dashboard/home.html", context)
 
 
@@ -69,12 +69,14 @@ def first_step(scope, connections: list[Connection]) -> str:
     return "sync" if active else "reconnect"
 
 
-def dashboard_figures(scope) -> dict:
-    """The widgets' figures and chart series; the P&L ones are None until the P&L engine has run."""
+def dashboard_figures(scope, *, with_calendar: bool) -> dict:
+    """The widgets' figures and chart series; the P&L ones are None until the P&L engine has run.
+    This month's calendar costs a query, so it is read only when its widget is shown."""
     figures = calendar_month = None
     if scope.pnl_computed:
         open_now = pnl.open_positions(accounts=scope.account_queryset())
         figures = performance.dashboard_pnl(scope, open_now)
+    if scope.pnl_computed and with_calendar:
         first = calendar.month_start(scope.today)
         days = pnl.realized_by_day(scope, first=first, last=calendar.month_end(first))
         calendar_month = calendar.month_grid(first, calendar.by_day(days))

@@ -42,7 +42,9 @@ def queries_for(client, name: str, params: dict) -> int:
 def day_amounts(html: str) -> dict[str, str]:
     """Day number -> amount, from the month grid's linked cells."""
     cells = re.findall(
-        r'class="pnl-day-link"[^>]*>\s*<span class="pnl-day-number">(\d+)<.*?pnl-amount">([^<]+)<', html, flags=re.S
+        r'class="pnl-day-link"[^>]*>\s*<span class="pnl-day-number">(\d+)[^<]*<.*?pnl-amount">([^<]+)<',
+        html,
+        flags=re.S,
     )
     return dict(cells)
 
@@ -282,3 +284,8 @@ def test_calendar_pages_cost_the_same_few_queries_for_100_and_2000_transactions(
     make_round_trips(account, 1_900, start=datetime(2025, 12, 1, 15, tzinfo=UTC))
     with django_assert_max_num_queries(8):
         assert queries_for(user_client, name, params) == small
+
+
+def test_today_is_marked_in_the_month(user_client, history):
+    html = page(user_client, "dashboard:calendar")
+    assert html.count('aria-current="date"') == 1 and "16 · today" in html

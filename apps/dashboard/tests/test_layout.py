@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.reports.tests.factories import BrokerAccountFactory
@@ -134,3 +136,14 @@ def test_the_layout_form_refuses_a_get(user_client):
 
 def test_signed_out_visitors_cannot_change_a_layout(client, db):
     assert client.post(reverse("dashboard:edit_layout"), {"reset": "1"}).status_code == 302
+
+
+def test_a_hidden_calendar_costs_no_query(user_client, history):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as context:
+            user_client.get(reverse("dashboard:home"))
+        return len(context.captured_queries)
+
+    shown = queries()
+    post(user_client, shown=[name for name in DEFAULT if name != "calendar"])
+    assert queries() == shown - 1
