@@ -289,3 +289,12 @@ def test_calendar_pages_cost_the_same_few_queries_for_100_and_2000_transactions(
 def test_today_is_marked_in_the_month(user_client, history):
     html = page(user_client, "dashboard:calendar")
     assert html.count('aria-current="date"') == 1 and "16 · today" in html
+
+
+@pytest.mark.parametrize("name", ["dashboard:calendar", "dashboard:calendar_year", "dashboard:calendar_day"])
+def test_before_any_sync_or_import_the_calendar_says_where_pnl_comes_from(user_client, name):
+    assert 'data-calendar="no-pnl"' in page(user_client, name)
+
+
+def test_once_the_engine_has_run_the_calendar_drops_that_note(user_client, history):
+    assert 'data-calendar="no-pnl"' not in page(user_client, "dashboard:calendar")
