@@ -1,9 +1,12 @@
+from datetime import date, datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import FilteredRelation, Min, OuterRef, Q, Subquery
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -17,6 +20,10 @@ from apps.tastytrade_sync.models import Connection, SyncRun
 from apps.trades import pnl
 from apps.trades.models import Quote
 from apps.trades.scope import get_scope
+
+from . import calendar, layout
+from .forms import LayoutForm
+from .models import DashboardLayout
 
 TRANSACTIONS_PER_PAGE = 50
 
@@ -33,27 +40,76 @@ def landing(request):
 def home(request):
     period_form, scope = get_scope(request, default_days=365)
     connections, active_runs = sync_status(request.user)
-    figures = None
-    if scope.pnl_computed:
-        open_now = pnl.open_positions(accounts=scope.account_queryset())
-        figures = performance.dashboard_pnl(scope, open_now)
+    saved = DashboardLayout.objects.filter(user=request.user).values_list("widgets", flat=True).first()
+    widgets = layout.arrange(saved)
     context = {
         "scope": scope,
         "period_form": period_form,
+        "connections": connections,
+        "active_runs": active_runs,
+        "first_step": first_step(scope, connections),
+        "layout": widgets,
+        "shown_widgets": [item.name for item in widgets if item.shown],
+        "layout_open": request.GET.get("edit") == "layout",
+    }
+    if not context["first_step"]:
+        context |= dashboard_figures(scope, with_calendar="calendar" in context["shown_widgets"])
+    return render(request, "dashboard/home.html", context)
+
+
+def first_step(scope, connections: list[Connection]) -> str:
+    """What a trader with nothing to show yet does first: "connect" (or import a CSV) when they have neither a
+    connection nor an account, "sync" when their connection has not brought in an account yet ("reconnect" when
+    TastyTrade refused every connection they have), else ""."""
+    if scope.accounts:
+        return ""
+    if not connections:
+        return "connect"
+    active = any(connection.status == Connection.Status.ACTIVE for connection in connections)
+    return "sync" if active else "reconnect"
+
+
+def dashboard_figures(scope, *, with_calendar: bool) -> dict:
+    """The widgets' figures and chart series; the P&L ones are None until the P&L engine has run.
+    This month's calendar costs a query, so it is read only when its widget is shown."""
+    figures = calendar_month = None
+    if scope.pnl_computed:
+        open_now = pnl.open_positions(accounts=scope.account_queryset())
+        figures = performance.dashboard_pnl(scope, open_now)
+    if scope.pnl_computed and with_calendar:
+        first = calendar.month_start(scope.today)
+        days = pnl.realized_by_day(scope, first=first, last=calendar.month_end(first))
+        calendar_month = calendar.month_grid(first, calendar.by_day(days))
+    return {
         "balances": metrics.current_balances(scope),
         # Our books once the P&L engine has run (the Positions tab compares them with the broker's).
         "open_positions": metrics.open_instruments(open_now) if figures else metrics.open_position_counts(scope),
         "fees_this_year": metrics.fees_in_year(scope, scope.today.year),
         "net_liq": metrics.chart_series(metrics.net_liq_history(scope)),
-        "connections": connections,
-        "active_runs": active_runs,
-        # None until the P&L engine has run for a selected account: the page shows "—".
         "pnl": figures and figures.summary,
         "monthly_pnl": figures and figures.monthly,
         "cumulative_pnl": figures and figures.cumulative,
-        "pnl_calendar": figures and figures.calendar,
+        "calendar_month": calendar_month,
     }
-    return render(request, "dashboard/home.html", context)
+
+
+@require_POST
+def edit_layout(request):
+    """Save which widgets show and, when a move button was pressed, move one; or go back to the default."""
+    form = LayoutForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That layout change was not understood; nothing was saved.")
+    elif form.cleaned_data["reset"]:
+        DashboardLayout.objects.filter(user=request.user).delete()
+        messages.success(request, "Dashboard layout reset to the default.")
+    else:
+        saved = DashboardLayout.objects.filter(user=request.user).values_list("widgets", flat=True).first()
+        widgets = layout.with_shown(layout.arrange(saved), set(form.cleaned_data["shown"]))
+        if form.cleaned_data["move"]:
+            widgets = layout.moved(widgets, *form.cleaned_data["move"])
+        DashboardLayout.objects.update_or_create(user=request.user, defaults={"widgets": layout.to_json(widgets)})
+        messages.success(request, "Dashboard layout saved.")
+    return redirect(f"{reverse('dashboard:home')}?edit=layout#edit-layout")
 
 
 @require_GET
@@ -112,6 +168,67 @@ def transactions(request):
         "page": Paginator(rows, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page")),
     }
     return render(request, "dashboard/transactions.html", context)
+
+
+# Calendar pages outside these years are a 404 rather than a date error (and a month's "next" stays a date).
+CALENDAR_YEARS = range(1970, 2200)
+
+
+def requested_date(request, name: str, pattern: str, default: date) -> date:
+    """The date a calendar page's query string names (``?day=2026-03-16``), the default when it names none,
+    and a 404 for one that does not exist (31 February, month 13) or lies outside CALENDAR_YEARS."""
+    value = request.GET.get(name)
+    if not value:
+        return default
+    try:
+        day = datetime.strptime(value, pattern).date()
+    except ValueError:
+        raise Http404("No such day") from None
+    if day.year not in CALENDAR_YEARS:
+        raise Http404("No such day")
+    return day
+
+
+@require_GET
+def calendar_month(request):
+    """One month (``?month=2026-03``) of realized P&L per trading day, with weekly and monthly totals."""
+    _, scope = get_scope(request, default_days=None)
+    first = requested_date(request, "month", "%Y-%m", calendar.month_start(scope.today))
+    lines = pnl.realized_by_day(scope, first=first, last=calendar.month_end(first))
+    context = {"scope": scope, "month": calendar.month_grid(first, calendar.by_day(lines))}
+    return render(request, "dashboard/calendar_month.html", context)
+
+
+@require_GET
+def calendar_year(request):
+    """Twelve small months of a year (``?year=2026``) on one colour scale."""
+    _, scope = get_scope(request, default_days=None)
+    first = requested_date(request, "year", "%Y", scope.today.replace(month=1, day=1))
+    year = first.year
+    lines = pnl.realized_by_day(scope, first=first, last=date(year, 12, 31))
+    return render(
+        request,
+        "dashboard/calendar_year.html",
+        {"scope": scope, "year": calendar.year_grid(year, calendar.by_day(lines))},
+    )
+
+
+@require_GET
+def calendar_day(request):
+    """The trades that realized P&L on one trading day (``?day=2026-03-16``) of the user's time zone."""
+    _, scope = get_scope(request, default_days=None)
+    trading_day = requested_date(request, "day", "%Y-%m-%d", scope.today)
+    trades = calendar.closed_trades(scope.account_ids, trading_day)
+    context = {
+        "scope": scope,
+        "day": trading_day,
+        "trades": trades,
+        "realized_pnl": sum((trade.realized_pnl for trade in trades), calendar.ZERO) if trades else None,
+        "closing_events": sum(len(trade.events) for trade in trades),
+        "previous_day": calendar.weekday_after(trading_day, -1),
+        "next_day": calendar.weekday_after(trading_day, 1),
+    }
+    return render(request, "dashboard/calendar_day.html", context)
 
 
 def sync_status(user) -> tuple[list[Connection], list[SyncRun]]:

@@ -6,7 +6,8 @@
 //   net-liq-data        -> #net-liq-chart         line: net liquidating value per day
 //   monthly-pnl-data    -> #monthly-pnl-chart     bars: realized P&L per month
 //   cumulative-pnl-data -> #cumulative-pnl-chart  line: running total of realized P&L per day
-//   pnl-calendar-data   -> #pnl-calendar-chart    heatmap: realized P&L per trading day
+//
+// The P&L calendar is plain HTML (templates/dashboard/includes/_month_grid.html), not a chart.
 (function () {
   "use strict";
   if (typeof Chart === "undefined") return;
@@ -24,7 +25,6 @@
     notation: "compact",
     maximumFractionDigits: 1,
   });
-  const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
   function read(id) {
     const element = document.getElementById(id);
@@ -84,88 +84,10 @@
     });
   }
 
-  // A calendar heatmap drawn as a scatter of squares: one column per week, one row per weekday,
-  // green for a gain and red for a loss, stronger for bigger amounts.
-  function calendarChart(canvas, series) {
-    const days = series.labels.map((label) => new Date(label + "T00:00:00Z"));
-    if (!days.length) return null;
-    const first = new Date(days[0]);
-    first.setUTCDate(first.getUTCDate() - ((first.getUTCDay() + 6) % 7)); // the Monday of the first week
-    const points = days.map((day, i) => ({
-      x: Math.floor((day - first) / (7 * 86400000)),
-      y: (day.getUTCDay() + 6) % 7,
-      value: series.values[i],
-      label: series.labels[i],
-    }));
-    const weeks = Math.max(...points.map((p) => p.x)) + 1;
-    const rows = points.some((p) => p.y > 4) ? 7 : 5;
-    const biggest = Math.max(...points.map((p) => Math.abs(p.value)), 1);
-    const shade = (value) => {
-      const strength = Math.round(64 + 191 * Math.min(1, Math.abs(value) / biggest));
-      const alpha = strength.toString(16).padStart(2, "0");
-      return (value < 0 ? LOSS : GAIN) + alpha;
-    };
-    const cellRadius = (context) => {
-      const area = context.chart.chartArea;
-      if (!area) return 3;
-      const half = Math.min(area.width / weeks, area.height / rows) / 2 - 1;
-      return Math.max(1, half) / Math.SQRT1_2; // a "rect" point reaches radius * SQRT1_2 each way
-    };
-    const options = baseOptions();
-    options.aspectRatio = Math.max(1.5, Math.min(6, weeks / rows));
-    options.plugins.tooltip.callbacks.label = (item) =>
-      item.raw.label + ": " + money.format(item.raw.value);
-    options.scales = {
-      x: {
-        min: -0.5,
-        max: weeks - 0.5,
-        grid: { display: false },
-        afterBuildTicks: (axis) => {
-          axis.ticks = Array.from({ length: weeks }, (_, week) => ({ value: week }));
-        },
-        ticks: {
-          autoSkip: false,
-          maxRotation: 0,
-          callback: (week) => {
-            const monday = new Date(first.getTime() + week * 7 * 86400000);
-            return monday.getUTCDate() <= 7 ? monday.toLocaleString("en-US", { month: "short", timeZone: "UTC" }) : "";
-          },
-        },
-      },
-      y: {
-        min: -0.5,
-        max: rows - 0.5,
-        reverse: true,
-        grid: { display: false },
-        afterBuildTicks: (axis) => {
-          axis.ticks = Array.from({ length: rows }, (_, day) => ({ value: day }));
-        },
-        ticks: { callback: (day) => WEEKDAYS[day] || "" },
-      },
-    };
-    return new Chart(canvas, {
-      type: "scatter",
-      data: {
-        datasets: [
-          {
-            data: points,
-            pointStyle: "rect",
-            backgroundColor: points.map((p) => shade(p.value)),
-            borderWidth: 0,
-            pointRadius: cellRadius,
-            pointHoverRadius: cellRadius,
-          },
-        ],
-      },
-      options: options,
-    });
-  }
-
   const charts = [
     ["net-liq-data", "net-liq-chart", lineChart],
     ["monthly-pnl-data", "monthly-pnl-chart", barChart],
     ["cumulative-pnl-data", "cumulative-pnl-chart", lineChart],
-    ["pnl-calendar-data", "pnl-calendar-chart", calendarChart],
   ];
   charts.forEach(([dataId, canvasId, draw]) => {
     const series = read(dataId);

@@ -107,7 +107,7 @@ def test_the_dashboard_draws_the_pnl_charts_from_synced_data(signed_in_page: Pag
     page.goto("/dashboard/")
     for name in ["realized-year", "unrealized", "win-rate"]:
         expect(page.locator(f"[data-widget={name}]")).not_to_have_text("\u2014")
-    for chart in ["monthly-pnl-chart", "cumulative-pnl-chart", "pnl-calendar-chart"]:
+    for chart in ["monthly-pnl-chart", "cumulative-pnl-chart"]:
         expect(page.locator(f"#{chart}")).to_be_visible()
         assert page.evaluate(PAINTED_PIXELS, chart) > 1_000, chart
     assert page_errors == []

@@ -154,6 +154,9 @@ OWNED_OBJECTS: dict[str, Callable[[Client, object], dict]] = {
 # Pages that take an object id in the query string: ?account=<pk> picks one of the user's accounts.
 ACCOUNT_SCOPED = [
     "dashboard:home",
+    "dashboard:calendar",
+    "dashboard:calendar_year",
+    "dashboard:calendar_day",
     "dashboard:positions",
     "dashboard:transactions",
     "reports:home",

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.dashboard import calendar
 from apps.reports.tests.factories import BrokerAccountFactory, make_transactions
 from apps.tastytrade_sync.models import SyncRun
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
@@ -70,8 +71,9 @@ def test_dashboard_of_another_users_account_is_404(user_client, other_user):
     assert user_client.get(reverse("dashboard:home"), {"account": theirs.pk}).status_code == 404
 
 
-def test_dashboard_does_not_show_another_users_balances(other_client, account):
+def test_dashboard_does_not_show_another_users_balances(other_client, other_user, account):
     BalanceNowFactory(account=account, net_liquidating_value=Decimal("1000"))
+    BrokerAccountFactory(user=other_user)
     assert widget(get_html(other_client, "dashboard:home"), "net-liq") == "\u2014"
 
 
@@ -109,19 +111,20 @@ def test_pnl_widgets_and_charts_render_once_the_pnl_engine_fills_their_context(u
     )
     series = {"labels": ["2026-02"], "values": [12.5]}
     view_context = ["scope", "period_form", "balances", "open_positions", "fees_this_year", "net_liq", "connections"]
+    view_context += ["layout", "shown_widgets", "first_step"]
     context = {key: response.context[key] for key in view_context} | {
         "active_runs": [],
         "pnl": pnl,
         "monthly_pnl": series,
         "cumulative_pnl": series,
-        "pnl_calendar": {"labels": [], "values": []},
+        "calendar_month": calendar.month_grid(date(2026, 3, 1), {}),
     }
     html = render_to_string("dashboard/home.html", context, request=response.wsgi_request)
     widgets = ["realized-today", "realized-month", "realized-year", "unrealized", "win-rate"]
     assert [widget(html, name) for name in widgets] == ["+$12.50", "-$40.00", "+$1,234.56", "$0.00", "62.5%"]
     assert '<script id="monthly-pnl-data" type="application/json">' in html
     assert '<canvas id="cumulative-pnl-chart"' in html
-    assert "No realized P&amp;L in this range." in html and "P&amp;L appears after" not in html
+    assert "No realized P&amp;L in March 2026." in html and "P&amp;L appears after" not in html
 
 
 def test_dashboard_hands_the_net_liq_history_to_the_chart(user_client, account):
@@ -136,7 +139,7 @@ def test_dashboard_net_liq_chart_follows_the_date_range(user_client, account):
     assert response.context["net_liq"]["labels"] == []
 
 
-def test_dashboard_says_which_time_zone_its_days_are_in(user_client, user):
+def test_dashboard_says_which_time_zone_its_days_are_in(user_client, user, account):
     user.time_zone = "Europe/Berlin"
     user.save()
     assert "Days are trading days in Europe/Berlin" in get_html(user_client, "dashboard:home")

@@ -99,11 +99,15 @@ def test_cumulative_pnl_chart_is_the_running_total_of_realized_pnl(user_client, 
     )
 
 
-def test_pnl_calendar_has_each_trading_day_with_realized_pnl(user_client, history):
+def test_the_dashboards_calendar_shows_this_months_days_linked_to_their_closed_trades(user_client, history):
     html = get_html(user_client, "dashboard:home")
-    assert chart_data(html, "pnl-calendar") == (
-        '{"labels": ["2026-01-20", "2026-02-20", "2026-03-16"], "values": [98.97, 98.86, -50.0]}'
+    assert re.findall(r'pnl-day-number">(\d+)[^<]*<.*?pnl-amount">([^<]+)<', html.split("pnl-day-link", 1)[1], re.S)[
+        0
+    ] == (
+        "16",
+        "\u2212$50.00",
     )
+    assert f"{reverse('dashboard:calendar_day')}?day=2026-03-16" in html
 
 
 def test_pnl_charts_follow_the_date_range_but_the_widgets_keep_their_periods(user_client, history):
@@ -124,7 +128,8 @@ def test_dashboard_shows_one_accounts_pnl_when_picked(user_client, user, history
     assert widget(get_html(user_client, "dashboard:home"), "realized-year") == "+$295.66"
 
 
-def test_dashboard_does_not_show_another_users_pnl(other_client, history):
+def test_dashboard_does_not_show_another_users_pnl(other_client, other_user, history):
+    BrokerAccountFactory(user=other_user)
     assert widget(get_html(other_client, "dashboard:home"), "realized-year") == "\u2014"
 
 
@@ -139,10 +144,10 @@ def test_dashboard_with_pnl_costs_the_same_few_queries_for_100_and_2000_transact
     SyncRunFactory(connection=ConnectionFactory(user=user), status=SyncRun.Status.PARTIAL)
     SoldPutPositionFactory(account=account)
     make_round_trips(account, 100, start=datetime(2025, 11, 3, 15, tzinfo=UTC))
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):  # 12, and the saved layout and this month's calendar
         small = queries_for(user_client, "dashboard:home", {"start": ""})
     make_round_trips(account, 1_900, start=datetime(2025, 12, 1, 15, tzinfo=UTC))
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):  # 12, and the saved layout and this month's calendar
         assert queries_for(user_client, "dashboard:home", {"start": ""}) == small
 
 
