@@ -29,7 +29,7 @@ class Section:
 # Add a page here and it is in the navbar on every screen size. The longest matching prefix wins, so
 # `trades:import` (Import CSV) beats `trades:` (Trades).
 SECTIONS = [
-    Section("Dashboard", "dashboard:home", ("dashboard:home",)),
+    Section("Dashboard", "dashboard:home", ("dashboard:home", "dashboard:edit_layout", "dashboard:calendar")),
     Section("Positions", "dashboard:positions", ("dashboard:positions", "dashboard:refresh_marks")),
     Section("Trades", "trades:list", ("trades:",)),
     Section("Transactions", "dashboard:transactions", ("dashboard:transactions",)),
