@@ -9,6 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from apps.reports.forms import StoredRestoreForm
+from apps.reports.models import StoredBackup
+
 from .forms import DeleteAccountForm, ProfileForm
 from .models import User
 
@@ -36,6 +39,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         "form": form,
         "connected_providers": connected_providers(request.user),
         "has_authenticator_app": Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists(),
+        "stored_backups": list(StoredBackup.objects.filter(user=request.user)),
+        "stored_restore_form": StoredRestoreForm(),
     }
     return render(request, "accounts/profile.html", context)
 

@@ -22,6 +22,7 @@ tokens), sync runs and checkpoints. A restored account keeps the connection it a
 """
 
 import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,10 +30,13 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import storages
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
+from apps.reports.models import StoredBackup
 from apps.trades import lots
 from apps.trades.models import (
     BalanceSnapshot,
@@ -155,6 +159,33 @@ def read_backup(stream: IO) -> dict:
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise BackupError(f"The backup's {table.name} is not a list of rows.")
     return backup
+
+
+def store_backup(*, user) -> StoredBackup:
+    """Write the user's backup to the private storage (spooled through a temporary file, never whole in memory)
+    and keep only their last StoredBackup.KEEP; older ones go, files too."""
+    backup = StoredBackup(user=user, created_at=timezone.now())
+    name = f"backups/{user.pk}/{backup.created_at:%Y-%m-%d}-{backup.token.hex}.json"
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        for chunk in iter_backup(user):
+            spool.write(chunk.encode())
+        backup.size = spool.tell()
+        spool.seek(0)
+        backup.file_name = storages["attachments"].save(name, File(spool))
+    try:
+        backup.save()
+    except BaseException:
+        storages["attachments"].delete(backup.file_name)
+        raise
+    kept = StoredBackup.objects.filter(user=user).values_list("pk", flat=True)[: StoredBackup.KEEP]
+    for old in StoredBackup.objects.filter(user=user).exclude(pk__in=list(kept)):
+        old.delete()  # its file goes once committed (apps/reports/apps.py)
+    return backup
+
+
+def read_stored_backup(backup: StoredBackup) -> bytes:
+    with storages["attachments"].open(backup.file_name) as stored:
+        return stored.read()
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,12 @@ class RestoreForm(forms.Form):
         label="Replace the data of the accounts in this backup with the backup's copy",
         help_text="Accounts that are not in the backup stay as they are.",
     )
+
+
+class StoredRestoreForm(forms.Form):
+    """Restoring one of the nightly backups the profile lists."""
+
+    confirm = forms.BooleanField(
+        label="Replace the data of the accounts in this backup with the backup's copy",
+        help_text="Accounts that are not in the backup stay as they are.",
+    )

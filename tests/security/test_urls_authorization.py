@@ -23,6 +23,7 @@ from apps.journal.attachments import attach
 from apps.journal.images import clean_image
 from apps.journal.models import Attachment, JournalDay
 from apps.journal.tests.images import png
+from apps.reports.backup import store_backup
 from apps.reports.models import PendingRestore
 from apps.reports.tests.factories import make_trading_history
 from apps.tastytrade_sync.tests.factories import BrokerAccountFactory, ConnectionFactory, SyncRunFactory
@@ -138,6 +139,11 @@ def a_screenshot(client, user) -> dict:
     return {"token": screenshot.token}
 
 
+def a_stored_backup(client, user) -> dict:
+    """A nightly backup in the private storage, named by its random token."""
+    return {"token": store_backup(user=user).token}
+
+
 OWNED_OBJECTS: dict[str, Callable[[Client, object], dict]] = {
     "tastytrade_sync:connection": a_connection,
     "tastytrade_sync:disconnect": a_connection,
@@ -164,6 +170,8 @@ OWNED_OBJECTS: dict[str, Callable[[Client, object], dict]] = {
     "journal:attachment": a_screenshot,
     "journal:thumbnail": a_screenshot,
     "journal:delete_attachment": a_screenshot,
+    "reports:stored_backup": a_stored_backup,
+    "reports:restore_stored_backup": a_stored_backup,
 }
 
 # Pages that take an object id in the query string: ?account=<pk> picks one of the user's accounts.
