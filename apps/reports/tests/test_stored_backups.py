@@ -161,3 +161,10 @@ def test_the_profile_costs_the_same_queries_with_one_or_seven_backups(user_clien
         store_backup(user=user)
     with django_assert_num_queries(5):
         user_client.get(reverse("accounts:profile"))
+
+
+def test_the_profile_shows_a_backups_time_in_the_traders_time_zone(user_client, user):
+    with time_machine.travel(NIGHT, tick=False):  # 06:00 UTC is 02:00 in New York (daylight time)
+        store_backup(user=user)
+
+    assert "Tue 17 Mar 2026, 02:00" in user_client.get(reverse("accounts:profile")).content.decode()
