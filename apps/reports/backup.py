@@ -7,7 +7,8 @@ The file is one JSON object:
      "broker_accounts": [{"id": 7, "account_number": "5WT00001", ...}],
      "transactions": [{"id": 91, "account": 7, "reverses": null, "raw": {...}, ...}],
      "position_snapshots": [...], "balance_snapshots": [...], "net_liq_points": [...],
-     "tags": [...], "notes": [...], "strategy_overrides": [...], "chain_edits": [...]}
+     "tags": [...], "notes": [...], "strategy_overrides": [...], "chain_edits": [...],
+     "journal_days": [{"id": 3, "day": "2026-03-16", "text": "...", "mood": 4, "discipline": null, ...}]}
 
 Each table lists every column of its model except the database's own bookkeeping (creation and
 update times of ledger rows, which a restore stamps anew; the user's tags, notes and edits keep
@@ -16,6 +17,10 @@ theirs). "id" is the row's id in the backup; "account" and same-table links (a t
 times ISO 8601 with their offset. Tables a restore does not know are skipped, and a table missing
 from an older file restores as empty, so a new table is one more line in ACCOUNT_TABLES. The P&L
 engine's results are not in the file: a restore rebuilds them from the transactions.
+
+The journal's days belong to the trader, not to an account: a restore writes each day of the backup over the
+trader's own entry for that day (its screenshots stay) and leaves the other days alone. Screenshots themselves
+are images in the private storage and are not in the file.
 
 Never in a backup: connections and their credentials (TastyTrade client secrets and refresh
 tokens), sync runs and checkpoints. A restored account keeps the connection it already had, if any.
@@ -36,6 +41,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
+from apps.journal.models import JournalDay
 from apps.reports.models import StoredBackup
 from apps.trades import lots
 from apps.trades.models import (
@@ -105,6 +111,9 @@ ACCOUNT_TABLES = [
     Table("chain_edits", ChainEdit, keep_timestamps=True),
 ]
 
+# The trader's own rows, not an account's.
+JOURNAL_DAYS = Table("journal_days", JournalDay, keep_timestamps=True)
+
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
@@ -119,7 +128,7 @@ def _dumps(value: Any) -> str:
 
 
 def _table_json(table: Table, rows: models.QuerySet) -> Iterator[str]:
-    owner = [] if table is ACCOUNTS else [("account", "account_id")]
+    owner = [("account", "account_id")] if table in ACCOUNT_TABLES else []
     names, columns = zip(*[("id", "id"), *owner, *((f.name, f.attname) for f in table.fields())], strict=True)
     yield f',\n"{table.name}":['
     separator = "\n"
@@ -141,6 +150,7 @@ def iter_backup(user) -> Iterator[str]:
     yield from _table_json(ACCOUNTS, BrokerAccount.objects.filter(user=user))
     for table in ACCOUNT_TABLES:
         yield from _table_json(table, table.model.objects.filter(account__user=user))
+    yield from _table_json(JOURNAL_DAYS, JournalDay.objects.filter(user=user))
     yield "}\n"
 
 
@@ -154,7 +164,7 @@ def read_backup(stream: IO) -> dict:
         raise BackupError("This JSON file is not a TastyTrade Tracker backup.")
     if not isinstance(backup.get("version"), int) or backup["version"] > VERSION:
         raise BackupError(f"This backup is version {backup.get('version')!r}; this site reads up to {VERSION}.")
-    for table in [ACCOUNTS, *ACCOUNT_TABLES]:
+    for table in [ACCOUNTS, *ACCOUNT_TABLES, JOURNAL_DAYS]:
         rows = backup.get(table.name, [])
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise BackupError(f"The backup's {table.name} is not a list of rows.")
@@ -214,6 +224,7 @@ def restore_backup(*, user, backup: dict) -> RestoreSummary:
             BrokerAccount.objects.filter(pk=account.pk).update(**values)
         accounts[row.get("id")] = account
     counts = {table.name: _restore_table(table, backup.get(table.name, []), accounts) for table in ACCOUNT_TABLES}
+    counts[JOURNAL_DAYS.name] = _restore_journal_days(user, backup.get(JOURNAL_DAYS.name, []))
     for account in accounts.values():
         lots.recompute_account(account=account, full=True)  # every transaction is new: rebuild the P&L
     return RestoreSummary(accounts=len(accounts), rows=counts)
@@ -250,6 +261,19 @@ def _restore_table(table: Table, rows: list[dict], accounts: dict[Any, BrokerAcc
         names = [field.name for field in table.timestamps()]
         table.model.objects.bulk_update(created, names, batch_size=BATCH)
     return len(created)
+
+
+def _restore_journal_days(user, rows: list[dict]) -> int:
+    """Each day of the backup over the trader's entry for that day (kept, with its screenshots, if there is one)."""
+    for row in rows:
+        values = _field_values(JOURNAL_DAYS, row)
+        day = values.pop("day", None)
+        if day is None:
+            raise BackupError("A journal day in the backup has no date.")
+        entry, _ = JournalDay.objects.update_or_create(user=user, day=day, defaults=values)
+        # Saving stamps "now"; put back the dates the backup carries, as for notes.
+        JournalDay.objects.filter(pk=entry.pk).update(**{k: v for k, v in values.items() if k.endswith("_at") and v})
+    return len(rows)
 
 
 def _field_values(table: Table, row: dict) -> dict[str, Any]:
