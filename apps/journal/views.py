@@ -6,7 +6,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.middleware import body_limit
 from apps.trades.views import get_trade_for_user, trade_url
@@ -121,6 +121,7 @@ def journal_list(request):
     return render(request, "journal/list.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 def journal_day(request):
     day = get_day(request.GET)
     entry = JournalDay.objects.for_user(request.user).filter(day=day).first() or JournalDay(user=request.user, day=day)
