@@ -17,6 +17,7 @@ urlpatterns = [
     path("sync/", include("apps.tastytrade_sync.urls")),
     path("reports/", include("apps.reports.urls")),
     path("trades/", include("apps.trades.urls")),
+    path("journal/", include("apps.journal.urls")),
 ]
 if settings.ADMIN_URL:  # an empty ADMIN_URL leaves the admin without any URL
     urlpatterns.append(path(settings.ADMIN_URL, admin.site.urls))

@@ -12,6 +12,7 @@ class ProfileForm(forms.ModelForm):
             "color_mode",
             "sync_on_login",
             "sync_scheduled",
+            "backup_nightly",
             "profit_target_percent",
             "management_dte",
         ]
@@ -22,6 +23,8 @@ class ProfileForm(forms.ModelForm):
             "color_mode": "Light, dark, or what your device uses. The menu's sun and moon button switches too.",
             "sync_on_login": "Fetch new transactions from TastyTrade each time you sign in.",
             "sync_scheduled": "Fetch new transactions from TastyTrade on the site's schedule, even when you are away.",
+            "backup_nightly": "Each night a full backup of your accounts, transactions, tags, notes and journal "
+            "is kept privately here; the last 7 are listed below to download or restore.",
             "profit_target_percent": "The Edge report counts short premium trades closed at or above this share of "
             "their max profit.",
             "management_dte": "The Edge report counts short premium trades still open when fewer days than this "

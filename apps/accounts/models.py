@@ -60,6 +60,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         "sync on the schedule (nightly)",
         default=True,
     )
+    backup_nightly = models.BooleanField(
+        "keep a nightly backup (the last 7)",
+        default=False,
+    )
     # Management rules the Edge report checks short premium trades against (tastytrade's own habits).
     profit_target_percent = models.PositiveSmallIntegerField(
         "take profits at (% of max profit)",

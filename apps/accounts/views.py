@@ -11,6 +11,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from apps.reports.forms import StoredRestoreForm
+from apps.reports.models import StoredBackup
+
 from .forms import ColorModeForm, DeleteAccountForm, ProfileForm
 from .models import User
 
@@ -38,6 +41,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         "form": form,
         "connected_providers": connected_providers(request.user),
         "has_authenticator_app": Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists(),
+        "stored_backups": list(StoredBackup.objects.filter(user=request.user)),
+        "stored_restore_form": StoredRestoreForm(),
     }
     return render(request, "accounts/profile.html", context)
 

@@ -34,6 +34,7 @@ SECTIONS = [
     Section("Trades", "trades:list", ("trades:",)),
     Section("Transactions", "dashboard:transactions", ("dashboard:transactions",)),
     Section("Reports", "reports:home", ("reports:",)),
+    Section("Journal", "journal:list", ("journal:",)),
     Section("Import CSV", "trades:import_csv", ("trades:import",), keeps_account=False),
     Section("Sync", "tastytrade_sync:page", ("tastytrade_sync:",), keeps_account=False),
 ]

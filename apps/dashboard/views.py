@@ -12,6 +12,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.journal.days import day_journal
 from apps.reports import metrics, performance
 from apps.reports.forms import TransactionFilterForm
 from apps.tastytrade_sync import market_data
@@ -227,6 +228,7 @@ def calendar_day(request):
         "closing_events": sum(len(trade.events) for trade in trades),
         "previous_day": calendar.weekday_after(trading_day, -1),
         "next_day": calendar.weekday_after(trading_day, 1),
+        **day_journal(user=request.user, day=trading_day),
     }
     return render(request, "dashboard/calendar_day.html", context)
 

@@ -7,7 +7,8 @@ The file is one JSON object:
      "broker_accounts": [{"id": 7, "account_number": "5WT00001", ...}],
      "transactions": [{"id": 91, "account": 7, "reverses": null, "raw": {...}, ...}],
      "position_snapshots": [...], "balance_snapshots": [...], "net_liq_points": [...],
-     "tags": [...], "notes": [...], "strategy_overrides": [...], "chain_edits": [...]}
+     "tags": [...], "notes": [...], "strategy_overrides": [...], "chain_edits": [...],
+     "journal_days": [{"id": 3, "day": "2026-03-16", "text": "...", "mood": 4, "discipline": null, ...}]}
 
 Each table lists every column of its model except the database's own bookkeeping (creation and
 update times of ledger rows, which a restore stamps anew; the user's tags, notes and edits keep
@@ -17,11 +18,16 @@ times ISO 8601 with their offset. Tables a restore does not know are skipped, an
 from an older file restores as empty, so a new table is one more line in ACCOUNT_TABLES. The P&L
 engine's results are not in the file: a restore rebuilds them from the transactions.
 
+The journal's days belong to the trader, not to an account: a restore writes each day of the backup over the
+trader's own entry for that day (its screenshots stay) and leaves the other days alone. Screenshots themselves
+are images in the private storage and are not in the file.
+
 Never in a backup: connections and their credentials (TastyTrade client secrets and refresh
 tokens), sync runs and checkpoints. A restored account keeps the connection it already had, if any.
 """
 
 import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,10 +35,14 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import storages
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
+from apps.journal.models import JournalDay
+from apps.reports.models import StoredBackup
 from apps.trades import lots
 from apps.trades.models import (
     BalanceSnapshot,
@@ -101,6 +111,9 @@ ACCOUNT_TABLES = [
     Table("chain_edits", ChainEdit, keep_timestamps=True),
 ]
 
+# The trader's own rows, not an account's.
+JOURNAL_DAYS = Table("journal_days", JournalDay, keep_timestamps=True)
+
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
@@ -115,7 +128,7 @@ def _dumps(value: Any) -> str:
 
 
 def _table_json(table: Table, rows: models.QuerySet) -> Iterator[str]:
-    owner = [] if table is ACCOUNTS else [("account", "account_id")]
+    owner = [("account", "account_id")] if table in ACCOUNT_TABLES else []
     names, columns = zip(*[("id", "id"), *owner, *((f.name, f.attname) for f in table.fields())], strict=True)
     yield f',\n"{table.name}":['
     separator = "\n"
@@ -137,6 +150,7 @@ def iter_backup(user) -> Iterator[str]:
     yield from _table_json(ACCOUNTS, BrokerAccount.objects.filter(user=user))
     for table in ACCOUNT_TABLES:
         yield from _table_json(table, table.model.objects.filter(account__user=user))
+    yield from _table_json(JOURNAL_DAYS, JournalDay.objects.filter(user=user))
     yield "}\n"
 
 
@@ -150,11 +164,38 @@ def read_backup(stream: IO) -> dict:
         raise BackupError("This JSON file is not a TastyTrade Tracker backup.")
     if not isinstance(backup.get("version"), int) or backup["version"] > VERSION:
         raise BackupError(f"This backup is version {backup.get('version')!r}; this site reads up to {VERSION}.")
-    for table in [ACCOUNTS, *ACCOUNT_TABLES]:
+    for table in [ACCOUNTS, *ACCOUNT_TABLES, JOURNAL_DAYS]:
         rows = backup.get(table.name, [])
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise BackupError(f"The backup's {table.name} is not a list of rows.")
     return backup
+
+
+def store_backup(*, user) -> StoredBackup:
+    """Write the user's backup to the private storage (spooled through a temporary file, never whole in memory)
+    and keep only their last StoredBackup.KEEP; older ones go, files too."""
+    backup = StoredBackup(user=user, created_at=timezone.now())
+    name = f"backups/{user.pk}/{backup.created_at:%Y-%m-%d}-{backup.token.hex}.json"
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        for chunk in iter_backup(user):
+            spool.write(chunk.encode())
+        backup.size = spool.tell()
+        spool.seek(0)
+        backup.file_name = storages["attachments"].save(name, File(spool))
+    try:
+        backup.save()
+    except BaseException:
+        storages["attachments"].delete(backup.file_name)
+        raise
+    kept = StoredBackup.objects.filter(user=user).values_list("pk", flat=True)[: StoredBackup.KEEP]
+    for old in StoredBackup.objects.filter(user=user).exclude(pk__in=list(kept)):
+        old.delete()  # its file goes once committed (apps/reports/apps.py)
+    return backup
+
+
+def read_stored_backup(backup: StoredBackup) -> bytes:
+    with storages["attachments"].open(backup.file_name) as stored:
+        return stored.read()
 
 
 @dataclass(frozen=True)
@@ -183,6 +224,7 @@ def restore_backup(*, user, backup: dict) -> RestoreSummary:
             BrokerAccount.objects.filter(pk=account.pk).update(**values)
         accounts[row.get("id")] = account
     counts = {table.name: _restore_table(table, backup.get(table.name, []), accounts) for table in ACCOUNT_TABLES}
+    counts[JOURNAL_DAYS.name] = _restore_journal_days(user, backup.get(JOURNAL_DAYS.name, []))
     for account in accounts.values():
         lots.recompute_account(account=account, full=True)  # every transaction is new: rebuild the P&L
     return RestoreSummary(accounts=len(accounts), rows=counts)
@@ -219,6 +261,19 @@ def _restore_table(table: Table, rows: list[dict], accounts: dict[Any, BrokerAcc
         names = [field.name for field in table.timestamps()]
         table.model.objects.bulk_update(created, names, batch_size=BATCH)
     return len(created)
+
+
+def _restore_journal_days(user, rows: list[dict]) -> int:
+    """Each day of the backup over the trader's entry for that day (kept, with its screenshots, if there is one)."""
+    for row in rows:
+        values = _field_values(JOURNAL_DAYS, row)
+        day = values.pop("day", None)
+        if day is None:
+            raise BackupError("A journal day in the backup has no date.")
+        entry, _ = JournalDay.objects.update_or_create(user=user, day=day, defaults=values)
+        # Saving stamps "now"; put back the dates the backup carries, as for notes.
+        JournalDay.objects.filter(pk=entry.pk).update(**{k: v for k, v in values.items() if k.endswith("_at") and v})
+    return len(rows)
 
 
 def _field_values(table: Table, row: dict) -> dict[str, Any]:

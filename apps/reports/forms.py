@@ -180,3 +180,12 @@ class Form1099BUploadForm(forms.Form):
 
     def rows(self) -> list[dict]:
         return self.cleaned_data["file"]
+
+
+class StoredRestoreForm(forms.Form):
+    """Restoring one of the nightly backups the profile lists."""
+
+    confirm = forms.BooleanField(
+        label="Replace the data of the accounts in this backup with the backup's copy",
+        help_text="Accounts that are not in the backup stay as they are.",
+    )

@@ -1,7 +1,9 @@
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.core.files.storage import storages
+from django.db import models, transaction
 from django.utils import timezone
 
 from apps.core.models import TimestampedModel
@@ -74,3 +76,30 @@ class Form1099BTotals(TimestampedModel):
 
     def __str__(self) -> str:
         return f"1099-B {self.year} box {self.box}"
+
+
+class StoredBackup(models.Model):
+    """A nightly backup (apps/reports/backup.py) kept in the private "attachments" storage for its owner.
+
+    Named by a random token in its URL and its file name; the last KEEP of each trader are kept."""
+
+    KEEP = 7
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stored_backups")
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    file_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"backup of {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def delete_backup_file(sender, instance: StoredBackup, **kwargs) -> None:
+    """post_delete: the file goes once the deletion is committed, however the row went (pruning, the user)."""
+    name = instance.file_name
+    if name:
+        transaction.on_commit(lambda: storages["attachments"].delete(name))

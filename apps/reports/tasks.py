@@ -1,11 +1,14 @@
-"""The reports app's long work as django.tasks: restoring a backup (and rebuilding its accounts' P&L)."""
+"""The reports app's long work as django.tasks: restoring a backup (and rebuilding its accounts' P&L), and the
+nightly backups of the traders who asked for them."""
 
 import io
 import logging
 
 from django.tasks import task
 
-from .backup import BackupError, read_backup, restore_backup
+from apps.accounts.models import User
+
+from .backup import BackupError, read_backup, restore_backup, store_backup
 from .models import PendingRestore
 
 logger = logging.getLogger(__name__)
@@ -35,3 +38,18 @@ def restore(*, pending_id: int) -> str:
     finally:
         PendingRestore.objects.filter(pk=pending.pk).update(phase=phase, outcome=outcome, content=b"")
     return phase
+
+
+@task
+def nightly_backups() -> int:
+    """A backup for every trader who turned "keep a nightly backup" on; one trader's failure is logged and the
+    others still get theirs. Returns how many were written."""
+    written = 0
+    for user in User.objects.filter(backup_nightly=True, is_active=True).order_by("pk").iterator():
+        try:
+            store_backup(user=user)
+        except Exception:
+            logger.exception("nightly backup of user %s failed", user.pk)
+        else:
+            written += 1
+    return written

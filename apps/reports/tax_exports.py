@@ -51,6 +51,14 @@ LINE_COLUMNS = [
 
 FORM_6781_COLUMNS = ["line", "description", "amount"]
 
+# Written to the cent, like every money column of our CSVs (apps/core/money.csv_value).
+MONEY_COLUMNS = frozenset(
+    {
+        "proceeds", "cost_basis", "adjustment_amount", "gain_or_loss", "wash_sale_disallowed", "fifo_realized_pnl",
+        "premium_in_basis", "wash_loss_in_basis", "prior_year_end_mark", "amount",
+    }
+)  # fmt: skip
+
 
 def box(line: TaxLine) -> str:
     """Covered securities whose basis the broker reports: box A short term, box D long term.

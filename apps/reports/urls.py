@@ -21,6 +21,9 @@ urlpatterns = [
     path("tax/1099-b/", views.tax_1099b, name="tax_1099b"),
     path("backup.json", views.backup_download, name="backup"),
     path("restore/", views.restore, name="restore"),
+    # The nightly backups listed on the profile, named by a random token.
+    path("backups/<uuid:token>/", views.stored_backup_download, name="stored_backup"),
+    path("backups/<uuid:token>/restore/", views.restore_stored_backup, name="restore_stored_backup"),
     path("restore/<int:pk>/", views.restore_progress, name="restore_progress"),
     path("restore/<int:pk>/status/", views.restore_status, name="restore_status"),
 ]

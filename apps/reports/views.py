@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.contrib import messages
+from django.core.files.storage import storages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +19,7 @@ from apps.trades.scope import get_scope
 
 from . import edge, exports, form_1099b, metrics, performance, tax_exports
 from . import tax as tax_rules
-from .backup import iter_backup
+from .backup import iter_backup, read_stored_backup
 from .forms import (
     EdgeExportForm,
     Form1099BForm,
@@ -26,10 +27,11 @@ from .forms import (
     PnlExportForm,
     ReportForm,
     RestoreForm,
+    StoredRestoreForm,
     TaxYearForm,
     TransactionFilterForm,
 )
-from .models import Form1099BTotals, PendingRestore
+from .models import Form1099BTotals, PendingRestore, StoredBackup
 from .tasks import restore as restore_task
 
 
@@ -150,14 +152,19 @@ def restore(request):
     if not form.is_valid():
         messages.error(request, "Choose a backup file and confirm that its accounts may be replaced.")
         return redirect(reverse("reports:home") + "#data")
+    return queue_restore(request, content=form.cleaned_data["backup"].read(), back=reverse("reports:home") + "#data")
+
+
+def queue_restore(request, *, content: bytes, back: str):
+    """Keep the backup's bytes for the worker and queue the restore: the progress page, or `back` with the outcome."""
     PendingRestore.objects.expired(now=timezone.now()).delete()
     with transaction.atomic():
         # The lock on the user's row makes two restores posted at once take turns here: one is kept.
         User.objects.select_for_update().filter(pk=request.user.pk).first()
         if PendingRestore.objects.filter(user=request.user).running().exists():
             messages.error(request, "A restore of yours is still running: wait for it to finish first.")
-            return redirect(reverse("reports:home") + "#data")
-        pending = PendingRestore.objects.create(user=request.user, content=form.cleaned_data["backup"].read())
+            return redirect(back)
+        pending = PendingRestore.objects.create(user=request.user, content=content)
         # A worker restores it; without one (the Immediate backend) it runs here, in this request.
         restore_task.enqueue(pending_id=pending.pk)
     pending.refresh_from_db()
@@ -165,7 +172,32 @@ def restore(request):
         return redirect("reports:restore_progress", pk=pending.pk)
     done = pending.phase == PendingRestore.Phase.DONE
     (messages.success if done else messages.error)(request, pending.outcome)
-    return redirect(reverse("reports:home") + "#data")
+    return redirect(back)
+
+
+def get_stored_backup_for_user(request, token) -> StoredBackup:
+    return get_object_or_404(StoredBackup, token=token, user=request.user)
+
+
+@require_GET
+def stored_backup_download(request, token):
+    """One of the nightly backups the profile lists, as the file "Download backup" gives."""
+    backup = get_stored_backup_for_user(request, token)
+    day = timezone.localdate(backup.created_at, timezone=request.user.tz)
+    response = FileResponse(storages["attachments"].open(backup.file_name), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="tastytrade-tracker-backup-{day}.json"'
+    return response
+
+
+@require_POST
+def restore_stored_backup(request, token):
+    """Restore one of the nightly backups, with the same task and progress page as an uploaded file."""
+    backup = get_stored_backup_for_user(request, token)
+    back = reverse("accounts:profile") + "#backups"
+    if not StoredRestoreForm(request.POST).is_valid():
+        messages.error(request, "Confirm that the accounts in this backup may be replaced.")
+        return redirect(back)
+    return queue_restore(request, content=read_stored_backup(backup), back=back)
 
 
 def get_restore_for_user(request, pk: int) -> PendingRestore:
@@ -238,7 +270,7 @@ def tax_csv(request, kind: str):
         rows, header = tax_exports.form_6781_rows(report), tax_exports.FORM_6781_COLUMNS
     else:
         rows, header = map(tax_exports.line_row, report.lines), tax_exports.LINE_COLUMNS
-    return exports.csv_response(f"tax-{year}-{kind}.csv", header, rows)
+    return exports.csv_response(f"tax-{year}-{kind}.csv", header, rows, money_columns=tax_exports.MONEY_COLUMNS)
 
 
 @require_GET

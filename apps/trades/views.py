@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.middleware import body_limit
+from apps.journal.forms import AttachmentForm
+from apps.journal.models import Attachment
 from apps.trades import chains, csv_import, journal, strategies
 from apps.trades.forms import (
     MAX_PENDING_SIZE,
@@ -284,6 +286,8 @@ def position_detail(request, account: int, key: str):
         "transactions": journal.position_transactions(position),
         "tags": journal.tags_for(position.account_id, Target.POSITION, position.key),
         "notes": journal.notes_for(position.account_id, Target.POSITION, position.key),
+        "attachments": list(Attachment.objects.for_trade(position.account_id, Target.POSITION, position.key)),
+        "attachment_form": AttachmentForm(),
         "target": Target.POSITION,
         "strategy_form": StrategyForm(initial={"strategy": overridden}, detected=position.detected_strategy),
         "tag_form": TagForm(),
@@ -301,6 +305,8 @@ def chain_detail(request, account: int, key: str):
         "campaign": chains.campaign(chain=chain),
         "tags": journal.tags_for(chain.account_id, Target.CHAIN, chain.key),
         "notes": journal.notes_for(chain.account_id, Target.CHAIN, chain.key),
+        "attachments": list(Attachment.objects.for_trade(chain.account_id, Target.CHAIN, chain.key)),
+        "attachment_form": AttachmentForm(),
         "target": Target.CHAIN,
         "tag_form": TagForm(),
         "note_form": NoteForm(),

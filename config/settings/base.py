@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "apps.tastytrade_sync",
     "apps.trades",
     "apps.reports",
+    "apps.journal",
     "apps.dashboard",
 ]
 
@@ -243,10 +244,49 @@ DEFAULT_USER_TIME_ZONE = "America/New_York"
 STATIC_URL = "static/"
 STATIC_ROOT = read("STATIC_ROOT", env.path, default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+
+def attachments_storage(*, bucket: str, location: Path, options: dict) -> dict:
+    """Where chart screenshots and nightly backups go: an S3-compatible bucket when one is named (Heroku has no
+    persistent disk), else the local `media/` folder. Either way nothing there has a public URL: files are
+    served only through views that check the owner (apps/journal/views.py, apps/reports/views.py)."""
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}}
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            **{name: value for name, value in options.items() if value},
+        },
+    }
+
+
+MEDIA_ROOT = read("MEDIA_ROOT", env.path, default=BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": attachments_storage(
+        bucket=read("ATTACHMENTS_BUCKET", env.str, default=""),
+        location=Path(MEDIA_ROOT) / "private",
+        options={
+            "endpoint_url": read("ATTACHMENTS_ENDPOINT_URL", env.str, default=""),
+            "region_name": read("ATTACHMENTS_REGION", env.str, default=""),
+            "access_key": read("ATTACHMENTS_ACCESS_KEY_ID", env.str, default=""),
+            "secret_key": read("ATTACHMENTS_SECRET_ACCESS_KEY", env.str, default=""),
+            "location": read("ATTACHMENTS_PREFIX", env.str, default=""),
+        },
+    ),
 }
+# Chart screenshots: the largest file one upload takes, and what one trader may keep in all.
+ATTACHMENT_MAX_MB = read("ATTACHMENT_MAX_MB", env.int, default=5)
+ATTACHMENT_QUOTA_MB = read("ATTACHMENT_QUOTA_MB", env.int, default=200)
+if ATTACHMENT_MAX_MB < 1 or ATTACHMENT_QUOTA_MB < ATTACHMENT_MAX_MB:
+    raise ImproperlyConfigured(
+        "Environment variables ATTACHMENT_MAX_MB / ATTACHMENT_QUOTA_MB are invalid: use 1 or more, quota >= max"
+    )
 WHITENOISE_MAX_AGE = 60  # hashed files get a year automatically; others stay short-lived
 
 # Bootstrap comes from our own static copy (static/vendor/), never a CDN.

@@ -35,6 +35,6 @@ DATABASES["default"]["CONN_MAX_AGE"] = read("CONN_MAX_AGE", env.int, default=600
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,  # noqa: F405 - the attachments' bucket comes from base.py
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }

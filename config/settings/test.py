@@ -1,6 +1,7 @@
 """Test runs: development settings with a fast password hasher."""
 
 import socket
+import tempfile
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -13,6 +14,11 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Screenshots and backups on disk in a throwaway folder (apps/journal/tests/conftest.py gives each test its own).
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tempfile.mkdtemp(prefix="tracker-test-media-")},
+    },
 }
 # Retries happen without real sleeping; the tests count attempts instead.
 TASTYTRADE_RETRY_BASE_DELAY = 0.0

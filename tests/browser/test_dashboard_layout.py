@@ -53,7 +53,7 @@ def test_a_calendar_day_opens_its_closed_trades(signed_in_page: Page, history, w
     page.goto("/dashboard/calendar/?month=2026-03")
     page.get_by_role("link", name=re.compile(r"16")).filter(visible=True).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Monday, 16 March 2026")
-    expect(page.locator("[data-calendar=day-total]")).to_have_text("\u2212$50.00")
+    expect(page.locator("[data-calendar=day-total]")).to_have_text("-$50.00")
     page.get_by_role("link", name=re.compile(r"KO")).click()
     expect(page).to_have_url(re.compile(r"/trades/\d+/position/"))
     assert page.evaluate("document.documentElement.scrollWidth") <= width

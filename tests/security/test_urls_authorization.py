@@ -19,6 +19,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from apps.journal.attachments import attach
+from apps.journal.images import clean_image
+from apps.journal.models import Attachment, JournalDay
+from apps.journal.tests.images import png
+from apps.reports.backup import store_backup
 from apps.reports.models import PendingRestore
 from apps.reports.tests.factories import make_trading_history
 from apps.tastytrade_sync.tests.factories import BrokerAccountFactory, ConnectionFactory, SyncRunFactory
@@ -127,6 +132,18 @@ def a_note(client, user) -> dict:
     return {**kwargs, "note": note.pk}
 
 
+def a_screenshot(client, user) -> dict:
+    """A chart screenshot on a journal day, named by its random token."""
+    day = JournalDay.objects.create(user=user, day=date(2026, 3, 16))
+    screenshot = attach(user=user, image=clean_image(png()), target=Attachment.On.DAY, journal_day=day)
+    return {"token": screenshot.token}
+
+
+def a_stored_backup(client, user) -> dict:
+    """A nightly backup in the private storage, named by its random token."""
+    return {"token": store_backup(user=user).token}
+
+
 OWNED_OBJECTS: dict[str, Callable[[Client, object], dict]] = {
     "tastytrade_sync:connection": a_connection,
     "tastytrade_sync:disconnect": a_connection,
@@ -149,6 +166,12 @@ OWNED_OBJECTS: dict[str, Callable[[Client, object], dict]] = {
     "trades:add_note": a_position_to_tag,
     "trades:edit_note": a_note,
     "trades:delete_note": a_note,
+    "journal:add_trade_attachment": a_position_to_tag,
+    "journal:attachment": a_screenshot,
+    "journal:thumbnail": a_screenshot,
+    "journal:delete_attachment": a_screenshot,
+    "reports:stored_backup": a_stored_backup,
+    "reports:restore_stored_backup": a_stored_backup,
 }
 
 # Pages that take an object id in the query string: ?account=<pk> picks one of the user's accounts.
@@ -259,7 +282,7 @@ def test_saving_included_accounts_cannot_touch_another_users_account(user, other
 
 
 # Parameters whose pattern "1" does not match.
-SAMPLE_VALUES = {"app_label": "trades"}
+SAMPLE_VALUES = {"app_label": "trades", "token": "00000000-0000-4000-8000-000000000000"}  # a UUID is a slug too
 
 
 def url_for(route: Route) -> str | None:

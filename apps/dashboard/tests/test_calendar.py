@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.journal.models import JournalDay
 from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips, make_trading_history
 from apps.trades.lots import recompute_account
 from apps.trades.pnl import RealizedLine, realized_by_day
@@ -131,7 +132,7 @@ def test_calendar_requires_sign_in(client, db):
 def test_the_calendar_opens_on_this_month(user_client, history):
     html = page(user_client, "dashboard:calendar")
     assert "March 2026" in html
-    assert day_amounts(html) == {"16": "\u2212$50.00"}
+    assert day_amounts(html) == {"16": "-$50.00"}
 
 
 def test_the_month_page_puts_the_hand_worked_days_in_their_cells(user_client, history):
@@ -154,8 +155,8 @@ def test_a_day_with_two_closes_adds_them_and_a_late_evening_close_counts_on_its_
     )
     recompute_account(account=history)
     html = page(user_client, "dashboard:calendar", month="2026-03")
-    assert day_amounts(html) == {"16": "\u2212$29.50"}
-    assert calendar_figure(html, "month-total") == "\u2212$29.50"
+    assert day_amounts(html) == {"16": "-$29.50"}
+    assert calendar_figure(html, "month-total") == "-$29.50"
 
 
 def test_every_calendar_figure_equals_the_pnl_engines_daily_figures_to_the_cent(user_client, user, history):
@@ -166,11 +167,7 @@ def test_every_calendar_figure_equals_the_pnl_engines_daily_figures_to_the_cent(
         day_html = page(user_client, "dashboard:calendar_day", day=day.isoformat())
         month_html = page(user_client, "dashboard:calendar", month=f"{day:%Y-%m}")
         shown = calendar_figure(day_html, "day-total")
-        assert (
-            shown
-            == calendar_figure(month_html, "month-total")
-            == f"{'+' if amount > 0 else '\u2212'}${abs(amount):.2f}"
-        )
+        assert shown == calendar_figure(month_html, "month-total") == f"{'+' if amount > 0 else '-'}${abs(amount):.2f}"
 
 
 def test_the_year_view_totals_each_month_and_the_year(user_client, history):
@@ -179,7 +176,7 @@ def test_the_year_view_totals_each_month_and_the_year(user_client, history):
     assert (totals["2026-01"], totals["2026-02"], totals["2026-03"], totals["2026-04"]) == (
         "+$98.97",
         "+$98.86",
-        "\u2212$50.00",
+        "-$50.00",
         "\u2014",
     )
     assert calendar_figure(html, "year-total") == "+$147.83"
@@ -204,9 +201,9 @@ def test_month_links_keep_the_picked_account(user_client, user, history):
 
 def test_the_calendar_adds_the_included_accounts_or_shows_the_one_picked(user_client, user, history):
     make_trading_history(user, account_number="5WT88888")
-    assert calendar_figure(page(user_client, "dashboard:calendar", month="2026-03"), "month-total") == "\u2212$100.00"
+    assert calendar_figure(page(user_client, "dashboard:calendar", month="2026-03"), "month-total") == "-$100.00"
     html = page(user_client, "dashboard:calendar", month="2026-03", account=history.pk)
-    assert calendar_figure(html, "month-total") == "\u2212$50.00"
+    assert calendar_figure(html, "month-total") == "-$50.00"
 
 
 def test_the_day_page_lists_the_days_closed_trades_with_links_to_their_pages(user_client, history):
@@ -214,7 +211,7 @@ def test_the_day_page_lists_the_days_closed_trades_with_links_to_their_pages(use
     position = history.pnl_positions.get(underlying_symbol="KO")
     assert html.count("data-trade>") == 1
     assert reverse("trades:detail", args=[history.pk, position.key]) in html
-    assert "\u2212$50.00" in html
+    assert "-$50.00" in html
 
 
 def test_a_day_without_closes_says_so(user_client, history):
@@ -298,3 +295,17 @@ def test_before_any_sync_or_import_the_calendar_says_where_pnl_comes_from(user_c
 
 def test_once_the_engine_has_run_the_calendar_drops_that_note(user_client, history):
     assert 'data-calendar="no-pnl"' not in page(user_client, "dashboard:calendar")
+
+
+def test_the_day_page_shows_that_days_journal_entry(user, user_client):
+    JournalDay.objects.create(user=user, day=date(2026, 3, 16), text="Sold the 21 DTE put\nwaited for IV", mood=4)
+    html = page(user_client, "dashboard:calendar_day", day="2026-03-16")
+    assert "Sold the 21 DTE put<br>waited for IV" in html
+    assert "Mood 4/5" in html
+
+
+def test_the_day_page_never_shows_another_users_journal_entry(other_user, user_client):
+    JournalDay.objects.create(user=other_user, day=date(2026, 3, 16), text="Their private note")
+    html = page(user_client, "dashboard:calendar_day", day="2026-03-16")
+    assert "Their private note" not in html
+    assert "Nothing written for this day." in html

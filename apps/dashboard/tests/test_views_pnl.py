@@ -105,7 +105,7 @@ def test_the_dashboards_calendar_shows_this_months_days_linked_to_their_closed_t
         0
     ] == (
         "16",
-        "\u2212$50.00",
+        "-$50.00",
     )
     assert f"{reverse('dashboard:calendar_day')}?day=2026-03-16" in html
 

@@ -74,7 +74,7 @@ def without_ids(data: dict) -> dict:
             row["account"] = accounts[row["account"]]
     for row in data["transactions"]:
         row["reverses"] = transactions.get(row["reverses"])
-    for row in data["broker_accounts"]:
+    for row in [*data["broker_accounts"], *data.get("journal_days", [])]:
         row["id"] = None
     return data
 

@@ -54,7 +54,7 @@ def test_the_tax_page_shows_totals_the_bridge_and_the_disclaimer(user_client, ac
     # FIFO: -100 + 150 = +50.00; +100 disallowed, -100 released: = +50.00.
     assert 'data-bridge="realized_fifo">+$50.00' in html
     assert 'data-bridge="wash_disallowed">+$100.00' in html
-    assert 'data-bridge="wash_released">−$100.00' in html
+    assert 'data-bridge="wash_released">-$100.00' in html
     assert 'data-bridge="taxable_total">+$50.00' in html
     assert "off by" not in html
 
