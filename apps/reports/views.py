@@ -14,9 +14,16 @@ from apps.trades.forms import TradeFilterForm
 from apps.trades.models import PnlEvent
 from apps.trades.scope import get_scope
 
-from . import edge, exports, metrics, performance
+from . import edge, exports, income, metrics, performance
 from .backup import iter_backup
-from .forms import EdgeExportForm, PnlExportForm, ReportForm, RestoreForm, TransactionFilterForm
+from .forms import (
+    EdgeExportForm,
+    PeriodGroupingForm,
+    PnlExportForm,
+    ReportForm,
+    RestoreForm,
+    TransactionFilterForm,
+)
 from .models import PendingRestore
 from .tasks import restore as restore_task
 
@@ -185,3 +192,32 @@ def restore_status_of(pending: PendingRestore) -> dict:
         "message": message,
         "reload": False,
     }
+
+
+@require_GET
+def income_page(request):
+    """Dividends and interest, received and paid, by period and by symbol; ex-dividend dates ahead."""
+    period_form, scope = get_scope(request, default_days=365)
+    grouping_form = PeriodGroupingForm(request.GET)
+    grouping = grouping_form.grouping()
+    lines = income.income_by_period(scope, grouping)
+    context = {
+        "scope": scope,
+        "period_form": period_form,
+        "grouping_form": grouping_form,
+        "grouping": grouping,
+        "lines": lines,
+        "total": income.income_total(scope),
+        "chart": income.income_chart(lines, grouping),
+        "by_symbol": income.dividends_by_symbol(scope),
+        "ex_dividends": income.upcoming_ex_dividends(scope),
+    }
+    return render(request, "reports/income.html", context)
+
+
+@require_GET
+def income_csv(request):
+    """Every dividend and interest row of the range (the Income page's account and dates)."""
+    _, scope = get_scope(request, default_days=365)
+    rows = income.income_csv_rows(scope)
+    return exports.csv_response(f"income-{scope.today}.csv", income.INCOME_CSV_COLUMNS, rows)
