@@ -14,7 +14,7 @@ from apps.trades.forms import TradeFilterForm
 from apps.trades.models import PnlEvent
 from apps.trades.scope import get_scope
 
-from . import edge, exports, income, metrics, performance
+from . import edge, exports, income, metrics, performance, transfers
 from .backup import iter_backup
 from .forms import (
     EdgeExportForm,
@@ -221,3 +221,32 @@ def income_csv(request):
     _, scope = get_scope(request, default_days=365)
     rows = income.income_csv_rows(scope)
     return exports.csv_response(f"income-{scope.today}.csv", income.INCOME_CSV_COLUMNS, rows)
+
+
+@require_GET
+def transfers_page(request):
+    """Deposits and withdrawals, and net contributions over time against net liquidating value."""
+    period_form, scope = get_scope(request, default_days=None)
+    totals = transfers.contributions(scope)
+    chart = transfers.contributions_chart(
+        by_day=transfers.contributions_by_day(scope),
+        before_range=totals.before_range,
+        net_liq=metrics.net_liq_history(scope),
+    )
+    context = {
+        "scope": scope,
+        "period_form": period_form,
+        "totals": totals,
+        "earnings": transfers.earnings(metrics.current_balances(scope), totals, scope=scope),
+        "chart": chart,
+        "transfers": list(transfers.transfers(scope)),
+    }
+    return render(request, "reports/transfers.html", context)
+
+
+@require_GET
+def transfers_csv(request):
+    """Every deposit and withdrawal of the range (the Money in/out page's account and dates), newest first."""
+    _, scope = get_scope(request, default_days=None)
+    rows = transfers.transfer_csv_rows(scope)
+    return exports.csv_response(f"deposits-withdrawals-{scope.today}.csv", transfers.TRANSFER_CSV_COLUMNS, rows)

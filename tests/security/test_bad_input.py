@@ -48,6 +48,8 @@ FILTERED_PAGES = [
     "reports:trades_csv",
     "reports:income",
     "reports:income_csv",
+    "reports:transfers",
+    "reports:transfers_csv",
 ]
 
 
