@@ -12,7 +12,7 @@ is the net, and every net here is a plain sum of ledger rows, so it matches the 
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -133,6 +133,7 @@ class ExDividend:
     symbol: str
     ex_on: date
     quantity: Decimal  # shares held over the selected accounts; negative when short (the holder pays)
+    fetched_at: datetime  # when TastyTrade's market metrics were last fetched for it (each sync)
 
     @property
     def is_short(self) -> bool:
@@ -156,10 +157,13 @@ def upcoming_ex_dividends(scope: Scope) -> list[ExDividend]:
             account_id__in=scope.account_ids, symbol__in=held, dividend_ex_on__gte=scope.today
         )
         .values("symbol")
-        .annotate(ex_on=Min("dividend_ex_on"))
+        .annotate(ex_on=Min("dividend_ex_on"), fetched_at=Max("fetched_at"))
         .order_by("ex_on", "symbol")
     )
-    return [ExDividend(symbol=row["symbol"], ex_on=row["ex_on"], quantity=held[row["symbol"]]) for row in dates]
+    return [
+        ExDividend(symbol=row["symbol"], ex_on=row["ex_on"], quantity=held[row["symbol"]], fetched_at=row["fetched_at"])
+        for row in dates
+    ]
 
 
 def income_chart(lines: list[IncomeLine], grouping: Grouping) -> dict[str, list]:
