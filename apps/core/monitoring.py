@@ -10,6 +10,7 @@ from contextvars import ContextVar
 
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
+from django.tasks.signals import task_finished, task_started
 
 from apps.core.redact import scrub_event
 
@@ -75,6 +76,26 @@ def forget_request_id(**kwargs) -> None:
 request_finished.connect(forget_request_id, dispatch_uid="apps.core.monitoring.forget_request_id")
 
 
+def task_line_id(task_result) -> str:
+    return f"task-{task_result.id}"
+
+
+def name_task_lines(sender, task_result, **kwargs) -> None:
+    """In the worker, a task's log lines carry "task-<its id>" where a request's carry the request id. A task
+    run inside a request (the Immediate backend) keeps the request's id."""
+    if request_id_var.get() == NO_REQUEST:
+        request_id_var.set(task_line_id(task_result))
+
+
+def forget_task_id(sender, task_result, **kwargs) -> None:
+    if request_id_var.get() == task_line_id(task_result):
+        request_id_var.set(NO_REQUEST)
+
+
+task_started.connect(name_task_lines, dispatch_uid="apps.core.monitoring.name_task_lines")
+task_finished.connect(forget_task_id, dispatch_uid="apps.core.monitoring.forget_task_id")
+
+
 def _tag_sentry_scope(request_id: str) -> None:
     try:
         import sentry_sdk
@@ -84,7 +105,8 @@ def _tag_sentry_scope(request_id: str) -> None:
 
 
 class RequestIdFilter(logging.Filter):
-    """Puts the current request's id on every record as `request_id` ("-" outside a request)."""
+    """Puts the current request's id on every record as `request_id` ("task-<id>" in a worker's task, "-"
+    elsewhere)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()

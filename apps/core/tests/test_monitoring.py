@@ -1,13 +1,16 @@
 import logging
+from unittest import mock
 
 import pytest
 import sentry_sdk
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from sentry_sdk.transport import Transport
 
-from apps.core.monitoring import RequestIdFilter, request_id_var, sentry_options
+from apps.core.monitoring import RequestIdFilter, forget_task_id, name_task_lines, request_id_var, sentry_options
 from apps.core.redact import REDACTED, scrub_event
+from apps.core.tasks import heartbeat
 from apps.core.tests.failing_urls import CLIENT_SECRET, PASSWORD, REFRESH_TOKEN, SENTINELS
 
 
@@ -125,3 +128,31 @@ def test_log_lines_outside_a_request_carry_a_dash():
 
 def test_the_log_format_prints_the_request_id(settings):
     assert "%(request_id)s" in settings.LOGGING["formatters"]["plain"]["format"]
+
+
+@pytest.fixture
+def worker_queue(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_a_workers_task_names_its_log_lines_with_its_task_id(db, worker_queue, caplog):
+    result = heartbeat.enqueue()
+    caplog.handler.addFilter(RequestIdFilter())
+    with caplog.at_level(logging.INFO, logger="django.tasks"):
+        call_command("db_worker", batch=True, interval=0, startup_delay=False, reload=False)
+    finished = [
+        record for record in caplog.records if record.name == "django.tasks" and "SUCCESSFUL" in record.getMessage()
+    ]
+    assert ([record.request_id for record in finished], request_id_var.get()) == ([f"task-{result.id}"], "-")
+
+
+def test_a_task_run_inside_a_request_keeps_the_requests_id(db):
+    task_result = mock.Mock(id="abc")
+    token = request_id_var.set("router-id-0003")
+    try:
+        name_task_lines(sender=None, task_result=task_result)
+        assert request_id_var.get() == "router-id-0003"
+        forget_task_id(sender=None, task_result=task_result)
+        assert request_id_var.get() == "router-id-0003"
+    finally:
+        request_id_var.reset(token)
