@@ -135,7 +135,8 @@ def worker_queue(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-def test_a_workers_task_names_its_log_lines_with_its_task_id(db, worker_queue, caplog):
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection when it stops
+def test_a_workers_task_names_its_log_lines_with_its_task_id(worker_queue, caplog):
     result = heartbeat.enqueue()
     caplog.handler.addFilter(RequestIdFilter())
     with caplog.at_level(logging.INFO, logger="django.tasks"):
