@@ -2,7 +2,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from apps.core import health
+
 logger = logging.getLogger(__name__)
 
 
@@ -18,15 +20,24 @@ logger = logging.getLogger(__name__)
 @never_cache
 @require_GET
 def healthz(request):
-    """Heroku and uptime checks: 200 when the database answers, 503 when it does not."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        logger.exception("healthz: database did not answer")
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    """Heroku and uptime checks: the database, the cache and the task worker (apps/core/health.py).
+    200 when all are well, 503 with the failing part named otherwise."""
+    database, cache = health.check_database(), health.check_cache()
+    checks = {"database": database, "cache": cache, "worker": {"status": "unknown"}}
+    worker = None
+    if database == health.OK:
+        try:
+            worker = health.check_worker()
+        except DatabaseError:
+            logger.exception("healthz: could not read the task queue")
+    if worker is not None:
+        checks["worker"] = {
+            "status": worker.status,
+            "last_seen": worker.last_seen.isoformat() if worker.last_seen else None,
+            "overdue_tasks": worker.overdue_tasks,
+        }
+    healthy = database == cache == health.OK and worker is not None and worker.healthy
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
 
 
 @login_not_required

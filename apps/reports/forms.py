@@ -189,3 +189,18 @@ class StoredRestoreForm(forms.Form):
         label="Replace the data of the accounts in this backup with the backup's copy",
         help_text="Accounts that are not in the backup stay as they are.",
     )
+
+
+class PeriodGroupingForm(forms.Form):
+    """Month or year, for the Income and Money in/out pages (?group=)."""
+
+    GROUPINGS = [("month", "Month"), ("year", "Year")]
+    DEFAULT = "month"
+
+    group = forms.ChoiceField(
+        choices=GROUPINGS, required=False, label="Group by", widget=forms.Select(attrs={"class": SELECT})
+    )
+
+    def grouping(self) -> str:
+        self.is_valid()
+        return self.cleaned_data.get("group") or self.DEFAULT

@@ -19,6 +19,10 @@ urlpatterns = [
     path("tax/lots.csv", views.tax_csv, {"kind": "lines"}, name="tax_lines_csv"),
     path("tax.json", views.tax_json, name="tax_json"),
     path("tax/1099-b/", views.tax_1099b, name="tax_1099b"),
+    path("income/", views.income_page, name="income"),
+    path("income.csv", views.income_csv, name="income_csv"),
+    path("money-in-out/", views.transfers_page, name="transfers"),
+    path("money-in-out.csv", views.transfers_csv, name="transfers_csv"),
     path("backup.json", views.backup_download, name="backup"),
     path("restore/", views.restore, name="restore"),
     # The nightly backups listed on the profile, named by a random token.

@@ -17,13 +17,14 @@ from apps.trades.forms import TradeFilterForm
 from apps.trades.models import PnlEvent
 from apps.trades.scope import get_scope
 
-from . import edge, exports, form_1099b, metrics, performance, tax_exports
+from . import edge, exports, form_1099b, income, metrics, performance, tax_exports, transfers
 from . import tax as tax_rules
 from .backup import iter_backup, read_stored_backup
 from .forms import (
     EdgeExportForm,
     Form1099BForm,
     Form1099BUploadForm,
+    PeriodGroupingForm,
     PnlExportForm,
     ReportForm,
     RestoreForm,
@@ -293,3 +294,69 @@ def tax_1099b(request):
         problems = "; ".join(error for errors in form.errors.values() for error in errors)
         messages.error(request, f"Nothing saved: {problems}")
     return redirect(f"{reverse('reports:tax')}?{urlencode({'year': year})}#reconciliation")
+
+
+@require_GET
+def income_page(request):
+    """Dividends and interest, received and paid, by period and by symbol; ex-dividend dates ahead."""
+    period_form, scope = get_scope(request, default_days=365)
+    grouping_form = PeriodGroupingForm(request.GET)
+    grouping = grouping_form.grouping()
+    lines = income.income_by_period(scope, grouping)
+    context = {
+        "scope": scope,
+        "period_form": period_form,
+        "grouping_form": grouping_form,
+        "grouping": grouping,
+        "lines": lines,
+        "total": income.income_total(scope),
+        "chart": income.income_chart(lines, grouping),
+        "by_symbol": income.dividends_by_symbol(scope),
+        "ex_dividends": income.upcoming_ex_dividends(scope),
+    }
+    return render(request, "reports/income.html", context)
+
+
+@require_GET
+def income_csv(request):
+    """Every dividend and interest row of the range (the Income page's account and dates)."""
+    _, scope = get_scope(request, default_days=365)
+    rows = income.income_csv_rows(scope)
+    return exports.csv_response(
+        f"income-{scope.today}.csv", income.INCOME_CSV_COLUMNS, rows, money_columns=frozenset({"amount"}), exact=True
+    )
+
+
+@require_GET
+def transfers_page(request):
+    """Deposits and withdrawals, and net contributions over time against net liquidating value."""
+    period_form, scope = get_scope(request, default_days=None)
+    totals = transfers.contributions(scope)
+    chart = transfers.contributions_chart(
+        by_day=transfers.contributions_by_day(scope),
+        before_range=totals.before_range,
+        net_liq=metrics.net_liq_history(scope),
+    )
+    context = {
+        "scope": scope,
+        "period_form": period_form,
+        "totals": totals,
+        "earnings": transfers.earnings(metrics.current_balances(scope), totals, scope=scope),
+        "chart": chart,
+        "transfers": list(transfers.transfers(scope)),
+    }
+    return render(request, "reports/transfers.html", context)
+
+
+@require_GET
+def transfers_csv(request):
+    """Every deposit and withdrawal of the range (the Money in/out page's account and dates), newest first."""
+    _, scope = get_scope(request, default_days=None)
+    rows = transfers.transfer_csv_rows(scope)
+    return exports.csv_response(
+        f"deposits-withdrawals-{scope.today}.csv",
+        transfers.TRANSFER_CSV_COLUMNS,
+        rows,
+        money_columns=frozenset({"amount"}),
+        exact=True,
+    )

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.monitoring.RequestIdMiddleware",  # first, so every later log line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -343,10 +344,20 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Reset and confirmation keys and OAuth codes never reach a log line (apps/core/redact.py).
-    "filters": {"redact_secrets": {"()": "apps.core.redact.RedactSecretsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    # Reset and confirmation keys and OAuth codes never reach a log line (apps/core/redact.py); every line
+    # names the request it belongs to ("-" outside one: the worker, commands), as the X-Request-ID header does.
+    "filters": {
+        "redact_secrets": {"()": "apps.core.redact.RedactSecretsFilter"},
+        "request_id": {"()": "apps.core.monitoring.RequestIdFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id", "redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -355,6 +366,33 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Error reporting: on only when SENTRY_DSN is set. No personal data, secrets scrubbed before sending
+# (apps/core/monitoring.py, apps/core/redact.py). Performance tracing is off unless a rate is given.
+SENTRY_DSN = read("SENTRY_DSN", env.str, default="")
+SENTRY_ENVIRONMENT = read("SENTRY_ENVIRONMENT", env.str, default="production")
+SENTRY_RELEASE = read("SENTRY_RELEASE", env.str, default="") or read("HEROKU_SLUG_COMMIT", env.str, default="")
+SENTRY_TRACES_SAMPLE_RATE = read("SENTRY_TRACES_SAMPLE_RATE", env.float, default=0.0)
+if not 0 <= SENTRY_TRACES_SAMPLE_RATE <= 1:
+    raise ImproperlyConfigured("Environment variable SENTRY_TRACES_SAMPLE_RATE is invalid: use 0 to 1")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    from apps.core.monitoring import sentry_options
+
+    sentry_sdk.init(
+        **sentry_options(
+            dsn=SENTRY_DSN,
+            environment=SENTRY_ENVIRONMENT,
+            release=SENTRY_RELEASE,
+            traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+        )
+    )
+
+# /healthz calls the task worker dead when a task that is due has waited longer than this (database backend).
+HEALTHZ_WORKER_MAX_WAIT_SECONDS = read("HEALTHZ_WORKER_MAX_WAIT_SECONDS", env.int, default=300)
+if HEALTHZ_WORKER_MAX_WAIT_SECONDS < 30:
+    raise ImproperlyConfigured("Environment variable HEALTHZ_WORKER_MAX_WAIT_SECONDS is invalid: use 30 or more")
 
 SITE_NAME = "TastyTrade Tracker"
 

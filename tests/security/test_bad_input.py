@@ -46,6 +46,10 @@ FILTERED_PAGES = [
     "reports:pnl_csv",
     "reports:pnl_events_csv",
     "reports:trades_csv",
+    "reports:income",
+    "reports:income_csv",
+    "reports:transfers",
+    "reports:transfers_csv",
 ]
 
 

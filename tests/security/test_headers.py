@@ -35,6 +35,8 @@ SIGNED_IN_PAGES = [
     "tastytrade_sync:page",
     "tastytrade_sync:connect",
     "reports:home",
+    "reports:income",
+    "reports:transfers",
     "accounts:profile",
     "trades:import_csv",
     "trades:list",
@@ -202,6 +204,8 @@ def test_signed_in_pages_are_never_stored(name, user_client, ledger):
         "reports:pnl_csv",
         "reports:pnl_events_csv",
         "reports:trades_csv",
+        "reports:income_csv",
+        "reports:transfers_csv",
     ],
 )
 def test_downloads_of_trading_data_are_never_stored(name, user_client, ledger):

@@ -70,3 +70,15 @@ def test_gunicorn_as_the_procfile_runs_it_logs_no_secret(procfile_gunicorn):
     assert "Not Found: /accounts/confirm-email/[redacted]/not-a-page" in log  # Django's own line
     assert "GET /sync/connect/callback/?code=[redacted]&state=[redacted]" in log
     assert not [secret for secret in SECRETS if secret in log]
+
+
+@pytest.mark.slow
+def test_gunicorn_as_the_procfile_runs_it_puts_the_request_id_on_the_access_line_and_djangos(procfile_gunicorn):
+    request = urllib.request.Request(procfile_gunicorn.url + "/not-a-page", headers={"X-Request-ID": "router-id-77"})
+    with contextlib.suppress(urllib.error.HTTPError):
+        urllib.request.urlopen(request, timeout=30)
+
+    log = procfile_gunicorn.stop()
+
+    assert '"GET /not-a-page HTTP/1.1" 404' in log and "rid=router-id-77" in log  # gunicorn's access line
+    assert "[router-id-77] Not Found: /not-a-page" in log  # Django's own line
