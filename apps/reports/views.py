@@ -14,7 +14,7 @@ from apps.trades.forms import TradeFilterForm
 from apps.trades.models import PnlEvent
 from apps.trades.scope import get_scope
 
-from . import edge, exports, metrics, performance
+from . import edge, exports, metrics, performance, returns
 from .backup import iter_backup
 from .forms import EdgeExportForm, PnlExportForm, ReportForm, RestoreForm, TransactionFilterForm
 from .models import PendingRestore
@@ -40,6 +40,9 @@ def home(request):
         context |= {name: pnl.realized_by(scope, name) for name in pnl.BREAKDOWNS}
     elif report == "edge":
         context |= {"breakdowns": edge.tables(scope, request.user), "edge_headings": edge.HEADINGS}
+    elif report == "returns":
+        result = returns.account_returns(scope, risk_free_rate=settings.RISK_FREE_RATE)
+        context |= {"returns": result, "returns_chart": returns.chart(result)}
     else:
         rows = metrics.cash_flow(scope, grouping)
         context |= {
