@@ -37,7 +37,7 @@ def apply_import(*, upload_id: int) -> int:
             report = csv_import.import_csv_files(
                 user=upload.user,
                 account_number=upload.account_number,
-                files=[csv_import.CsvFile(name=f.name, content=bytes(f.content)) for f in upload.files.all()],
+                files=[csv_import.stored_file(f.name, bytes(f.content)) for f in upload.files.all()],
                 skip_bad_rows=upload.skip_bad_rows,
             )
             upload.report = json.dumps(dataclasses.asdict(report), cls=DjangoJSONEncoder)
@@ -60,7 +60,7 @@ def preview_upload(*, upload_id: int, skip_bad_rows: bool) -> None:
     report = csv_import.preview(
         user=upload.user,
         account_number=upload.account_number,
-        files=[csv_import.CsvFile(name=f.name, content=bytes(f.content)) for f in upload.files.all()],
+        files=[csv_import.stored_file(f.name, bytes(f.content)) for f in upload.files.all()],
         skip_bad_rows=skip_bad_rows,
     )
     # Only if the trader has not asked for the other kind of preview meanwhile.

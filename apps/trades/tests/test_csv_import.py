@@ -64,6 +64,25 @@ def test_a_file_that_is_not_utf8_text_is_refused(user):
     assert report.files[0].refused.startswith("Not a text file in UTF-8")
 
 
+def test_a_file_that_turns_unreadable_part_way_is_refused_naming_the_line(user):
+    lines = (SAMPLES / "v3_2026.csv").read_bytes().splitlines()
+    content = b"\n".join([*lines[:3], lines[3] + b"\xff", *lines[4:]])
+    report = run(user, CsvFile(name="broken.csv", content=content))
+    assert report.files[0].refused == "Not a text file in UTF-8 (an unreadable byte on line 4)."
+    assert ledger(user).count() == 0
+
+
+def test_old_mac_line_ends_are_accepted(user):
+    content = (SAMPLES / "v3_2026.csv").read_bytes().replace(b"\n", b"\r")
+    assert run(user, CsvFile(name="mac.csv", content=content)).new == 12
+
+
+def test_a_stored_upload_reads_the_same_compressed_as_plain(user):
+    plain = (SAMPLES / "v3_2026.csv").read_bytes()
+    stored = csv_import.stored_file("v3_2026.csv", csv_import.compress([plain[:100], plain[100:]]))
+    assert stored.compressed and run(user, stored).new == 12
+
+
 def test_an_empty_file_is_refused(user):
     assert run(user, CsvFile(name="empty.csv", content=b"\n\n")).files[0].refused == "The file is empty."
 

@@ -1,15 +1,18 @@
 """The upload page, the preview, the confirmation and the result page."""
 
+import gzip
 import re
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.test import Client
 from django.urls import reverse
 
-from apps.trades import forms
-from apps.trades.models import BrokerAccount, Transaction
+from apps.trades import forms, views
+from apps.trades.models import BrokerAccount, PendingFile, Transaction
 
 SAMPLES = Path(__file__).parent / "csv_samples"
 ACCOUNT = "5WT00001"
@@ -302,3 +305,27 @@ def test_import_pages_carry_no_inline_scripts_or_styles(user_client):
         html = user_client.get(page).content.decode()
         assert "style=" not in html and "<style" not in html
         assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", html))
+
+
+# -- streaming the upload ----------------------------------------------------------------------
+
+
+def test_an_upload_waits_compressed_in_the_database(user_client):
+    token = uploaded(user_client, "v3_2026.csv")
+    stored = PendingFile.objects.get(upload__token=token)
+    plain = (SAMPLES / "v3_2026.csv").read_bytes()
+    assert gzip.decompress(bytes(stored.content)) == plain and len(stored.content) < len(plain)
+
+
+def test_the_upload_view_writes_the_files_to_temporary_files_as_they_arrive(user, rf):
+    request = rf.get(reverse("trades:import_csv"))
+    request.user, request.session = user, {}
+    views.import_csv(request)
+    assert [type(handler) for handler in request.upload_handlers] == [TemporaryFileUploadHandler]
+
+
+def test_an_upload_without_the_csrf_token_is_refused(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post(reverse("trades:import_csv"), {"files": [upload("v3_2026.csv")], "account_number": ACCOUNT})
+    assert response.status_code == 403 and not PendingFile.objects.exists()
