@@ -944,7 +944,9 @@ class PendingUpload(models.Model):
 class PendingFile(models.Model):
     upload = models.ForeignKey(PendingUpload, on_delete=models.CASCADE, related_name="files")
     name = models.CharField(max_length=255)
-    content = models.BinaryField()
+    content = models.BinaryField()  # gzip (csv_import.compress); plain bytes in uploads stored before that
+    # What the preview read (csv_import.dump_parsed), so the import does not read the file again.
+    parsed = models.BinaryField(null=True, default=None)
 
     class Meta:
         ordering = ["pk"]  # the order the trader chose them in

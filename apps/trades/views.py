@@ -75,19 +75,7 @@ def uploaded_files(upload: PendingUpload) -> list[csv_import.CsvFile]:
 
 def report_from_json(data: dict) -> csv_import.ImportReport:
     """The import's report, as stored on its PendingUpload (dataclasses.asdict as JSON)."""
-    problems = csv_import.RowProblem
-    files = [
-        csv_import.FileReport(
-            **file
-            | {
-                "problems": [problems(**p) for p in file["problems"]],
-                "data_issues": [problems(**p) for p in file["data_issues"]],
-                "present_reasons": file.get("present_reasons", {}),
-            }
-        )
-        for file in data["files"]
-    ]
-    return csv_import.ImportReport(**data | {"files": files})
+    return csv_import.ImportReport(**data | {"files": [csv_import.file_report(file) for file in data["files"]]})
 
 
 def _skip_bad_rows(data, default: bool) -> bool:

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError
@@ -19,6 +20,9 @@ V3_HEADER = (
     "Multiplier,Root Symbol,Underlying Symbol,Expiration Date,Strike Price,Call or Put,Order #,Total,Currency"
 )
 ACCOUNT = "5WT00001"
+
+
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def sample(name: str) -> CsvFile:
@@ -657,3 +661,21 @@ def test_a_squashed_future_option_symbol_is_the_same_contract_the_api_closes(use
     [event] = PnlEvent.objects.filter(account=account, symbol="./MESM6 EXK6 260529P5800")
     assert (event.quantity, event.realized_pnl) == (Decimal(-2), Decimal("115.96"))
     assert not DataIssue.objects.filter(account=account, symbol__startswith="./").exists()
+
+
+# -- read once: what the preview keeps for the import -------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["v3_2026.csv", "v2_2024.csv", "legacy_2021.csv", "v3_bad_rows.csv"])
+def test_a_kept_reading_gives_back_the_same_rows_and_report(name):
+    parsed = csv_import.parse_file(sample(name), tz=NEW_YORK)
+    kept = csv_import.load_parsed(csv_import.dump_parsed(parsed, tz=NEW_YORK), tz=NEW_YORK)
+    assert kept.report == parsed.report
+    assert [(r.line, r.fields, r.match_key, r.charges, r.import_key) for r in kept.rows] == [
+        (r.line, r.fields, r.match_key, r.charges, r.import_key) for r in parsed.rows
+    ]
+
+
+def test_a_reading_kept_in_another_time_zone_is_not_used():
+    kept = csv_import.dump_parsed(csv_import.parse_file(sample("legacy_2021.csv"), tz=NEW_YORK), tz=NEW_YORK)
+    assert csv_import.load_parsed(kept, tz=ZoneInfo("Europe/Berlin")) is None
