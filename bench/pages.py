@@ -38,6 +38,7 @@ parser.add_argument("--warmup", type=int, default=5, help="untimed requests per 
 parser.add_argument("--activity", type=int, default=22)
 parser.add_argument("--days", type=int, default=730)
 parser.add_argument("--reuse", action="store_true", help="keep the database a previous run filled")
+parser.add_argument("--only", default="", help="time only the pages whose name contains this (e.g. returns)")
 args = parser.parse_args()
 
 AIM_MS = 150
@@ -166,6 +167,8 @@ OTHERS = [
     ("reports: by underlying, strategy", "/reports/?report=breakdown"),
     ("reports: cash flow and fees", "/reports/?report=cash-flow"),
     ("reports: by day, all time", "/reports/?group=day&start="),
+    ("reports: returns", "/reports/?report=returns"),
+    ("reports: returns, all time", "/reports/?report=returns&start="),
 ]
 
 static_root = tempfile.mkdtemp(prefix="bench-pages-static-")
@@ -211,7 +214,7 @@ def percentile(times: list[float], fraction: float) -> float:
 try:
     wait_for(f"http://127.0.0.1:{environment['PORT']}/healthz")
     results = []
-    for name, path in TABS + OTHERS:
+    for name, path in [(name, path) for name, path in TABS + OTHERS if args.only in name]:
         loopback = http.client.HTTPConnection("127.0.0.1", int(environment["PORT"]), timeout=30)
         for _ in range(args.warmup):
             get(loopback, path)

@@ -15,6 +15,7 @@ class ReportForm(forms.Form):
         ("pnl", "P&L by period"),
         ("breakdown", "By underlying and strategy"),
         ("edge", "Edge: win rate and expectancy"),
+        ("returns", "Returns"),
         ("cash-flow", "Cash flow and fees"),
     ]
     GROUPINGS = [("day", "Day"), ("month", "Month"), ("year", "Year")]

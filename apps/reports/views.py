@@ -17,7 +17,7 @@ from apps.trades.forms import TradeFilterForm
 from apps.trades.models import PnlEvent
 from apps.trades.scope import get_scope
 
-from . import edge, exports, form_1099b, income, metrics, performance, tax_exports, transfers
+from . import edge, exports, form_1099b, income, metrics, performance, returns, tax_exports, transfers
 from . import tax as tax_rules
 from .backup import iter_backup, read_stored_backup
 from .forms import (
@@ -55,6 +55,9 @@ def home(request):
         context |= {name: pnl.realized_by(scope, name) for name in pnl.BREAKDOWNS}
     elif report == "edge":
         context |= {"breakdowns": edge.tables(scope, request.user), "edge_headings": edge.HEADINGS}
+    elif report == "returns":
+        result = returns.account_returns(scope, risk_free_rate=settings.RISK_FREE_RATE)
+        context |= {"returns": result, "returns_chart": returns.chart(result)}
     else:
         rows = metrics.cash_flow(scope, grouping)
         context |= {

@@ -2,10 +2,11 @@ import re
 from datetime import date
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.template.defaultfilters import filesizeformat
 
-from apps.trades.csv_import import CsvFile, account_number_from_file_name
+from apps.trades.csv_import import account_number_from_file_name
 from apps.trades.models import Strategy
 
 # TastyTrade exports at most 1,000 rows per file (about 250 KB), so a trader's whole history comes as many
@@ -77,7 +78,7 @@ class CsvUploadForm(forms.Form):
             {"list": "account-numbers", "autocomplete": "off", "placeholder": "5WT00001"}
         )
 
-    def clean_files(self) -> list[CsvFile]:
+    def clean_files(self) -> list[UploadedFile]:
         uploads = self.cleaned_data["files"]
         if len(uploads) > MAX_FILES:
             raise forms.ValidationError(f"Choose at most {MAX_FILES} files at a time (you chose {len(uploads)}).")
@@ -93,7 +94,7 @@ class CsvUploadForm(forms.Form):
                 f"These files add up to {filesizeformat(total)}; the limit is {filesizeformat(MAX_TOTAL_SIZE)} "
                 "per upload. Upload them in a few batches."
             )
-        return [CsvFile(name=upload.name, content=upload.read()) for upload in uploads]
+        return uploads  # read chunk by chunk when stored (views.keep_upload), never whole
 
     def clean_account_number(self) -> str:
         number = self.cleaned_data["account_number"].strip().upper()

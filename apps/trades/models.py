@@ -307,6 +307,14 @@ class Transaction(TimestampedModel):
             ),
             models.Index(fields=["account", "underlying_symbol"]),
             models.Index(fields=["account", "order_id"]),
+            # Deposits, withdrawals, interest and fees: under a tenth of the rows. The Returns report reads the
+            # deposits and withdrawals through it instead of scanning every wide row (PostgreSQL, 54,000 rows:
+            # 115 ms -> a few ms).
+            models.Index(
+                fields=["account", "executed_at"],
+                condition=models.Q(transaction_type="Money Movement"),
+                name="transaction_money_movements",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -936,7 +944,9 @@ class PendingUpload(models.Model):
 class PendingFile(models.Model):
     upload = models.ForeignKey(PendingUpload, on_delete=models.CASCADE, related_name="files")
     name = models.CharField(max_length=255)
-    content = models.BinaryField()
+    content = models.BinaryField()  # gzip (csv_import.compress); plain bytes in uploads stored before that
+    # What the preview read (csv_import.dump_parsed), so the import does not read the file again.
+    parsed = models.BinaryField(null=True, default=None)
 
     class Meta:
         ordering = ["pk"]  # the order the trader chose them in

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.tasks import task
 
 from . import csv_import, lots
-from .models import BrokerAccount, PendingUpload
+from .models import BrokerAccount, PendingFile, PendingUpload
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,10 @@ def apply_import(*, upload_id: int) -> int:
             report = csv_import.import_csv_files(
                 user=upload.user,
                 account_number=upload.account_number,
-                files=[csv_import.CsvFile(name=f.name, content=bytes(f.content)) for f in upload.files.all()],
+                files=[
+                    csv_import.stored_file(f.name, bytes(f.content), bytes(f.parsed) if f.parsed else None)
+                    for f in upload.files.all()
+                ],
                 skip_bad_rows=upload.skip_bad_rows,
             )
             upload.report = json.dumps(dataclasses.asdict(report), cls=DjangoJSONEncoder)
@@ -53,16 +56,24 @@ def apply_import(*, upload_id: int) -> int:
 
 @task
 def preview_upload(*, upload_id: int, skip_bad_rows: bool) -> None:
-    """Read and check every row of an upload, writing nothing, and keep the report for the preview page."""
+    """Read and check every row of an upload, writing nothing, and keep the report for the preview page and
+    what it read of each file for the import (parsed once: the import takes the rows from there)."""
     upload = PendingUpload.objects.select_related("user").filter(pk=upload_id).first()
     if upload is None:
         return
+    stored = list(upload.files.all())
+
+    def keep_parsed(index: int, data: bytes) -> None:
+        stored[index].parsed = data
+
     report = csv_import.preview(
         user=upload.user,
         account_number=upload.account_number,
-        files=[csv_import.CsvFile(name=f.name, content=bytes(f.content)) for f in upload.files.all()],
+        files=[csv_import.stored_file(f.name, bytes(f.content), bytes(f.parsed) if f.parsed else None) for f in stored],
         skip_bad_rows=skip_bad_rows,
+        keep_parsed=keep_parsed,
     )
+    PendingFile.objects.bulk_update([f for f in stored if f.parsed], ["parsed"])  # one query for every file
     # Only if the trader has not asked for the other kind of preview meanwhile.
     PendingUpload.objects.filter(pk=upload_id, previewed_skipping=skip_bad_rows, report="").update(
         preview=json.dumps(dataclasses.asdict(report), cls=DjangoJSONEncoder)

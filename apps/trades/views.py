@@ -3,12 +3,14 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.middleware import body_limit
@@ -52,11 +54,12 @@ def keep_upload(*, user, cleaned_data: dict) -> PendingUpload:
             token=secrets.token_urlsafe(24),
             account_number=cleaned_data["account_number"],
             skip_bad_rows=cleaned_data["skip_bad_rows"],
-            size=sum(len(f.content) for f in files),
+            size=sum(f.size for f in files),
         )
-        PendingFile.objects.bulk_create(
-            PendingFile(upload=upload, name=f.name.replace("\x00", ""), content=f.content) for f in files
-        )
+        for f in files:  # one at a time: a request holds one compressed file, never the whole upload
+            PendingFile.objects.create(
+                upload=upload, name=f.name.replace("\x00", ""), content=csv_import.compress(f.chunks())
+            )
         kept, total = 0, 0
         for pk, size in (
             PendingUpload.objects.for_user(user).waiting().order_by("-created_at", "-pk").values_list("pk", "size")
@@ -69,24 +72,12 @@ def keep_upload(*, user, cleaned_data: dict) -> PendingUpload:
 
 def uploaded_files(upload: PendingUpload) -> list[csv_import.CsvFile]:
     # PostgreSQL hands a bytea back as a memoryview.
-    return [csv_import.CsvFile(name=f.name, content=bytes(f.content)) for f in upload.files.all()]
+    return [csv_import.stored_file(f.name, bytes(f.content)) for f in upload.files.all()]
 
 
 def report_from_json(data: dict) -> csv_import.ImportReport:
     """The import's report, as stored on its PendingUpload (dataclasses.asdict as JSON)."""
-    problems = csv_import.RowProblem
-    files = [
-        csv_import.FileReport(
-            **file
-            | {
-                "problems": [problems(**p) for p in file["problems"]],
-                "data_issues": [problems(**p) for p in file["data_issues"]],
-                "present_reasons": file.get("present_reasons", {}),
-            }
-        )
-        for file in data["files"]
-    ]
-    return csv_import.ImportReport(**data | {"files": files})
+    return csv_import.ImportReport(**data | {"files": [csv_import.file_report(file) for file in data["files"]]})
 
 
 def _skip_bad_rows(data, default: bool) -> bool:
@@ -95,8 +86,18 @@ def _skip_bad_rows(data, default: bool) -> bool:
 
 
 @body_limit(MAX_UPLOAD_BODY)
+@csrf_exempt  # only so the upload handlers can change before the body is read: upload_csv checks the token
 @login_required
 def import_csv(request):
+    # Every uploaded file goes to a temporary file as it arrives, instead of memory (Django keeps files up to
+    # FILE_UPLOAD_MAX_MEMORY_SIZE in memory, and an upload is up to 90 files). Django's recipe for changing
+    # the handlers of one view: https://docs.djangoproject.com/en/6.0/topics/http/file-uploads/
+    request.upload_handlers = [TemporaryFileUploadHandler(request)]
+    return upload_csv(request)
+
+
+@csrf_protect
+def upload_csv(request):
     form = CsvUploadForm()
     if request.method == "POST":
         PendingUpload.objects.expired(now=timezone.now()).delete()

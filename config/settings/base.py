@@ -4,6 +4,7 @@ Everything lives here; development.py and production.py only override. The envir
 read one way (django-environ) and a malformed value stops startup with a message naming it.
 """
 
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -421,6 +422,16 @@ BACKUP_RESTORE_MAX_MB = read("BACKUP_RESTORE_MAX_MB", env.int, default=20)
 if BACKUP_RESTORE_MAX_MB < 1:
     raise ImproperlyConfigured("Environment variable BACKUP_RESTORE_MAX_MB is invalid: use 1 or more")
 BACKUP_RESTORE_MAX_BYTES = BACKUP_RESTORE_MAX_MB * 1024 * 1024
+
+# The yearly risk-free rate the Returns report's Sharpe and Sortino ratios subtract (0.04 is 4% a year, about
+# the 3-month US Treasury bill yield of 2025-2026); 0 compares returns with cash earning nothing.
+RISK_FREE_RATE = read("RISK_FREE_RATE", env.str, default="0.04")
+try:
+    RISK_FREE_RATE = Decimal(RISK_FREE_RATE)
+except ArithmeticError as exc:
+    raise ImproperlyConfigured(f"Environment variable RISK_FREE_RATE is invalid: {RISK_FREE_RATE!r}") from exc
+if not RISK_FREE_RATE.is_finite() or not -1 < RISK_FREE_RATE < 1:
+    raise ImproperlyConfigured("Environment variable RISK_FREE_RATE is invalid: use a yearly rate such as 0.04")
 
 # TastyTrade. Connections pick production or sandbox; the simulator (development and tests) is
 # offered only when its URL is set. The OAuth app settings enable "Connect with TastyTrade".

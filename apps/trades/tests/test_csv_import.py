@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError
@@ -19,6 +20,9 @@ V3_HEADER = (
     "Multiplier,Root Symbol,Underlying Symbol,Expiration Date,Strike Price,Call or Put,Order #,Total,Currency"
 )
 ACCOUNT = "5WT00001"
+
+
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def sample(name: str) -> CsvFile:
@@ -67,6 +71,28 @@ def test_a_file_that_is_not_utf8_text_is_refused(user):
 def test_a_file_in_no_known_format_is_told_it_is_not_a_tastytrade_export(user):
     report = run(user, sample("tax_center_ytd.csv"))
     assert report.files[0].refused.startswith("This file is not a TastyTrade export:")
+
+
+def test_a_file_that_turns_unreadable_part_way_is_refused_naming_the_line(user):
+    lines = (SAMPLES / "v3_2026.csv").read_bytes().splitlines()
+    content = b"\n".join([*lines[:3], lines[3] + b"\xff", *lines[4:]])
+    report = run(user, CsvFile(name="broken.csv", content=content))
+    assert report.files[0].refused == (
+        "This file is not a TastyTrade export: TastyTrade exports are CSV text, and this file is not text "
+        "(an unreadable byte on line 4)."
+    )
+    assert ledger(user).count() == 0
+
+
+def test_old_mac_line_ends_are_accepted(user):
+    content = (SAMPLES / "v3_2026.csv").read_bytes().replace(b"\n", b"\r")
+    assert run(user, CsvFile(name="mac.csv", content=content)).new == 12
+
+
+def test_a_stored_upload_reads_the_same_compressed_as_plain(user):
+    plain = (SAMPLES / "v3_2026.csv").read_bytes()
+    stored = csv_import.stored_file("v3_2026.csv", csv_import.compress([plain[:100], plain[100:]]))
+    assert stored.compressed and run(user, stored).new == 12
 
 
 def test_an_empty_file_is_refused(user):
@@ -643,3 +669,21 @@ def test_a_squashed_future_option_symbol_is_the_same_contract_the_api_closes(use
     [event] = PnlEvent.objects.filter(account=account, symbol="./MESM6 EXK6 260529P5800")
     assert (event.quantity, event.realized_pnl) == (Decimal(-2), Decimal("115.96"))
     assert not DataIssue.objects.filter(account=account, symbol__startswith="./").exists()
+
+
+# -- read once: what the preview keeps for the import -------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["v3_2026.csv", "v2_2024.csv", "legacy_2021.csv", "v3_bad_rows.csv"])
+def test_a_kept_reading_gives_back_the_same_rows_and_report(name):
+    parsed = csv_import.parse_file(sample(name), tz=NEW_YORK)
+    kept = csv_import.load_parsed(csv_import.dump_parsed(parsed, tz=NEW_YORK), tz=NEW_YORK)
+    assert kept.report == parsed.report
+    assert [(r.line, r.fields, r.match_key, r.charges, r.import_key) for r in kept.rows] == [
+        (r.line, r.fields, r.match_key, r.charges, r.import_key) for r in parsed.rows
+    ]
+
+
+def test_a_reading_kept_in_another_time_zone_is_not_used():
+    kept = csv_import.dump_parsed(csv_import.parse_file(sample("legacy_2021.csv"), tz=NEW_YORK), tz=NEW_YORK)
+    assert csv_import.load_parsed(kept, tz=ZoneInfo("Europe/Berlin")) is None

@@ -1,15 +1,18 @@
 """The upload page, the preview, the confirmation and the result page."""
 
+import gzip
 import re
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.test import Client
 from django.urls import reverse
 
-from apps.trades import forms
-from apps.trades.models import BrokerAccount, Transaction
+from apps.trades import forms, views
+from apps.trades.models import BrokerAccount, PendingFile, Transaction
 
 SAMPLES = Path(__file__).parent / "csv_samples"
 ACCOUNT = "5WT00001"
@@ -219,10 +222,11 @@ def test_the_preview_can_be_shown_skipping_bad_rows(user_client):
 def test_the_preview_query_count_does_not_grow_with_the_rows(user_client, django_assert_max_num_queries):
     small = uploaded(user_client, "v3_bad_rows.csv", skip_bad_rows=True)
     big = uploaded(user_client, "v3_2026.csv", "v2_2024.csv", "legacy_2021.csv")
-    # The first view queues the preview task, which the Immediate backend runs in the request (then 3 more queries).
-    with django_assert_max_num_queries(9):
+    # The first view queues the preview task, which the Immediate backend runs in the request (then 4 more queries:
+    # the last keeps what it read of every file for the import, in one UPDATE).
+    with django_assert_max_num_queries(10):
         user_client.get(reverse("trades:import_preview", args=[small]))
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         user_client.get(reverse("trades:import_preview", args=[big]))
 
 
@@ -321,3 +325,27 @@ def test_the_preview_shows_no_rows_to_add_when_nothing_is_new(user_client):
     user_client.post(reverse("trades:import_confirm", args=[uploaded(user_client, "v2_2024.csv")]))
     response = user_client.get(reverse("trades:import_preview", args=[uploaded(user_client, "v2_2024.csv")]))
     assert b'id="first-rows"' not in response.content and b"Nothing new to import" in response.content
+
+
+# -- streaming the upload ----------------------------------------------------------------------
+
+
+def test_an_upload_waits_compressed_in_the_database(user_client):
+    token = uploaded(user_client, "v3_2026.csv")
+    stored = PendingFile.objects.get(upload__token=token)
+    plain = (SAMPLES / "v3_2026.csv").read_bytes()
+    assert gzip.decompress(bytes(stored.content)) == plain and len(stored.content) < len(plain)
+
+
+def test_the_upload_view_writes_the_files_to_temporary_files_as_they_arrive(user, rf):
+    request = rf.get(reverse("trades:import_csv"))
+    request.user, request.session = user, {}
+    views.import_csv(request)
+    assert [type(handler) for handler in request.upload_handlers] == [TemporaryFileUploadHandler]
+
+
+def test_an_upload_without_the_csrf_token_is_refused(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post(reverse("trades:import_csv"), {"files": [upload("v3_2026.csv")], "account_number": ACCOUNT})
+    assert response.status_code == 403 and not PendingFile.objects.exists()

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from apps.trades import lots
-from apps.trades.models import BrokerAccount, Lot, PendingUpload, PnlState, Transaction
+from apps.trades import csv_import, lots
+from apps.trades.models import BrokerAccount, Lot, PendingFile, PendingUpload, PnlState, Transaction
 from apps.trades.tasks import rebuild_pnl
 
 SAMPLES = Path(__file__).resolve().parent / "csv_samples"
@@ -160,3 +160,19 @@ def test_while_importing_the_progress_counts_the_rows_the_preview_found(user_cli
     PendingUpload.objects.filter(token=token).update(phase=PendingUpload.Phase.IMPORTING)
     progress = user_client.get(reverse("trades:import_status", args=[token])).json()
     assert progress["message"] == "Importing 12 rows (12 new) and recomputing your P&L in one step."
+
+
+# -- parsed once -------------------------------------------------------------------------------
+
+
+def test_the_import_takes_the_rows_the_preview_read_without_reading_the_file_again(user_client, monkeypatch):
+    token = upload(user_client)
+    assert user_client.get(reverse("trades:import_preview", args=[token])).status_code == 200
+    assert PendingFile.objects.get(upload__token=token).parsed
+
+    def no_second_reading(*args, **kwargs):
+        raise AssertionError("the file was read again")
+
+    monkeypatch.setattr(csv_import, "parse_file", no_second_reading)
+    confirm(user_client, token)
+    assert Transaction.objects.count() == 12
