@@ -9,9 +9,8 @@ from apps.trades.analytics import (
     GroupStats,
     TradeFacts,
     breakdown,
-    closed_between,
     management_rules,
-    trade_facts,
+    trades_closed_between,
 )
 from apps.trades.scope import Scope
 
@@ -54,7 +53,7 @@ class Breakdown:
 
 
 def closed_trades(scope: Scope) -> list[TradeFacts]:
-    return closed_between(trade_facts(accounts=scope.account_queryset(), tz=scope.tz), scope.start, scope.end)
+    return trades_closed_between(accounts=scope.account_queryset(), first=scope.start, last=scope.end)
 
 
 def table_rows(trades: list[TradeFacts], name: str, user) -> list[GroupStats]:

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from apps.trades.analytics import write_trade_facts
 from apps.trades.bulk import update_rows
 from apps.trades.models import (
     OPTION_TYPES,
@@ -169,12 +170,14 @@ def merge_chains(*, account: BrokerAccount, position_key: str, into_position_key
         account=account, action=ChainEdit.Action.MERGE, position_key=position_key, other_position_key=into_position_key
     )
     rebuild_chains(account=account)
+    write_trade_facts(account=account)
 
 
 def split_chain(*, account: BrokerAccount, position_key: str) -> None:
     """The user starts a new chain at this position, cutting its links to the positions before it."""
     ChainEdit.objects.create(account=account, action=ChainEdit.Action.SPLIT, position_key=position_key)
     rebuild_chains(account=account)
+    write_trade_facts(account=account)
 
 
 @dataclass(frozen=True)
