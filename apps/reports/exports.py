@@ -19,7 +19,7 @@ from apps.trades.models import Lot, Note, Tag, Target, exact
 from apps.trades.pnl import RealizedLine
 from apps.trades.scope import Scope
 
-from .edge import STATS_COLUMNS, stats_row
+from .edge import CAMPAIGN_COLUMNS, STATS_COLUMNS, campaign_row, stats_row
 from .metrics import CashFlow, UnderlyingGroup
 
 TRANSACTION_COLUMNS = [
@@ -308,3 +308,8 @@ def cash_flow_csv(rows: list[CashFlow], *, scope: Scope, grouping: str) -> Strea
 def edge_csv(rows: list, *, scope: Scope, by: str) -> StreamingHttpResponse:
     """One table of the Edge report: statistics of the closed trades per group."""
     return csv_response(f"edge-by-{by}-{scope.today}.csv", [by, *STATS_COLUMNS], (stats_row(row) for row in rows))
+
+
+def rolls_csv(rows: list, *, scope: Scope) -> StreamingHttpResponse:
+    """The Rolls report: every roll chain and wheel campaign open or closed in the range."""
+    return csv_response(f"rolls-{scope.today}.csv", CAMPAIGN_COLUMNS, (campaign_row(row) for row in rows))

@@ -12,6 +12,7 @@ class ReportForm(forms.Form):
         ("pnl", "P&L by period"),
         ("breakdown", "By underlying and strategy"),
         ("edge", "Edge: win rate and expectancy"),
+        ("rolls", "Rolls and campaigns"),
         ("cash-flow", "Cash flow and fees"),
     ]
     GROUPINGS = [("day", "Day"), ("month", "Month"), ("year", "Year")]

@@ -99,6 +99,10 @@ class PositionFacts:
         return [lot for lot in self.lots if lot.instrument_type in OPTION_TYPES]
 
     @property
+    def is_option(self) -> bool:
+        return all(lot.instrument_type in OPTION_TYPES for lot in self.lots)
+
+    @property
     def first_expiry(self) -> date | None:
         return min((lot.expires_on for lot in self.option_lots if lot.expires_on), default=None)
 
@@ -271,10 +275,12 @@ def _trade(
     # A roll links to a position of the same trade (one the user split off is a trade of its own).
     keys = {position.key for position in members}
     rolls = sum(1 for position in members if position.rolled_from_key in keys)
-    # Cash in through every opening, plus the cash of closing every position but the last: what the
-    # campaign had collected when it reached its final position.
-    net_credit = sum((position.entry_cash for position in members), ZERO) + sum(
-        (position.closing_cash for position in members if position is not last), ZERO
+    # Option premium in through every opening, plus the cash of closing every option position but the
+    # last: what the campaign had collected when it reached its final position. A wheel's shares are
+    # not premium (their cost is in the campaign basis on the chain's page).
+    options = [position for position in members if position.is_option]
+    net_credit = sum((position.entry_cash for position in options), ZERO) + sum(
+        (position.closing_cash for position in options[:-1]), ZERO
     )
     max_profit, max_loss = _campaign_limits(members, net_credit)
     return TradeFacts(

@@ -265,9 +265,9 @@ class RollStep:
 def roll_steps(*, chain: Chain) -> list[RollStep]:
     """The chain's positions in order, each roll's credit and the cumulative net credit (three queries).
 
-    The net credit counts option positions only: every opening, and the closing of each position that
-    was rolled (what was paid to roll out of it). After the last step of a roll chain it is the
-    campaign's net credit of the Edge report; the final result is the FIFO realized P&L of all of it.
+    The net credit counts option positions only: every opening, and the closing of each option position
+    once the next one is open (a roll's buy-back). After the last step it is the campaign's net credit of
+    the Edge and Rolls reports; the final result is the FIFO realized P&L of all of it.
     """
     positions = list(chain.positions.order_by("opened_at", "key"))
     opening: dict[int, Decimal] = {}
@@ -284,7 +284,7 @@ def roll_steps(*, chain: Chain) -> list[RollStep]:
         .annotate(cash=Sum(F("closing_cash") + F("variation")), realized=Sum("realized_pnl"))
     }
     by_key = {position.key: position for position in positions}
-    steps, net_credit = [], ZERO
+    steps, net_credit, previous_option = [], ZERO, None
     for index, position in enumerate(positions):
         is_option = position.pk not in stock
         opened = exact(opening.get(position.pk))
@@ -292,23 +292,19 @@ def roll_steps(*, chain: Chain) -> list[RollStep]:
         rolled_from = by_key.get(position.rolled_from_key)
         roll_credit = None
         if rolled_from is not None:
-            bought_back = exact(closing.get(rolled_from.pk, (None,))[0])
-            roll_credit = bought_back + opened
-            net_credit += bought_back
+            roll_credit = exact(closing.get(rolled_from.pk, (None,))[0]) + opened
         if is_option:
+            # The option position before this one is behind it: its closing cash (a roll's buy-back) counts now.
+            if previous_option is not None:
+                net_credit += exact(closing.get(previous_option, (None,))[0])
             net_credit += opened
+            previous_option = position.pk
         steps.append(
             RollStep(
-                position,
-                _joined_by(position, index, by_key),
-                is_option,
-                opened,
-                closed,
-                realized,
-                roll_credit,
+                position, _joined_by(position, index, by_key), is_option, opened, closed, realized, roll_credit,
                 net_credit,
             )
-        )
+        )  # fmt: skip
     return steps
 
 

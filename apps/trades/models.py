@@ -743,6 +743,11 @@ class TradeFact(models.Model):
     def __str__(self) -> str:
         return f"{self.underlying_symbol} {self.strategy} from {self.opened_on}: {self.realized_pnl}"
 
+    @property
+    def status(self) -> str:
+        """Open, or how it ended: Closed, Expired, Assigned, Exercised."""
+        return self.outcome.capitalize()
+
 
 class DataIssue(models.Model):
     """Something in the ledger the engine could not classify; shown to the user, never guessed silently."""
