@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
+from django.urls import reverse
 
 from apps.trades.analytics import trade_facts
 from apps.trades.chains import campaign, roll_steps
@@ -151,3 +152,31 @@ def test_a_wheels_steps_count_only_option_premium_in_the_net_credit(account):
         ("Covered call", True, D("99"), D("298")),
         ("Covered call", True, D("149"), D("447")),
     ]
+
+
+def test_the_chain_page_shows_the_campaign_basis_beside_the_fifo_cost_labelled_not_a_tax_basis(user_client, user):
+    account = BrokerAccountFactory(user=user)
+    wheel(account)
+    chain = chain_of(account)
+    response = user_client.get(reverse("trades:chain", kwargs={"account": account.pk, "key": chain.key}))
+    html = response.content.decode()
+    assert "Campaign basis per share (not tax basis)" in html and "$45.53" in html
+    assert "FIFO cost per share" in html and "$50.00" in html
+    assert "Final result" in html and "+$647.00" in html
+
+
+def test_the_chain_page_shows_each_rolls_credit_and_the_running_net_credit(user_client, user):
+    account = BrokerAccountFactory(user=user)
+    put_rolled_twice(account)
+    chain = chain_of(account)
+    html = user_client.get(reverse("trades:chain", kwargs={"account": account.pk, "key": chain.key})).content.decode()
+    for figure in ("+$49.00", "+$59.00", "+$198.00", "+$257.00", "+$217.00"):
+        assert figure in html
+
+
+def test_another_users_chain_page_is_404(other_client, user):
+    account = BrokerAccountFactory(user=user)
+    put_rolled_twice(account)
+    chain = chain_of(account)
+    url = reverse("trades:chain", kwargs={"account": account.pk, "key": chain.key})
+    assert other_client.get(url).status_code == 404
