@@ -2,6 +2,7 @@
 reports read the same figures the engine's tables give (the hand-worked ledger of test_analytics.py)."""
 
 import importlib
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -10,9 +11,9 @@ from django.apps import apps
 from apps.trades.analytics import trade_facts
 from apps.trades.chains import split_chain
 from apps.trades.lots import recompute_account
-from apps.trades.models import BrokerAccount, Position, Strategy, TradeFact
+from apps.trades.models import BrokerAccount, PnlState, Position, Strategy, TradeFact
 from apps.trades.strategies import override_strategy
-from apps.trades.tests.factories import BrokerAccountFactory
+from apps.trades.tests.factories import BrokerAccountFactory, OptionTransactionFactory
 from apps.trades.tests.test_analytics import assigned_put, expired_put_spread, managed_put, rolled_put
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +82,22 @@ def test_reading_the_facts_never_reads_another_account(account):
     rolled_put(other)
     recompute_account(account=other)
     assert [trade.underlying for trade in trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk))] == ["SPY"]
+
+
+def test_an_incremental_rebuild_rewrites_only_the_facts_of_the_underlyings_it_changed(account):
+    managed_put(account)  # SPY, closed 10 Mar
+    OptionTransactionFactory(
+        account=account, underlying_symbol="QQQ", executed_at=datetime(2026, 3, 11, 15, tzinfo=UTC)
+    )
+    recompute_account(account=account)
+    spy = TradeFact.objects.get(account=account, underlying_symbol="SPY").pk
+    qqq = TradeFact.objects.get(account=account, underlying_symbol="QQQ").pk
+    OptionTransactionFactory(
+        account=account, underlying_symbol="QQQ", action="Buy to Close", price=D("0.25"),
+        executed_at=datetime(2026, 3, 12, 15, tzinfo=UTC),
+    )  # fmt: skip
+    recompute_account(account=account)
+    assert PnlState.objects.get(account=account).last_mode == PnlState.Mode.INCREMENTAL
+    assert TradeFact.objects.get(account=account, underlying_symbol="SPY").pk == spy  # left alone
+    closed = TradeFact.objects.get(account=account, underlying_symbol="QQQ")
+    assert (closed.pk != qqq, closed.closed_on, closed.realized_pnl) == (True, date(2026, 3, 12), D("75"))
