@@ -187,6 +187,8 @@ def write_trade_facts(*, account: BrokerAccount, underlyings: set[str] | None = 
 
     Called in the rebuild's transaction after the chains, and after a user's chain or strategy edit.
     """
+    if underlyings is not None and not underlyings:
+        return  # an incremental run that changed no trade
     if underlyings is not None and ChainEdit.objects.filter(account=account, action=ChainEdit.Action.MERGE).exists():
         underlyings = None
     positions = Position.objects.filter(account=account)
