@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.trades.bulk import insert_rows
 from apps.trades.models import (
@@ -181,32 +181,36 @@ def _read_facts(rows: QuerySet[TradeFact], accounts: QuerySet[BrokerAccount]) ->
     return facts
 
 
-def write_trade_facts(*, account: BrokerAccount, underlyings: set[str] | None = None) -> None:
-    """Work out and store the facts of the account's trades (only those on `underlyings` after an
-    incremental rebuild; a user's merge may join underlyings, so then the whole account, as chains do).
+def write_trade_facts(*, account: BrokerAccount, position_keys: set[str] | None = None) -> None:
+    """Work out and store the facts of the account's trades: all of them, or only the trades holding
+    these positions (after an incremental rebuild or a strategy override).
 
-    Called in the rebuild's transaction after the chains, and after a user's chain or strategy edit.
+    The rows of those trades are replaced, and any older row keyed by one of their positions (a trade that
+    a new roll or covered call joined to another). A user's merge may join any two chains: then the whole
+    account, as `rebuild_chains` does. Called in the rebuild's transaction after the chains, and after a
+    user's edit.
     """
-    if underlyings is not None and not underlyings:
+    if position_keys is not None and not position_keys:
         return  # an incremental run that changed no trade
-    if underlyings is not None and ChainEdit.objects.filter(account=account, action=ChainEdit.Action.MERGE).exists():
-        underlyings = None
+    if position_keys is not None and ChainEdit.objects.filter(account=account, action=ChainEdit.Action.MERGE).exists():
+        position_keys = None
     positions = Position.objects.filter(account=account)
+    if position_keys is not None:
+        changed = positions.filter(key__in=position_keys)
+        chains = changed.filter(chain__isnull=False).values("chain")
+        positions = positions.filter(Q(key__in=position_keys, chain__isnull=True) | Q(chain__in=chains))
+    trades = _trades(_positions(positions))
     stale = TradeFact.objects.filter(account=account)
-    if underlyings is not None:
-        positions = positions.filter(underlying_symbol__in=underlyings)
-        stale = stale.filter(underlying_symbol__in=underlyings)
+    if position_keys is not None:
+        # A row is keyed by its trade's first position; two trades a new position joined leave one row
+        # each, both keyed by a position of the joined trade.
+        stale = stale.filter(key__in=[position.key for group in trades for position in group])
     stale.delete()
     tz = account.user.tz
-    members = _trades(_positions(positions))
-    fields = ("account", "position_keys", *FACT_FIELDS)
     insert_rows(
         TradeFact,
-        fields,
-        (
-            (account.pk, " ".join(position.key for position in group), *_fact_row(_trade(group, tz)))
-            for group in members
-        ),
+        ("account", "position_keys", *FACT_FIELDS),
+        ((account.pk, " ".join(position.key for position in group), *_fact_row(_trade(group, tz))) for group in trades),
     )
 
 

@@ -102,7 +102,7 @@ def recompute_account(*, account: BrokerAccount, full: bool = False) -> None:
         else:
             touched = {position.underlying for position in engine.known_positions.values()}
             rebuild_chains(account=account, underlyings=touched)
-            write_trade_facts(account=account, underlyings=_changed_underlyings(engine))
+            write_trade_facts(account=account, position_keys=_changed_positions(engine))
         reconcile_account(account=account)
         state.transaction_count += len(rows)
         if rows:
@@ -118,15 +118,15 @@ def recompute_account(*, account: BrokerAccount, full: bool = False) -> None:
         state.save()
 
 
-def _changed_underlyings(engine: Engine) -> set[str]:
-    """The underlyings whose trades this run changed: new or changed positions, new lots, new or amended
-    events. (Open positions it merely carried keep their facts: nothing a fact holds moves while open.)"""
+def _changed_positions(engine: Engine) -> set[str]:
+    """The keys of the positions this run changed: new or changed positions, their new lots, their new or
+    amended events. (Open positions it merely carried keep their facts: nothing a fact holds moves while open.)"""
     return (
-        {position.underlying for position in engine.new_positions}
-        | {position.underlying for position in engine.touched_positions.values()}
-        | {lot.underlying for lot in engine.new_lots}
-        | {event.underlying for event in engine.new_events}
-        | {event.underlying for event in engine.touched_events.values()}
+        {position.key for position in engine.new_positions}
+        | set(engine.touched_positions)
+        | {lot.position for lot in engine.new_lots}
+        | {event.position for event in engine.new_events}
+        | {event.position for event in engine.touched_events.values()}
     )
 
 

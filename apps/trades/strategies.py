@@ -203,14 +203,13 @@ def override_strategy(*, account, position_key: str, strategy: str | None) -> No
 
     Stored against the position's stable key and applied again after every rebuild.
     """
-    position = Position.objects.filter(account=account, key=position_key)
     if strategy is None:
         StrategyOverride.objects.filter(account=account, position_key=position_key).delete()
-        position.update(strategy=F("detected_strategy"))
+        Position.objects.filter(account=account, key=position_key).update(strategy=F("detected_strategy"))
     else:
         StrategyOverride.objects.update_or_create(
             account=account, position_key=position_key, defaults={"strategy": Strategy(strategy)}
         )
-        position.update(strategy=strategy)
-    # The strategy decides a trade's max profit and loss: its trades' stored facts are worked out again.
-    write_trade_facts(account=account, underlyings=set(position.values_list("underlying_symbol", flat=True)))
+        Position.objects.filter(account=account, key=position_key).update(strategy=strategy)
+    # The strategy decides a trade's max profit and loss: its trade's stored facts are worked out again.
+    write_trade_facts(account=account, position_keys={position_key})

@@ -84,20 +84,22 @@ def test_reading_the_facts_never_reads_another_account(account):
     assert [trade.underlying for trade in trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk))] == ["SPY"]
 
 
-def test_an_incremental_rebuild_rewrites_only_the_facts_of_the_underlyings_it_changed(account):
+def test_an_incremental_rebuild_rewrites_only_the_facts_of_the_trades_it_changed(account):
     managed_put(account)  # SPY, closed 10 Mar
+    qqq = {"account": account, "underlying_symbol": "QQQ"}
+    OptionTransactionFactory(**qqq, strike=D(300), executed_at=datetime(2026, 3, 2, 15, tzinfo=UTC))
     OptionTransactionFactory(
-        account=account, underlying_symbol="QQQ", executed_at=datetime(2026, 3, 11, 15, tzinfo=UTC)
+        **qqq, strike=D(300), action="Buy to Close", price=D("0.50"), executed_at=datetime(2026, 3, 5, 15, tzinfo=UTC)
+    )
+    OptionTransactionFactory(**qqq, strike=D(290), executed_at=datetime(2026, 3, 11, 15, tzinfo=UTC))
+    recompute_account(account=account)
+    before = dict(TradeFact.objects.filter(account=account).values_list("key", "pk"))
+    OptionTransactionFactory(
+        **qqq, strike=D(290), action="Buy to Close", price=D("0.25"), executed_at=datetime(2026, 3, 12, 15, tzinfo=UTC)
     )
     recompute_account(account=account)
-    spy = TradeFact.objects.get(account=account, underlying_symbol="SPY").pk
-    qqq = TradeFact.objects.get(account=account, underlying_symbol="QQQ").pk
-    OptionTransactionFactory(
-        account=account, underlying_symbol="QQQ", action="Buy to Close", price=D("0.25"),
-        executed_at=datetime(2026, 3, 12, 15, tzinfo=UTC),
-    )  # fmt: skip
-    recompute_account(account=account)
     assert PnlState.objects.get(account=account).last_mode == PnlState.Mode.INCREMENTAL
-    assert TradeFact.objects.get(account=account, underlying_symbol="SPY").pk == spy  # left alone
-    closed = TradeFact.objects.get(account=account, underlying_symbol="QQQ")
-    assert (closed.pk != qqq, closed.closed_on, closed.realized_pnl) == (True, date(2026, 3, 12), D("75"))
+    after = dict(TradeFact.objects.filter(account=account).values_list("key", "pk"))
+    assert sum(1 for key, pk in after.items() if before[key] != pk) == 1  # SPY and the first QQQ put left alone
+    closed = TradeFact.objects.get(account=account, closed_on=date(2026, 3, 12))
+    assert (closed.underlying_symbol, closed.realized_pnl) == ("QQQ", D("75"))
