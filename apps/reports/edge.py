@@ -1,7 +1,12 @@
 """The Edge report: statistics of closed trades per strategy, underlying, tag, DTE at entry, weekday
-and month, as tables, charts and CSV. The numbers come from `apps.trades.analytics`."""
+and month, as tables, charts and CSV; and the Rolls report, every roll chain and wheel campaign with its
+rolls, net credit and result. The numbers come from `apps.trades.analytics` (stored `TradeFact` rows)."""
 
 from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Q
 
 from apps.trades.analytics import (
     BREAKDOWNS,
@@ -9,10 +14,10 @@ from apps.trades.analytics import (
     GroupStats,
     TradeFacts,
     breakdown,
-    closed_between,
     management_rules,
-    trade_facts,
+    trades_closed_between,
 )
+from apps.trades.models import TradeFact
 from apps.trades.scope import Scope
 
 TITLES = {
@@ -54,7 +59,7 @@ class Breakdown:
 
 
 def closed_trades(scope: Scope) -> list[TradeFacts]:
-    return closed_between(trade_facts(accounts=scope.account_queryset(), tz=scope.tz), scope.start, scope.end)
+    return trades_closed_between(accounts=scope.account_queryset(), first=scope.start, last=scope.end)
 
 
 def table_rows(trades: list[TradeFacts], name: str, user) -> list[GroupStats]:
@@ -72,3 +77,60 @@ def tables(scope: Scope, user) -> list[Breakdown]:
 
 def stats_row(row: GroupStats) -> list:
     return [row.key, *(getattr(row, column) for column in STATS_COLUMNS)]
+
+
+CAMPAIGNS_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Campaigns:
+    """The Rolls report: roll chains and wheels open now or closed in the range, newest first."""
+
+    rows: list[TradeFact]
+    page: Page
+
+    @property
+    def closed(self) -> list[TradeFact]:
+        return [row for row in self.rows if row.closed_on is not None]
+
+    @property
+    def rolls(self) -> int:
+        return sum(row.rolls for row in self.rows)
+
+    @property
+    def result(self) -> Decimal:
+        """The final results of the closed ones, FIFO and net of fees."""
+        return sum((row.realized_pnl for row in self.closed), Decimal(0))
+
+    @property
+    def winners(self) -> int:
+        return sum(1 for row in self.closed if row.realized_pnl > 0)
+
+
+def campaign_rows(scope: Scope) -> list[TradeFact]:
+    """Roll chains and wheel campaigns still open, and those closed on a trading day of the range (one query)."""
+    closed_in_range = Q(closed_on__isnull=False)
+    if scope.start is not None:
+        closed_in_range &= Q(closed_on__gte=scope.start)
+    if scope.end is not None:
+        closed_in_range &= Q(closed_on__lte=scope.end)
+    rows = TradeFact.objects.filter(account__in=scope.account_queryset()).exclude(chain_key="")
+    return list(rows.filter(Q(closed_on__isnull=True) | closed_in_range).order_by("-opened_on", "-key"))
+
+
+def campaigns(scope: Scope, page: str | None) -> Campaigns:
+    rows = campaign_rows(scope)
+    return Campaigns(rows, Paginator(rows, CAMPAIGNS_PER_PAGE).get_page(page))
+
+
+CAMPAIGN_COLUMNS = [
+    "underlying", "kind", "opened_on", "closed_on", "status", "rolls", "net_credit", "realized_pnl", "account",
+    "chain_key",
+]  # fmt: skip
+
+
+def campaign_row(row: TradeFact) -> list:
+    return [
+        row.underlying_symbol, row.chain_kind, row.opened_on, row.closed_on, row.status, row.rolls, row.net_credit,
+        row.realized_pnl, row.account_id, row.chain_key,
+    ]  # fmt: skip

@@ -22,7 +22,7 @@ from apps.trades.models import Lot, Note, Tag, Target, exact
 from apps.trades.pnl import RealizedLine
 from apps.trades.scope import Scope
 
-from .edge import STATS_COLUMNS, stats_row
+from .edge import CAMPAIGN_COLUMNS, STATS_COLUMNS, campaign_row, stats_row
 from .metrics import CashFlow, UnderlyingGroup
 
 TRANSACTION_COLUMNS = [
@@ -357,3 +357,13 @@ def edge_csv(rows: list, *, scope: Scope, by: str) -> StreamingHttpResponse:
     header = [by, *STATS_COLUMNS]
     lines = (stats_row(row) for row in rows)
     return csv_response(f"edge-by-{by}-{scope.today}.csv", header, lines, money_columns=MONEY_COLUMNS)
+
+
+def rolls_csv(rows: list, *, scope: Scope) -> StreamingHttpResponse:
+    """The Rolls report: every roll chain and wheel campaign open or closed in the range."""
+    return csv_response(
+        f"rolls-{scope.today}.csv",
+        CAMPAIGN_COLUMNS,
+        (campaign_row(row) for row in rows),
+        money_columns=MONEY_COLUMNS | {"net_credit"},
+    )

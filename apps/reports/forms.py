@@ -16,6 +16,7 @@ class ReportForm(forms.Form):
         ("breakdown", "By underlying and strategy"),
         ("edge", "Edge: win rate and expectancy"),
         ("returns", "Returns"),
+        ("rolls", "Rolls and campaigns"),
         ("cash-flow", "Cash flow and fees"),
     ]
     GROUPINGS = [("day", "Day"), ("month", "Month"), ("year", "Year")]

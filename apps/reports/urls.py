@@ -11,6 +11,7 @@ urlpatterns = [
     path("positions.csv", views.positions_csv, name="positions_csv"),
     path("pnl.csv", views.pnl_csv, name="pnl_csv"),
     path("edge.csv", views.edge_csv, name="edge_csv"),
+    path("rolls.csv", views.rolls_csv, name="rolls_csv"),
     path("pnl-events.csv", views.pnl_events_csv, name="pnl_events_csv"),
     path("trades.csv", views.trades_csv, name="trades_csv"),
     path("tax/", views.tax_year, name="tax"),

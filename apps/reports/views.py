@@ -58,6 +58,8 @@ def home(request):
     elif report == "returns":
         result = returns.account_returns(scope, risk_free_rate=settings.RISK_FREE_RATE)
         context |= {"returns": result, "returns_chart": returns.chart(result)}
+    elif report == "rolls":
+        context["campaigns"] = edge.campaigns(scope, request.GET.get("page"))
     else:
         rows = metrics.cash_flow(scope, grouping)
         context |= {
@@ -99,6 +101,13 @@ def edge_csv(request):
     _, scope = get_scope(request, default_days=365)
     by = EdgeExportForm(request.GET).breakdown()
     return exports.edge_csv(edge.table_rows(edge.closed_trades(scope), by, request.user), scope=scope, by=by)
+
+
+@require_GET
+def rolls_csv(request):
+    """The Rolls report: roll chains and wheel campaigns open now or closed in the range."""
+    _, scope = get_scope(request, default_days=365)
+    return exports.rolls_csv(edge.campaign_rows(scope), scope=scope)
 
 
 @require_GET

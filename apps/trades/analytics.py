@@ -2,8 +2,10 @@
 
 A trade is a whole strategy position (legs opened together) or a whole chain (a roll campaign or
 a wheel), never a leg: a put rolled twice is one trade with two rolls. Facts are read from the
-engine's results (positions, lots, events) in three queries and worked out here in Python, so the
-numbers agree with every other P&L page (FIFO, fees inside).
+engine's results (positions, lots, events) and worked out here in Python, so the numbers agree with
+every other P&L page (FIFO, fees inside). That work happens when P&L is rebuilt: `write_trade_facts`
+stores one `TradeFact` row per trade in the rebuild's transaction, and the reports read those rows
+(`trade_facts`), two queries however many trades.
 
 Signs: cash and P&L are from the account's side (a credit is positive); `max_loss` is a P&L, so
 it is negative.
@@ -14,11 +16,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from apps.trades.models import OPTION_TYPES, BrokerAccount, Lot, PnlEvent, Position, Strategy, Tag, trading_day
+from apps.trades.bulk import insert_rows
+from apps.trades.models import (
+    OPTION_TYPES,
+    BrokerAccount,
+    ChainEdit,
+    Lot,
+    PnlEvent,
+    Position,
+    Strategy,
+    Tag,
+    TradeFact,
+    trading_day,
+)
 from apps.trades.pnl import accounts_for, money_text
 
 ZERO = Decimal(0)
@@ -63,6 +78,8 @@ class PositionFacts:
     account_id: int
     key: str
     chain_id: int | None
+    chain_key: str | None
+    chain_kind: str | None
     underlying: str
     strategy: str
     opened_at: datetime
@@ -82,6 +99,10 @@ class PositionFacts:
         return [lot for lot in self.lots if lot.instrument_type in OPTION_TYPES]
 
     @property
+    def is_option(self) -> bool:
+        return all(lot.instrument_type in OPTION_TYPES for lot in self.lots)
+
+    @property
     def first_expiry(self) -> date | None:
         return min((lot.expires_on for lot in self.option_lots if lot.expires_on), default=None)
 
@@ -89,7 +110,8 @@ class PositionFacts:
 @dataclass(frozen=True)
 class TradeFacts:
     key: str  # the key of its first position
-    chain_id: int | None
+    chain_key: str  # empty for a trade of one position
+    chain_kind: str
     underlying: str
     strategy: str  # the first position's strategy
     opened_on: date  # trading days, in the user's time zone
@@ -114,7 +136,7 @@ class TradeFacts:
     def is_credit(self) -> bool:
         return self.entry_cash > 0
 
-    @property
+    @cached_property  # read by every breakdown: worked out once per trade
     def captured(self) -> Decimal | None:
         """Realized P&L as a fraction of the max profit (0.5 is a winner managed at 50%)."""
         if not self.is_closed or not self.max_profit:
@@ -122,42 +144,115 @@ class TradeFacts:
         return self.realized_pnl / self.max_profit
 
 
-def trade_facts(*, accounts: QuerySet[BrokerAccount], tz: ZoneInfo) -> list[TradeFacts]:
-    """Every trade of the accounts, open ones included, oldest first."""
-    positions = _positions(accounts)
+def trade_facts(*, accounts: QuerySet[BrokerAccount]) -> list[TradeFacts]:
+    """Every trade of the accounts, open ones included, oldest first, as the last rebuild stored them."""
+    rows = TradeFact.objects.filter(account__in=accounts).order_by("opened_on", "key")
+    return _read_facts(rows, accounts)
+
+
+def trades_closed_between(
+    *, accounts: QuerySet[BrokerAccount], first: date | None, last: date | None
+) -> list[TradeFacts]:
+    """The trades closed on a trading day in [first, last] (either end may be open), oldest first."""
+    rows = TradeFact.objects.filter(account__in=accounts, closed_on__isnull=False)
+    if first is not None:
+        rows = rows.filter(closed_on__gte=first)
+    if last is not None:
+        rows = rows.filter(closed_on__lte=last)
+    return _read_facts(rows.order_by("opened_on", "key"), accounts)
+
+
+FACT_FIELDS = (
+    "key", "chain_key", "chain_kind", "underlying_symbol", "strategy", "opened_on", "closed_on", "days_held",
+    "dte_at_entry", "dte_at_exit", "entry_cash", "net_credit", "max_profit", "max_loss", "realized_pnl", "rolls",
+    "outcome",
+)  # fmt: skip
+
+
+def _read_facts(rows: QuerySet[TradeFact], accounts: QuerySet[BrokerAccount]) -> list[TradeFacts]:
+    """Stored facts with the tags of their positions (two queries; the keys are read only when tags exist)."""
+    tags = _tags(accounts)
+    if not tags:
+        return [TradeFacts(*row) for row in rows.values_list(*FACT_FIELDS)]
+    facts = []
+    for account_id, position_keys, *row in rows.values_list("account_id", "position_keys", *FACT_FIELDS):
+        names = set().union(*(tags.get((account_id, key), ()) for key in position_keys.split()))
+        facts.append(TradeFacts(*row, tags=tuple(sorted(names))))
+    return facts
+
+
+def write_trade_facts(*, account: BrokerAccount, position_keys: set[str] | None = None) -> None:
+    """Work out and store the facts of the account's trades: all of them, or only the trades holding
+    these positions (after an incremental rebuild or a strategy override).
+
+    The rows of those trades are replaced, and any older row keyed by one of their positions (a trade that
+    a new roll or covered call joined to another). A user's merge may join any two chains: then the whole
+    account, as `rebuild_chains` does. Called in the rebuild's transaction after the chains, and after a
+    user's edit.
+    """
+    if position_keys is not None and not position_keys:
+        return  # an incremental run that changed no trade
+    if position_keys is not None and ChainEdit.objects.filter(account=account, action=ChainEdit.Action.MERGE).exists():
+        position_keys = None
+    positions = Position.objects.filter(account=account)
+    if position_keys is not None:
+        changed = positions.filter(key__in=position_keys)
+        chains = changed.filter(chain__isnull=False).values("chain")
+        positions = positions.filter(Q(key__in=position_keys, chain__isnull=True) | Q(chain__in=chains))
+    trades = _trades(_positions(positions))
+    stale = TradeFact.objects.filter(account=account)
+    if position_keys is not None:
+        # A row is keyed by its trade's first position; two trades a new position joined leave one row
+        # each, both keyed by a position of the joined trade.
+        stale = stale.filter(key__in=[position.key for group in trades for position in group])
+    stale.delete()
+    tz = account.user.tz
+    insert_rows(
+        TradeFact,
+        ("account", "position_keys", *FACT_FIELDS),
+        ((account.pk, " ".join(position.key for position in group), *_fact_row(_trade(group, tz))) for group in trades),
+    )
+
+
+def _fact_row(trade: TradeFacts) -> tuple:
+    return tuple(getattr(trade, "underlying" if name == "underlying_symbol" else name) for name in FACT_FIELDS)
+
+
+def _trades(positions: list[PositionFacts]) -> list[list[PositionFacts]]:
+    """Positions grouped into trades: a chain's positions together, every other position alone."""
     trades: dict[str, list[PositionFacts]] = {}
     for position in positions:
         group = f"chain:{position.chain_id}" if position.chain_id else f"position:{position.pk}"
         trades.setdefault(group, []).append(position)
-    tags = _tags(accounts)
-    facts = [_trade(members, tz, tags) for members in trades.values()]
-    return sorted(facts, key=lambda trade: (trade.opened_on, trade.key))
+    return list(trades.values())
 
 
-def _positions(accounts: QuerySet[BrokerAccount]) -> list[PositionFacts]:
+def _positions(scope: QuerySet[Position]) -> list[PositionFacts]:
     fields = (
         "pk",
         "account_id",
         "key",
         "chain_id",
+        "chain__key",
+        "chain__kind",
         "underlying_symbol",
         "strategy",
         "opened_at",
         "closed_at",
         "rolled_from_key",
     )
-    rows = Position.objects.filter(account__in=accounts).order_by("opened_at", "key").values_list(*fields)
+    rows = scope.order_by("opened_at", "key").values_list(*fields)
     positions = {
         row[0]: PositionFacts(*row, lots=[], event_kinds=set(), realized_pnl=ZERO, closing_cash=ZERO) for row in rows
     }
     # A lot moved by a symbol change or split carries its older lot's cash: counted once, at the older lot.
-    lots = Lot.objects.filter(account__in=accounts, moved_from_key="").values_list(
+    lots = Lot.objects.filter(position__in=scope, moved_from_key="").values_list(
         "position_id", "instrument_type", "option_type", "strike", "expires_on", "multiplier", "quantity",
         "opening_cash",
     )  # fmt: skip
     for position_id, *fields in lots:
         positions[position_id].lots.append(LotFacts(*fields))
-    events = PnlEvent.objects.filter(account__in=accounts, position__isnull=False).values_list(
+    events = PnlEvent.objects.filter(position__in=scope).values_list(
         "position_id", "kind", "realized_pnl", "closing_cash", "variation"
     )
     for position_id, kind, realized, closing_cash, variation in events:
@@ -176,21 +271,28 @@ def _tags(accounts: QuerySet[BrokerAccount]) -> dict[tuple[int, str], set[str]]:
     return names
 
 
-def _trade(members: list[PositionFacts], tz: ZoneInfo, tags: dict[tuple[int, str], set[str]]) -> TradeFacts:
+def _trade(
+    members: list[PositionFacts], tz: ZoneInfo, tags: dict[tuple[int, str], set[str]] | None = None
+) -> TradeFacts:
     first, last = members[0], max(members, key=lambda position: (position.opened_at, position.key))
     still_open = any(position.closed_at is None for position in members)
     opened_on = trading_day(first.opened_at, tz)
     closed_on = None if still_open else trading_day(max(position.closed_at for position in members), tz)
-    rolls = sum(1 for position in members if position.rolled_from_key)
-    # Cash in through every opening, plus the cash of closing every position but the last: what the
-    # campaign had collected when it reached its final position.
-    net_credit = sum((position.entry_cash for position in members), ZERO) + sum(
-        (position.closing_cash for position in members if position is not last), ZERO
+    # A roll links to a position of the same trade (one the user split off is a trade of its own).
+    keys = {position.key for position in members}
+    rolls = sum(1 for position in members if position.rolled_from_key in keys)
+    # Option premium in through every opening, plus the cash of closing every option position but the
+    # last: what the campaign had collected when it reached its final position. A wheel's shares are
+    # not premium (their cost is in the campaign basis on the chain's page).
+    options = [position for position in members if position.is_option]
+    net_credit = sum((position.entry_cash for position in options), ZERO) + sum(
+        (position.closing_cash for position in options[:-1]), ZERO
     )
     max_profit, max_loss = _campaign_limits(members, net_credit)
     return TradeFacts(
         key=first.key,
-        chain_id=first.chain_id,
+        chain_key=first.chain_key or "",
+        chain_kind=first.chain_kind or "",
         underlying=first.underlying,
         strategy=first.strategy,
         opened_on=opened_on,
@@ -206,7 +308,7 @@ def _trade(members: list[PositionFacts], tz: ZoneInfo, tags: dict[tuple[int, str
         rolls=rolls,
         outcome=Outcome.OPEN if still_open else _outcome(members, last),
         tags=tuple(
-            sorted(set().union(*(tags.get((position.account_id, position.key), set()) for position in members)))
+            sorted(set().union(*((tags or {}).get((position.account_id, position.key), set()) for position in members)))
         ),
     )
 
@@ -334,21 +436,28 @@ class GroupStats:
 
 
 def group_stats(key: str, trades: list[TradeFacts]) -> GroupStats:
-    results = [trade.realized_pnl for trade in trades]
-    wins = [result for result in results if result > 0]
-    losses = [result for result in results if result < 0]
+    wins, losses, captured, days = [], [], [], []
+    for trade in trades:  # one pass: the Edge report runs this for every group of seven tables
+        result = trade.realized_pnl
+        if result > 0:
+            wins.append(result)
+        elif result < 0:
+            losses.append(result)
+        if trade.captured is not None:
+            captured.append(trade.captured)
+        if trade.days_held is not None:
+            days.append(trade.days_held)
+    count = len(trades)
     gained, lost = sum(wins, ZERO), sum(losses, ZERO)
-    captured = [trade.captured for trade in trades if trade.captured is not None]
-    days = [trade.days_held for trade in trades if trade.days_held is not None]
     return GroupStats(
         key=key,
-        trades=len(results),
+        trades=count,
         winners=len(wins),
         losers=len(losses),
-        win_rate=Decimal(len(wins)) / len(results) if results else None,
+        win_rate=Decimal(len(wins)) / count if count else None,
         average_win=gained / len(wins) if wins else None,
         average_loss=lost / len(losses) if losses else None,
-        expectancy=(gained + lost) / len(results) if results else None,
+        expectancy=(gained + lost) / count if count else None,
         profit_factor=gained / -lost if losses else None,
         largest_win=max(wins) if wins else None,
         largest_loss=min(losses) if losses else None,
@@ -366,17 +475,6 @@ def breakdown(trades: list[TradeFacts], by: str) -> list[GroupStats]:
             for key in _group_keys(trade, by):
                 groups.setdefault(key, []).append(trade)
     return [group_stats(key, groups[key]) for key in sorted(groups, key=lambda key: _group_order(by, key))]
-
-
-def closed_between(trades: list[TradeFacts], first: date | None, last: date | None) -> list[TradeFacts]:
-    """The trades closed on a trading day in [first, last] (either end may be open)."""
-    return [
-        trade
-        for trade in trades
-        if trade.closed_on is not None
-        and (first is None or trade.closed_on >= first)
-        and (last is None or trade.closed_on <= last)
-    ]
 
 
 STATS_COLUMNS = (
@@ -405,7 +503,7 @@ def stats_report(*, user, by: str, account_number: str | None = None) -> dict:
     accounts = accounts_for(user, account_number)
     if account_number and not accounts.exists():
         raise BrokerAccount.DoesNotExist(f"{user} has no account {account_number}")
-    rows = breakdown(trade_facts(accounts=accounts, tz=user.tz), by)
+    rows = breakdown(trades_closed_between(accounts=accounts, first=None, last=None), by)
     return {"by": by, "timezone": user.time_zone, "rows": [stats_json(row) for row in rows]}
 
 

@@ -6,7 +6,8 @@ positions' chains, a split cuts a position from the ones before it. Edits are st
 position keys (stable transaction ids), so they survive every rebuild and are replayed here.
 
 The campaign view sits beside FIFO and never replaces it: the net premium collected through the
-chain, and the effective cost basis and break-even of the stock it holds.
+chain, each roll's credit and the running net credit (`roll_steps`), and what the premium did to the
+cost of the shares a wheel took on (campaign basis, never the tax basis).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 
+from apps.trades.analytics import write_trade_facts
 from apps.trades.bulk import update_rows
 from apps.trades.models import (
     OPTION_TYPES,
@@ -169,12 +171,14 @@ def merge_chains(*, account: BrokerAccount, position_key: str, into_position_key
         account=account, action=ChainEdit.Action.MERGE, position_key=position_key, other_position_key=into_position_key
     )
     rebuild_chains(account=account)
+    write_trade_facts(account=account)
 
 
 def split_chain(*, account: BrokerAccount, position_key: str) -> None:
     """The user starts a new chain at this position, cutting its links to the positions before it."""
     ChainEdit.objects.create(account=account, action=ChainEdit.Action.SPLIT, position_key=position_key)
     rebuild_chains(account=account)
+    write_trade_facts(account=account)
 
 
 @dataclass(frozen=True)
@@ -189,36 +193,126 @@ class Campaign:
     stock_realized_pnl: Decimal
     effective_cost_basis: Decimal | None  # per share: the stock's cost less the premium collected
     break_even: Decimal | None  # per share: the price at which the whole campaign nets to zero
+    shares_acquired: Decimal  # every share the campaign took on (assigned or bought), held or not
+    shares_cost: Decimal  # what they cost, fees included (positive)
+
+    @property
+    def fifo_basis(self) -> Decimal | None:
+        """Per share acquired: what the shares cost, as FIFO books them."""
+        return self.shares_cost / self.shares_acquired if self.shares_acquired else None
+
+    @property
+    def campaign_basis(self) -> Decimal | None:
+        """Per share acquired: their cost less every premium of the campaign's puts and calls (not a tax basis)."""
+        return (self.shares_cost - self.net_premium) / self.shares_acquired if self.shares_acquired else None
 
 
 def campaign(*, chain: Chain) -> Campaign:
-    lots = Lot.objects.filter(position__chain=chain)
-    events = PnlEvent.objects.filter(position__chain=chain)
-    option_types = list(OPTION_TYPES)
-
-    def total(queryset, field: str) -> Decimal:
-        return exact(queryset.aggregate(total=Sum(field))["total"])
-
+    """The chain's campaign figures in two queries: one sum over its lots, one over its events."""
+    option = Q(instrument_type__in=list(OPTION_TYPES))
+    stock = Q(instrument_type=InstrumentType.EQUITY)
+    # Shares a split or symbol change moved carry their older lot's cost: counted once, at the older lot.
+    acquired = stock & Q(moved_from_key="", quantity__gt=0)
+    lots = Lot.objects.filter(position__chain=chain).aggregate(
+        option_open_cost=Sum("remaining_cost", filter=option),
+        stock_quantity=Sum("remaining_quantity", filter=stock),
+        stock_open_cost=Sum("remaining_cost", filter=stock),
+        shares_acquired=Sum("quantity", filter=acquired),
+        shares_paid=Sum("opening_cash", filter=acquired),
+    )
+    events = PnlEvent.objects.filter(position__chain=chain).aggregate(
+        realized=Sum("realized_pnl"),
+        option_realized=Sum("realized_pnl", filter=option),
+        stock_realized=Sum("realized_pnl", filter=stock),
+    )
+    lots, events = ({name: exact(value) for name, value in sums.items()} for sums in (lots, events))
     # Closed pieces through their events, open pieces through their remaining cost: a lot moved by a
     # symbol change is counted once.
-    net_premium = total(events.filter(instrument_type__in=option_types), "realized_pnl") + total(
-        lots.filter(instrument_type__in=option_types), "remaining_cost"
-    )
-    stock_lots = lots.filter(instrument_type=InstrumentType.EQUITY)
-    stock_quantity = total(stock_lots, "remaining_quantity")
-    stock_open_cost = total(stock_lots, "remaining_cost")
-    stock_realized = total(events.filter(instrument_type=InstrumentType.EQUITY), "realized_pnl")
+    net_premium = events["option_realized"] + lots["option_open_cost"]
+    stock_quantity, stock_open_cost = lots["stock_quantity"], lots["stock_open_cost"]
     basis = break_even = None
     if stock_quantity:
         basis = -(stock_open_cost + net_premium) / stock_quantity
-        break_even = -(stock_open_cost + net_premium + stock_realized) / stock_quantity
+        break_even = -(stock_open_cost + net_premium + events["stock_realized"]) / stock_quantity
     return Campaign(
         chain=chain,
-        realized_pnl=total(events, "realized_pnl"),
+        realized_pnl=events["realized"],
         net_premium=net_premium,
         stock_quantity=stock_quantity,
         stock_open_cost=stock_open_cost,
-        stock_realized_pnl=stock_realized,
+        stock_realized_pnl=events["stock_realized"],
         effective_cost_basis=basis,
         break_even=break_even,
+        shares_acquired=lots["shares_acquired"],
+        shares_cost=-lots["shares_paid"],
     )
+
+
+@dataclass(frozen=True)
+class RollStep:
+    """One position of a chain, in order, with the cash it brought and the campaign's running credit."""
+
+    position: Position
+    link: str  # how it joined the chain, in a trader's words
+    is_option: bool
+    opening_cash: Decimal  # credit (positive) or debit of opening it, fees included
+    closing_cash: Decimal  # of closing it so far, fees included
+    realized_pnl: Decimal
+    roll_credit: Decimal | None  # a roll: closing the position rolled from plus opening this one
+    net_credit: Decimal  # option premium the campaign has taken in by this step, rolls' buy-backs included
+
+
+def roll_steps(*, chain: Chain) -> list[RollStep]:
+    """The chain's positions in order, each roll's credit and the cumulative net credit (three queries).
+
+    The net credit counts option positions only: every opening, and the closing of each option position
+    once the next one is open (a roll's buy-back). After the last step it is the campaign's net credit of
+    the Edge and Rolls reports; the final result is the FIFO realized P&L of all of it.
+    """
+    positions = list(chain.positions.order_by("opened_at", "key"))
+    opening: dict[int, Decimal] = {}
+    stock: set[int] = set()
+    lots = Lot.objects.filter(position__chain=chain).values_list("position", "instrument_type")
+    for pk, instrument_type, cash in lots.annotate(cash=Sum("opening_cash", filter=Q(moved_from_key=""))):
+        opening[pk] = opening.get(pk, ZERO) + exact(cash)
+        if instrument_type not in OPTION_TYPES:
+            stock.add(pk)
+    closing = {
+        pk: (cash, realized)
+        for pk, cash, realized in PnlEvent.objects.filter(position__chain=chain)
+        .values_list("position")
+        .annotate(cash=Sum(F("closing_cash") + F("variation")), realized=Sum("realized_pnl"))
+    }
+    by_key = {position.key: position for position in positions}
+    steps, net_credit, previous_option = [], ZERO, None
+    for index, position in enumerate(positions):
+        is_option = position.pk not in stock
+        opened = exact(opening.get(position.pk))
+        closed, realized = (exact(value) for value in closing.get(position.pk, (None, None)))
+        rolled_from = by_key.get(position.rolled_from_key)
+        roll_credit = None
+        if rolled_from is not None:
+            roll_credit = exact(closing.get(rolled_from.pk, (None,))[0]) + opened
+        if is_option:
+            # The option position before this one is behind it: its closing cash (a roll's buy-back) counts now.
+            if previous_option is not None:
+                net_credit += exact(closing.get(previous_option, (None,))[0])
+            net_credit += opened
+            previous_option = position.pk
+        steps.append(
+            RollStep(
+                position, _joined_by(position, index, by_key), is_option, opened, closed, realized, roll_credit,
+                net_credit,
+            )
+        )  # fmt: skip
+    return steps
+
+
+def _joined_by(position: Position, index: int, by_key: dict[str, Position]) -> str:
+    if position.rolled_from_key in by_key:
+        return "Rolled"
+    if position.assigned_from_key in by_key:
+        return "Assigned"
+    if position.covers_key in by_key:
+        return "Covered call"
+    return "Opened" if index == 0 else "Joined"

@@ -1,4 +1,4 @@
-"""Rebuilding an account's lots, P&L events, positions, chains and reconciliation from its ledger.
+"""Rebuilding an account's lots, P&L events, positions, chains, trade facts and reconciliation from its ledger.
 
 The entry point is `recompute_account`. It resumes from the state saved after the previous run
 (open lots, open positions) when every new transaction is later than the last one processed and
@@ -15,6 +15,7 @@ from django.db import transaction as db_transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.trades.analytics import write_trade_facts
 from apps.trades.bulk import delete_for_account, insert_rows, update_rows
 from apps.trades.chains import rebuild_chains
 from apps.trades.engine import Engine
@@ -31,6 +32,7 @@ from apps.trades.models import (
     PnlState,
     Position,
     StrategyOverride,
+    TradeFact,
     Transaction,
 )
 from apps.trades.reconcile import reconcile_account
@@ -96,9 +98,11 @@ def recompute_account(*, account: BrokerAccount, full: bool = False) -> None:
         _write(engine, account)
         if state.last_mode == PnlState.Mode.FULL:
             rebuild_chains(account=account)
+            write_trade_facts(account=account)
         else:
             touched = {position.underlying for position in engine.known_positions.values()}
             rebuild_chains(account=account, underlyings=touched)
+            write_trade_facts(account=account, position_keys=_changed_positions(engine))
         reconcile_account(account=account)
         state.transaction_count += len(rows)
         if rows:
@@ -114,9 +118,21 @@ def recompute_account(*, account: BrokerAccount, full: bool = False) -> None:
         state.save()
 
 
+def _changed_positions(engine: Engine) -> set[str]:
+    """The keys of the positions this run changed: new or changed positions, their new lots, their new or
+    amended events. (Open positions it merely carried keep their facts: nothing a fact holds moves while open.)"""
+    return (
+        {position.key for position in engine.new_positions}
+        | set(engine.touched_positions)
+        | {lot.position for lot in engine.new_lots}
+        | {event.position for event in engine.new_events}
+        | {event.position for event in engine.touched_events.values()}
+    )
+
+
 def _clear(account: BrokerAccount) -> None:
     """Throw away everything the engine made for the account (user intent lives elsewhere)."""
-    for model in (PnlEvent, Lot, Position, Chain, DataIssue):
+    for model in (TradeFact, PnlEvent, Lot, Position, Chain, DataIssue):
         delete_for_account(model, account.pk)
 
 

@@ -711,6 +711,52 @@ class PnlEvent(models.Model):
         )
 
 
+class TradeFact(models.Model):
+    """One trade's facts (a whole strategy position, or a whole roll chain or wheel), stored with every
+    rebuild so the Edge and Rolls reports read rows instead of working each trade out per request.
+
+    Written by `apps.trades.analytics.write_trade_facts` from the positions, lots and events of the same
+    run; days are trading days in the user's time zone, like `PnlEvent.trading_day`. Tags are not stored:
+    the user edits them without a rebuild, so they are read with the facts, through `position_keys`.
+    """
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="trade_facts")
+    key = models.CharField(max_length=100)  # the key of its first position
+    chain_key = models.CharField(max_length=100, blank=True)  # empty for a trade of one position
+    chain_kind = models.CharField(max_length=8, choices=Chain.Kind.choices, blank=True)
+    position_keys = models.TextField(blank=True)  # its positions' keys, space-separated, for their tags
+    underlying_symbol = models.CharField(max_length=32, blank=True)
+    strategy = models.CharField(max_length=20, choices=Strategy.choices)  # its first position's
+    opened_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+    days_held = models.IntegerField(null=True, blank=True)
+    dte_at_entry = models.IntegerField(null=True, blank=True)
+    dte_at_exit = models.IntegerField(null=True, blank=True)
+    entry_cash = models.DecimalField(**MONEY)
+    net_credit = models.DecimalField(**MONEY)
+    max_profit = models.DecimalField(**MONEY, null=True, blank=True)
+    max_loss = models.DecimalField(**MONEY, null=True, blank=True)
+    realized_pnl = models.DecimalField(**MONEY)
+    rolls = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=10)
+
+    class Meta:
+        ordering = ["opened_on", "key"]
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="trade_fact_unique_key")]
+        indexes = [
+            models.Index(fields=["account", "closed_on"]),
+            models.Index(fields=["account", "underlying_symbol"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.underlying_symbol} {self.strategy} from {self.opened_on}: {self.realized_pnl}"
+
+    @property
+    def status(self) -> str:
+        """Open, or how it ended: Closed, Expired, Assigned, Exercised."""
+        return self.outcome.capitalize()
+
+
 class DataIssue(models.Model):
     """Something in the ledger the engine could not classify; shown to the user, never guessed silently."""
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db.models import F
 
+from apps.trades.analytics import write_trade_facts
 from apps.trades.models import OPTION_TYPES, InstrumentType, Position, Strategy, StrategyOverride
 
 
@@ -205,8 +206,10 @@ def override_strategy(*, account, position_key: str, strategy: str | None) -> No
     if strategy is None:
         StrategyOverride.objects.filter(account=account, position_key=position_key).delete()
         Position.objects.filter(account=account, key=position_key).update(strategy=F("detected_strategy"))
-        return
-    StrategyOverride.objects.update_or_create(
-        account=account, position_key=position_key, defaults={"strategy": Strategy(strategy)}
-    )
-    Position.objects.filter(account=account, key=position_key).update(strategy=strategy)
+    else:
+        StrategyOverride.objects.update_or_create(
+            account=account, position_key=position_key, defaults={"strategy": Strategy(strategy)}
+        )
+        Position.objects.filter(account=account, key=position_key).update(strategy=strategy)
+    # The strategy decides a trade's max profit and loss: its trade's stored facts are worked out again.
+    write_trade_facts(account=account, position_keys={position_key})

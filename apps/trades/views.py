@@ -302,7 +302,7 @@ def chain_detail(request, account: int, key: str):
     chain = get_chain_for_user(request, account, key)
     context = {
         "chain": chain,
-        "positions": journal.chain_positions(chain),
+        "steps": chains.roll_steps(chain=chain),
         "campaign": chains.campaign(chain=chain),
         "tags": journal.tags_for(chain.account_id, Target.CHAIN, chain.key),
         "notes": journal.notes_for(chain.account_id, Target.CHAIN, chain.key),

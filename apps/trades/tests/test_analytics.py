@@ -3,7 +3,6 @@ and an assigned put whose shares were sold (times 15:00 UTC are 10:00 or 11:00 i
 
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,7 +19,6 @@ from apps.trades.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-NEW_YORK = ZoneInfo("America/New_York")
 MARCH = date(2026, 3, 20)
 APRIL = date(2026, 4, 17)
 
@@ -88,7 +86,7 @@ def assigned_put(account) -> None:
 
 def facts_of(account, underlying: str):
     recompute_account(account=account)
-    trades = trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk), tz=NEW_YORK)
+    trades = trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk))
     (trade,) = [trade for trade in trades if trade.underlying == underlying]
     return trade
 
@@ -160,18 +158,18 @@ def test_the_four_trades_of_one_ledger_are_four_trades_not_their_legs(account):
     rolled_put(account)
     assigned_put(account)
     recompute_account(account=account)
-    trades = trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk), tz=NEW_YORK)
+    trades = trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk))
     assert sorted(trade.underlying for trade in trades) == ["IWM", "QQQ", "SCHG", "SPY"]
     assert sum((trade.realized_pnl for trade in trades), D(0)) == D("672.80")  # 58.80 + 150 + 150 + 314
 
 
 @pytest.mark.parametrize("trades", [1, 4])
-def test_reading_the_facts_takes_four_queries_however_many_trades(account, django_assert_num_queries, trades):
+def test_reading_the_stored_facts_takes_two_queries_however_many_trades(account, django_assert_num_queries, trades):
     for ledger in (managed_put, rolled_put, expired_put_spread, assigned_put)[:trades]:
         ledger(account)
     recompute_account(account=account)
-    with django_assert_num_queries(4):  # positions, lots, events, tags
-        trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk), tz=NEW_YORK)
+    with django_assert_num_queries(2):  # the facts, the tags
+        trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk))
 
 
 def losing_call(account) -> None:
@@ -190,11 +188,11 @@ def ledger(account):
     assigned_put(account)
     losing_call(account)
     recompute_account(account=account)
-    trades = trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk), tz=NEW_YORK)
+    trades = trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk))
     keys = {trade.underlying: trade.key for trade in trades}
     for underlying, name in (("SPY", "16 delta"), ("QQQ", "16 delta"), ("QQQ", "spreads")):
         Tag.objects.create(account=account, target=Target.POSITION, key=keys[underlying], name=name)
-    return trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk), tz=NEW_YORK)
+    return trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk))
 
 
 def test_trades_carry_the_tags_of_their_positions(ledger):
@@ -246,7 +244,7 @@ def test_open_trades_are_left_out_of_the_breakdowns(account):
     OptionTransactionFactory(account=account, expires_on=APRIL, executed_at=at(3, 2))
     managed_put(account)
     recompute_account(account=account)
-    trades = trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk), tz=NEW_YORK)
+    trades = trade_facts(accounts=BrokerAccount.objects.filter(pk=account.pk))
     assert [(row.key, row.trades) for row in breakdown(trades, "underlying")] == [("SPY", 1)]
 
 

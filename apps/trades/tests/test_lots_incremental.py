@@ -11,7 +11,19 @@ from hypothesis import strategies as st
 
 from apps.trades.chains import merge_chains
 from apps.trades.lots import recompute_account
-from apps.trades.models import Chain, DataIssue, Lot, Note, PnlEvent, PnlState, Position, Strategy, Tag, Target
+from apps.trades.models import (
+    Chain,
+    DataIssue,
+    Lot,
+    Note,
+    PnlEvent,
+    PnlState,
+    Position,
+    Strategy,
+    Tag,
+    Target,
+    TradeFact,
+)
 from apps.trades.strategies import override_strategy
 from apps.trades.tests.factories import BrokerAccountFactory, OptionTransactionFactory, TransactionFactory
 from bench.synthetic import generate_ledger, write_ledger
@@ -52,6 +64,12 @@ def results(account) -> dict[str, list]:
         ),
         "issues": sorted(
             DataIssue.objects.filter(account=account).values_list("key", "kind", "transaction_id", "message")
+        ),
+        "trade_facts": sorted(
+            TradeFact.objects.filter(account=account).values_list(
+                *(field.name for field in TradeFact._meta.fields if field.name not in {"id", "account"})
+            ),
+            key=repr,
         ),
     }  # fmt: skip
 

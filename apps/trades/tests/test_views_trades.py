@@ -176,7 +176,7 @@ def test_a_position_key_under_another_account_of_the_user_is_404(user_client, us
 def test_a_chain_page_shows_its_positions_and_the_campaign_view(user_client, roll):
     response = user_client.get(chain_url(roll))
     assert response.status_code == 200
-    assert len(response.context["positions"]) == 2
+    assert len(response.context["steps"]) == 2
     assert response.context["campaign"].net_premium == Decimal("170.0000")  # 100 - 40 + 110 of premium
     assert "Campaign view" in response.content.decode() and "FIFO view" in response.content.decode()
 
