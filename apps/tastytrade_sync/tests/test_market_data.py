@@ -125,3 +125,27 @@ def test_a_sync_succeeds_when_market_data_fails_and_keeps_the_last_snapshot(sync
         run = sync(connection, market)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert before and set(Quote.objects.values_list("symbol", "mark", "fetched_at")) == before
+
+
+def test_a_sync_stores_greeks_from_the_mark_on_the_quotes_of_held_options(synced_market):
+    market, connection = synced_market
+    with at_close(market):
+        sync(connection, market)
+    options = Quote.objects.filter(instrument_type="Equity Option")
+    assert options.exists()
+    for quote in options:
+        assert quote.underlying_price is not None
+        assert -1 <= quote.delta <= 1 and quote.gamma >= 0 and quote.vega >= 0
+        assert quote.delta > 0 if quote.symbol.strip()[-9] == "C" else quote.delta < 0
+
+
+def test_a_sync_stores_spys_quote_and_a_beta_weighted_delta_for_each_held_stock(synced_market):
+    market, connection = synced_market
+    with at_close(market):
+        sync(connection, market)
+    spy = Quote.objects.get(symbol="SPY")
+    assert (spy.delta, spy.beta_weighted_delta) == (Decimal(1), Decimal(1))
+    for quote in Quote.objects.filter(instrument_type="Equity").exclude(symbol="SPY"):
+        beta = UnderlyingMetrics.objects.filter(symbol=quote.symbol).values_list("beta", flat=True).first()
+        if beta is not None:
+            assert quote.beta_weighted_delta == (quote.mark * beta / spy.mark).quantize(Decimal("0.00000001"))
