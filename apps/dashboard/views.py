@@ -3,19 +3,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import FilteredRelation, Min, OuterRef, Q, Subquery
+from django.db.models import FilteredRelation, OuterRef, Q, Subquery
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.reports import metrics, performance
+from apps.reports import metrics, performance, risk
 from apps.reports.forms import TransactionFilterForm
 from apps.tastytrade_sync import market_data
 from apps.tastytrade_sync.client import TastytradeError
 from apps.tastytrade_sync.models import Connection, SyncRun
 from apps.trades import pnl
-from apps.trades.models import Quote
 from apps.trades.scope import get_scope
 
 TRANSACTIONS_PER_PAGE = 50
@@ -64,16 +63,22 @@ def positions(request):
         metrics.positions_by_underlying(scope), metrics.open_trades(scope), reconciliation.quantity_differences
     )
     if scope.pnl_computed:  # the dashboard's figure, so the two pages agree
-        groups = metrics.with_engine_unrealized(groups, pnl.open_positions(accounts=scope.account_queryset()))
+        held = [line.snapshot for group in groups for line in group.lines]
+        groups = metrics.with_engine_unrealized(
+            groups, pnl.open_positions(accounts=scope.account_queryset(), snapshots=held)
+        )
+    quotes = risk.stored_quotes(scope)
+    book = risk.open_book(groups, quotes=quotes, metrics=risk.stored_metrics(scope), engine_ran=scope.pnl_computed)
     known = [group.unrealized for group in groups if group.unrealized is not None]
     context = {
         "scope": scope,
         "groups": groups,
+        "book": book,
         "unrealized": sum(known) if known else None,
         "missing_marks": any(group.has_missing_marks for group in groups),
         "unrealized_from_engine": scope.pnl_computed,
         "as_of": min((line.snapshot.as_of for group in groups for line in group.lines), default=None),
-        "marks_as_of": Quote.objects.filter(account_id__in=scope.account_ids).aggregate(at=Min("fetched_at"))["at"],
+        "marks_as_of": min((quote.fetched_at for quote in quotes.values()), default=None),
         "reconciliation": reconciliation,
     }
     return render(request, "dashboard/positions.html", context)

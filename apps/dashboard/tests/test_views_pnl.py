@@ -162,3 +162,17 @@ def test_a_leg_without_a_mark_counts_on_neither_page_even_with_a_close_price(use
     html = get_html(user_client, "dashboard:home")
     positions = user_client.get(reverse("dashboard:positions")).context["unrealized"]
     assert (widget(html, "unrealized"), positions) == ("\u2014", None)
+
+
+def test_the_positions_page_puts_each_leg_under_the_engines_strategy_position_with_the_dashboards_figure(
+    user_client, history
+):
+    book = user_client.get(reverse("dashboard:positions")).context["book"]
+    (qqq,) = book.underlyings
+    (short_put,) = qqq.positions
+    assert (qqq.underlying, short_put.label, short_put.unrealized, book.unrealized) == (
+        "QQQ",
+        "Short put",
+        Decimal("99.00"),
+        Decimal("99.00"),
+    )
