@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.trades.greeks import beta_weighted_delta, quote_greeks
-from apps.trades.models import InstrumentType, PositionSnapshot, Quote, UnderlyingMetrics
-from apps.trades.symbols import INDEX_ROOTS, future_product, underlying_of
+from apps.trades.models import OPTION_TYPES, InstrumentType, PositionSnapshot, Quote, UnderlyingMetrics
+from apps.trades.symbols import INDEX_ROOTS, future_product, parse_option_symbol, underlying_of
 
 from . import client as api
 from .client import Client
@@ -29,7 +29,7 @@ def held_symbols(positions: list[PositionSnapshot]) -> dict[str, list[str]]:
     by_type: dict[str, set[str]] = {}
     for position in positions:
         by_type.setdefault(position.instrument_type, set()).add(position.symbol)
-        underlying = position.underlying_symbol
+        underlying = priced_from(position.symbol, position.instrument_type, position.underlying_symbol)
         if not underlying or underlying == position.symbol:
             continue
         if underlying.startswith("/"):
@@ -39,6 +39,17 @@ def held_symbols(positions: list[PositionSnapshot]) -> dict[str, list[str]]:
             kind = "Index" if underlying in INDEXES else InstrumentType.EQUITY
             by_type.setdefault(kind, set()).add(underlying)
     return {kind: sorted(symbols) for kind, symbols in sorted(by_type.items())}
+
+
+def priced_from(symbol: str, instrument_type: str, stated: str) -> str:
+    """The instrument whose price prices this one: a future option's own future (`/ESZ6`; TastyTrade states the
+    product `/ES` as its underlying), an option's stated underlying, a share's or a future's own symbol."""
+    if instrument_type not in OPTION_TYPES:
+        return symbol
+    option = parse_option_symbol(symbol)
+    if option is not None and option.product:
+        return option.root
+    return stated or (option.root if option else symbol)
 
 
 def refresh_market_data(*, account, client: Client) -> int:
@@ -95,7 +106,7 @@ def quote_rows(
     rows = []
     for quote in {quote.symbol: quote for quote in quotes}.values():
         position = held.get(quote.symbol)
-        underlying = (position.underlying_symbol if position else "") or quote.symbol
+        underlying = priced_from(quote.symbol, quote.instrument_type, position.underlying_symbol if position else "")
         # The future option's own future (`/ESZ6`) prices it; its family (`/ES`) carries the metrics.
         family = underlying_of(quote.symbol, quote.instrument_type, underlying)
         metric = by_underlying.get(family) or by_underlying.get(underlying)
