@@ -13,6 +13,7 @@ class ProfileForm(forms.ModelForm):
             "sync_scheduled",
             "profit_target_percent",
             "management_dte",
+            "concentration_warning_percent",
         ]
         labels = {"display_name": "Display name", "time_zone": "Time zone"}
         help_texts = {
@@ -24,12 +25,14 @@ class ProfileForm(forms.ModelForm):
             "their max profit.",
             "management_dte": "The Edge report counts short premium trades still open when fewer days than this "
             "were left to expiration.",
+            "concentration_warning_percent": "The Positions page marks an underlying whose capital at risk is more "
+            "than this share of your net liquidating value.",
         }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Left empty, a threshold keeps its value (the Edge report always has one to work with).
-        for name in ("profit_target_percent", "management_dte"):
+        for name in ("profit_target_percent", "management_dte", "concentration_warning_percent"):
             self.fields[name].required = False
 
     def clean_profit_target_percent(self) -> int:
@@ -37,6 +40,9 @@ class ProfileForm(forms.ModelForm):
 
     def clean_management_dte(self) -> int:
         return self.cleaned_data["management_dte"] or self.instance.management_dte
+
+    def clean_concentration_warning_percent(self) -> int:
+        return self.cleaned_data["concentration_warning_percent"] or self.instance.concentration_warning_percent
 
 
 class DeleteAccountForm(forms.Form):

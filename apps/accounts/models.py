@@ -63,6 +63,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=21,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    # The Positions page marks an underlying whose capital at risk is above this share of net liquidating value.
+    concentration_warning_percent = models.PositiveSmallIntegerField(
+        "warn when one underlying holds more than (% of net liq)",
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -9,5 +9,6 @@ urlpatterns = [
     path("dashboard/", views.home, name="home"),
     path("dashboard/positions/", views.positions, name="positions"),
     path("dashboard/positions/refresh-marks/", views.refresh_marks, name="refresh_marks"),
+    path("dashboard/positions/payoff/", views.payoff, name="payoff"),
     path("dashboard/transactions/", views.transactions, name="transactions"),
 ]

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import FilteredRelation, OuterRef, Q, Subquery
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -59,21 +60,16 @@ def home(request):
 def positions(request):
     _, scope = get_scope(request, default_days=None)
     reconciliation = metrics.reconciliation(scope)
-    groups = metrics.with_engine_view(
-        metrics.positions_by_underlying(scope), metrics.open_trades(scope), reconciliation.quantity_differences
-    )
-    if scope.pnl_computed:  # the dashboard's figure, so the two pages agree
-        held = [line.snapshot for group in groups for line in group.lines]
-        groups = metrics.with_engine_unrealized(
-            groups, pnl.open_positions(accounts=scope.account_queryset(), snapshots=held)
-        )
-    quotes = risk.stored_quotes(scope)
-    book = risk.open_book(groups, quotes=quotes, metrics=risk.stored_metrics(scope), engine_ran=scope.pnl_computed)
+    groups, quotes, book = open_risk(request, scope, reconciliation.quantity_differences)
+    power = risk.buying_power(scope)
+    risk.with_concentration(book, power, warn_above_percent=request.user.concentration_warning_percent)
     known = [group.unrealized for group in groups if group.unrealized is not None]
     context = {
         "scope": scope,
         "groups": groups,
         "book": book,
+        "buying_power": power,
+        "expirations": risk.expirations(book, today=scope.today),
         "unrealized": sum(known) if known else None,
         "missing_marks": any(group.has_missing_marks for group in groups),
         "unrealized_from_engine": scope.pnl_computed,
@@ -82,6 +78,35 @@ def positions(request):
         "reconciliation": reconciliation,
     }
     return render(request, "dashboard/positions.html", context)
+
+
+def open_risk(request, scope, differences: dict) -> tuple[list, dict, risk.Book]:
+    """The broker's legs by underlying with the engine's view (its positions, its unrealized P&L: the dashboard's
+    figure), the stored quotes, and the open-risk tree built from both."""
+    groups = metrics.with_engine_view(metrics.positions_by_underlying(scope), metrics.open_trades(scope), differences)
+    if scope.pnl_computed:  # the dashboard's figure, so the two pages agree
+        held = [line.snapshot for group in groups for line in group.lines]
+        open_now = pnl.open_positions(accounts=scope.account_queryset(), snapshots=held)
+        groups = metrics.with_engine_unrealized(groups, open_now)
+    quotes = risk.stored_quotes(scope)
+    book = risk.open_book(
+        groups, quotes=quotes, metrics=risk.stored_metrics(scope), engine_ran=scope.pnl_computed, today=scope.today
+    )
+    return groups, quotes, book
+
+
+@require_GET
+def payoff(request):
+    """The payoff diagram of one underlying (`?underlying=SPY`) or one strategy position (`?position=<slug>`)."""
+    _, scope = get_scope(request, default_days=None)
+    _, quotes, book = open_risk(request, scope, {})
+    underlying, position = risk.find(book, underlying=request.GET.get("underlying"), slug=request.GET.get("position"))
+    if underlying is None:
+        raise Http404("No such open position")
+    legs = position.legs if position else underlying.legs
+    chart = risk.payoff_chart(legs, quotes, price=underlying.price, today=scope.today)
+    context = {"scope": scope, "underlying": underlying, "position": position, "legs": legs, "chart": chart}
+    return render(request, "dashboard/payoff.html", context)
 
 
 @require_POST
