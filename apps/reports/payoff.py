@@ -12,6 +12,7 @@ The curves are floats: they are drawn, not booked.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -89,12 +90,18 @@ def first_expiration(legs: list[PayoffLeg], today: date) -> date:
     return min((leg.expires_on for leg in legs if leg.expires_on and leg.expires_on >= today), default=today)
 
 
-def price_range(legs: list[PayoffLeg], price: float) -> list[float]:
-    """From well below to well above today's price and every strike: 121 evenly spaced prices."""
+def price_range(legs: list[PayoffLeg], price: float, today: date) -> list[float]:
+    """121 evenly spaced prices around today's: three standard deviations of the most volatile leg up to the
+    last expiration (at least 5%, at most 50% each way), widened to show every strike."""
+    spreads = [
+        leg.volatility * math.sqrt(max((leg.expires_on - today).days, 1) / DAYS_PER_YEAR)
+        for leg in legs
+        if leg.volatility and leg.expires_on
+    ]
+    half_width = min(max(3 * max(spreads, default=0.0), 0.05), 0.5)
     strikes = [leg.strike for leg in legs if leg.strike is not None]
-    low = min([price * 0.8, *(strike * 0.9 for strike in strikes)])
-    high = max([price * 1.2, *(strike * 1.1 for strike in strikes)])
-    low = max(low, 0.0)
+    low = max(0.0, min([price * (1 - half_width), *(strike * 0.98 for strike in strikes)]))
+    high = max([price * (1 + half_width), *(strike * 1.02 for strike in strikes)])
     step = (high - low) / (POINTS - 1)
     return [low + step * index for index in range(POINTS)]
 
@@ -130,7 +137,7 @@ def max_loss(legs: list[PayoffLeg], *, today: date) -> float | None:
 
 def payoff_chart(legs: list[PayoffLeg], *, price: float, today: date) -> dict:
     """Chart.js data: prices, P&L at the first expiration and today, today's price and the breakevens."""
-    prices = price_range(legs, price)
+    prices = price_range(legs, price, today)
     on = first_expiration(legs, today)
     at_expiration = [round(pnl_at(legs, x, on=on), 2) for x in prices]
     now = [round(pnl_at(legs, x, on=today), 2) for x in prices]

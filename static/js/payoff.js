@@ -74,7 +74,12 @@
         },
       },
       scales: {
-        x: { type: "linear", ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+        x: {
+          type: "linear",
+          min: data.prices[0],
+          max: data.prices[data.prices.length - 1],
+          ticks: { maxRotation: 0, autoSkipPadding: 12 },
+        },
         y: { ticks: { callback: (value) => compact.format(value || 0) } },
       },
     },

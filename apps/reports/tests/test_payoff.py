@@ -33,7 +33,7 @@ def test_a_short_put_loses_a_share_per_dollar_below_its_strike_at_expiration():
 
 
 def test_a_short_puts_breakeven_is_the_strike_less_the_credit():
-    chart = payoff_chart([short_put()], price=52.0, today=TODAY)
+    chart = payoff_chart([short_put(volatility=0.3)], price=52.0, today=TODAY)
     assert chart["breakevens"] == [pytest.approx(48.5, abs=0.01)]
 
 
