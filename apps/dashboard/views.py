@@ -60,7 +60,7 @@ def home(request):
 def positions(request):
     _, scope = get_scope(request, default_days=None)
     reconciliation = metrics.reconciliation(scope)
-    groups, quotes, book = open_risk(request, scope, reconciliation.quantity_differences)
+    groups, quotes, book = risk.open_risk(scope, reconciliation.quantity_differences)
     power = risk.buying_power(scope)
     risk.with_concentration(book, power, warn_above_percent=request.user.concentration_warning_percent)
     known = [group.unrealized for group in groups if group.unrealized is not None]
@@ -80,26 +80,11 @@ def positions(request):
     return render(request, "dashboard/positions.html", context)
 
 
-def open_risk(request, scope, differences: dict) -> tuple[list, dict, risk.Book]:
-    """The broker's legs by underlying with the engine's view (its positions, its unrealized P&L: the dashboard's
-    figure), the stored quotes, and the open-risk tree built from both."""
-    groups = metrics.with_engine_view(metrics.positions_by_underlying(scope), metrics.open_trades(scope), differences)
-    if scope.pnl_computed:  # the dashboard's figure, so the two pages agree
-        held = [line.snapshot for group in groups for line in group.lines]
-        open_now = pnl.open_positions(accounts=scope.account_queryset(), snapshots=held)
-        groups = metrics.with_engine_unrealized(groups, open_now)
-    quotes = risk.stored_quotes(scope)
-    book = risk.open_book(
-        groups, quotes=quotes, metrics=risk.stored_metrics(scope), engine_ran=scope.pnl_computed, today=scope.today
-    )
-    return groups, quotes, book
-
-
 @require_GET
 def payoff(request):
     """The payoff diagram of one underlying (`?underlying=SPY`) or one strategy position (`?position=<slug>`)."""
     _, scope = get_scope(request, default_days=None)
-    _, quotes, book = open_risk(request, scope, {})
+    _, quotes, book = risk.open_risk(scope, {})
     underlying, position = risk.find(book, underlying=request.GET.get("underlying"), slug=request.GET.get("position"))
     if underlying is None:
         raise Http404("No such open position")

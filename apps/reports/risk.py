@@ -16,12 +16,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from apps.core.money import ZERO, to_decimal
+from apps.trades import pnl
 from apps.trades.greeks import Greeks
 from apps.trades.models import BalanceSnapshot, InstrumentType, Quote, Strategy, UnderlyingMetrics
 from apps.trades.scope import Scope
 from apps.trades.symbols import parse_option_symbol
 
-from . import payoff
+from . import metrics, payoff
 from .metrics import OpenTrade, PositionLine, UnderlyingGroup, ledger_amount
 
 CENT = Decimal("0.01")
@@ -432,3 +433,19 @@ def payoff_chart(legs: list[Leg], quotes: dict, *, price: Decimal | None, today:
     chart["max_loss"] = payoff.max_loss(curve_legs, today=today)
     chart["legs_left_out"] = len(legs) - len(curve_legs)
     return chart
+
+
+def open_risk(scope: Scope, differences: dict) -> tuple[list[UnderlyingGroup], dict, Book]:
+    """The broker's legs by underlying with the engine's view (its positions, and its unrealized P&L: the
+    dashboard's figure), the stored quotes, and the open-risk tree built from both. What the Positions page, its
+    payoff pages and its CSV read."""
+    groups = metrics.with_engine_view(metrics.positions_by_underlying(scope), metrics.open_trades(scope), differences)
+    if scope.pnl_computed:  # the dashboard's figure, so the pages agree
+        held = [line.snapshot for group in groups for line in group.lines]
+        open_now = pnl.open_positions(accounts=scope.account_queryset(), snapshots=held)
+        groups = metrics.with_engine_unrealized(groups, open_now)
+    quotes = stored_quotes(scope)
+    book = open_book(
+        groups, quotes=quotes, metrics=stored_metrics(scope), engine_ran=scope.pnl_computed, today=scope.today
+    )
+    return groups, quotes, book

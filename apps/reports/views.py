@@ -14,7 +14,7 @@ from apps.trades.forms import TradeFilterForm
 from apps.trades.models import PnlEvent
 from apps.trades.scope import get_scope
 
-from . import edge, exports, metrics, performance
+from . import edge, exports, metrics, performance, risk
 from .backup import iter_backup
 from .forms import EdgeExportForm, PnlExportForm, ReportForm, RestoreForm, TransactionFilterForm
 from .models import PendingRestore
@@ -117,7 +117,8 @@ def transactions_csv(request):
 @require_GET
 def positions_csv(request):
     _, scope = get_scope(request, default_days=None)
-    return exports.positions_csv(metrics.positions_by_underlying(scope), scope=scope)
+    _, quotes, book = risk.open_risk(scope, {})
+    return exports.positions_csv(book, quotes, scope=scope)
 
 
 @require_GET
