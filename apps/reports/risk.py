@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from apps.core.money import ZERO, to_decimal
 from apps.trades import pnl
@@ -58,36 +59,37 @@ def _sum(values) -> Decimal | None:
 
 
 class Sums:
-    """Figures that add up over `legs`: market value, unrealized P&L, Greeks, beta-weighted delta."""
+    """Figures that add up over `legs`: market value, unrealized P&L, Greeks, beta-weighted delta. Each is worked
+    out once, when a page first asks, after the tree is built."""
 
     legs: list[Leg]
 
-    @property
+    @cached_property
     def market_value(self) -> Decimal | None:
         return _sum(leg.market_value for leg in self.legs)
 
-    @property
+    @cached_property
     def unrealized(self) -> Decimal | None:
         return _sum(leg.unrealized for leg in self.legs)
 
-    @property
+    @cached_property
     def greeks(self) -> Greeks | None:
         known = [leg.greeks for leg in self.legs if leg.greeks is not None]
         return sum(known[1:], known[0]) if known else None
 
-    @property
+    @cached_property
     def beta_weighted_delta(self) -> Decimal | None:
         return _sum(leg.beta_weighted_delta for leg in self.legs)
 
-    @property
+    @cached_property
     def missing_marks(self) -> bool:
         return any(leg.line.snapshot.mark is None for leg in self.legs)
 
-    @property
+    @cached_property
     def missing_greeks(self) -> int:
         return sum(1 for leg in self.legs if leg.greeks is None)
 
-    @property
+    @cached_property
     def days_to_expiry(self) -> int | None:
         return min((leg.days_to_expiry for leg in self.legs if leg.days_to_expiry is not None), default=None)
 
@@ -129,7 +131,7 @@ class UnderlyingRisk(Sums):
     share_of_net_liq: Decimal | None = None
     concentrated: bool = False  # above the user's threshold (share of net liq)
 
-    @property
+    @cached_property
     def legs(self) -> list[Leg]:
         return [leg for position in self.positions for leg in position.legs]
 
@@ -144,7 +146,7 @@ class Book(Sums):
 
     underlyings: list[UnderlyingRisk]
 
-    @property
+    @cached_property
     def legs(self) -> list[Leg]:
         return [leg for underlying in self.underlyings for leg in underlying.legs]
 
