@@ -15,6 +15,7 @@ class ProfileForm(forms.ModelForm):
             "backup_nightly",
             "profit_target_percent",
             "management_dte",
+            "concentration_warning_percent",
         ]
         labels = {"display_name": "Display name", "time_zone": "Time zone", "color_mode": "Colour mode"}
         help_texts = {
@@ -29,13 +30,15 @@ class ProfileForm(forms.ModelForm):
             "their max profit.",
             "management_dte": "The Edge report counts short premium trades still open when fewer days than this "
             "were left to expiration.",
+            "concentration_warning_percent": "The Positions page marks an underlying whose capital at risk is more "
+            "than this share of your net liquidating value.",
         }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Left empty, a threshold keeps its value (the Edge report always has one to work with); so does the
         # colour mode, which the navbar's switch may have changed since this form was drawn.
-        for name in ("profit_target_percent", "management_dte", "color_mode"):
+        for name in ("profit_target_percent", "management_dte", "concentration_warning_percent", "color_mode"):
             self.fields[name].required = False
 
     def clean_color_mode(self) -> str:
@@ -46,6 +49,9 @@ class ProfileForm(forms.ModelForm):
 
     def clean_management_dte(self) -> int:
         return self.cleaned_data["management_dte"] or self.instance.management_dte
+
+    def clean_concentration_warning_percent(self) -> int:
+        return self.cleaned_data["concentration_warning_percent"] or self.instance.concentration_warning_percent
 
 
 class DeleteAccountForm(forms.Form):

@@ -76,6 +76,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
     color_mode = models.CharField("colour mode", max_length=6, choices=ColorMode.choices, default=ColorMode.SYSTEM)
+    # The Positions page marks an underlying whose capital at risk is above this share of net liquidating value.
+    concentration_warning_percent = models.PositiveSmallIntegerField(
+        "warn when one underlying holds more than (% of net liq)",
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import FilteredRelation, Min, OuterRef, Q, Subquery
+from django.db.models import FilteredRelation, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -13,13 +13,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.journal.days import day_journal
-from apps.reports import metrics, performance
+from apps.reports import metrics, performance, risk
 from apps.reports.forms import TransactionFilterForm
 from apps.tastytrade_sync import market_data
 from apps.tastytrade_sync.client import TastytradeError
 from apps.tastytrade_sync.models import Connection, SyncRun
 from apps.trades import pnl
-from apps.trades.models import Quote
 from apps.trades.scope import get_scope
 
 from . import calendar, layout
@@ -117,23 +116,38 @@ def edit_layout(request):
 def positions(request):
     _, scope = get_scope(request, default_days=None)
     reconciliation = metrics.reconciliation(scope)
-    groups = metrics.with_engine_view(
-        metrics.positions_by_underlying(scope), metrics.open_trades(scope), reconciliation.quantity_differences
-    )
-    if scope.pnl_computed:  # the dashboard's figure, so the two pages agree
-        groups = metrics.with_engine_unrealized(groups, pnl.open_positions(accounts=scope.account_queryset()))
+    groups, quotes, book = risk.open_risk(scope, reconciliation.quantity_differences)
+    power = risk.buying_power(scope)
+    risk.with_concentration(book, power, warn_above_percent=request.user.concentration_warning_percent)
     known = [group.unrealized for group in groups if group.unrealized is not None]
     context = {
         "scope": scope,
         "groups": groups,
+        "book": book,
+        "buying_power": power,
+        "expirations": risk.expirations(book, today=scope.today),
         "unrealized": sum(known) if known else None,
         "missing_marks": any(group.has_missing_marks for group in groups),
         "unrealized_from_engine": scope.pnl_computed,
         "as_of": min((line.snapshot.as_of for group in groups for line in group.lines), default=None),
-        "marks_as_of": Quote.objects.filter(account_id__in=scope.account_ids).aggregate(at=Min("fetched_at"))["at"],
+        "marks_as_of": min((quote.fetched_at for quote in quotes.values()), default=None),
         "reconciliation": reconciliation,
     }
     return render(request, "dashboard/positions.html", context)
+
+
+@require_GET
+def payoff(request):
+    """The payoff diagram of one underlying (`?underlying=SPY`) or one strategy position (`?position=<slug>`)."""
+    _, scope = get_scope(request, default_days=None)
+    _, quotes, book = risk.open_risk(scope, {})
+    underlying, position = risk.find(book, underlying=request.GET.get("underlying"), slug=request.GET.get("position"))
+    if underlying is None:
+        raise Http404("No such open position")
+    legs = position.legs if position else underlying.legs
+    chart = risk.payoff_chart(legs, quotes, price=underlying.price, today=scope.today)
+    context = {"scope": scope, "underlying": underlying, "position": position, "legs": legs, "chart": chart}
+    return render(request, "dashboard/payoff.html", context)
 
 
 @require_POST

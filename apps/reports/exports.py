@@ -18,12 +18,14 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
 from apps.core.money import csv_value
+from apps.trades.greeks import Greeks
 from apps.trades.models import Lot, Note, Tag, Target, exact
 from apps.trades.pnl import RealizedLine
 from apps.trades.scope import Scope
 
 from .edge import CAMPAIGN_COLUMNS, STATS_COLUMNS, campaign_row, stats_row
-from .metrics import CashFlow, UnderlyingGroup
+from .metrics import CashFlow, ledger_amount
+from .risk import Book
 
 TRANSACTION_COLUMNS = [
     "account_number",
@@ -75,6 +77,20 @@ POSITION_COLUMNS = [
     "expires_at",
     "days_to_expiry",
     "as_of",
+    # The Positions page's figures: the engine's strategy position holding the leg (a leg several hold is one row
+    # each, with its share of the quantity), its unrealized P&L as the dashboard counts it, and the Greeks from
+    # the stored quote snapshot times quantity and multiplier (delta and gamma in shares, theta in dollars a day,
+    # vega in dollars per volatility point, beta-weighted delta in SPY shares).
+    "strategy",
+    "position_key",
+    "unrealized",
+    "implied_volatility",
+    "delta",
+    "gamma",
+    "theta",
+    "vega",
+    "beta_weighted_delta",
+    "marks_as_of",
 ]
 
 CASH_FLOW_COLUMNS = [
@@ -150,7 +166,7 @@ PNL_REPORT_COLUMNS = ["realized_pnl", "closing_events", "commissions_in_pnl", "f
 # Summary columns that are money, written to the cent (the ledger's own amounts stay exact).
 MONEY_COLUMNS = frozenset(
     {
-        "market_value", "unrealized_from_mark", "realized_pnl", "commissions_in_pnl", "fees_in_pnl",
+        "market_value", "unrealized_from_mark", "unrealized", "realized_pnl", "commissions_in_pnl", "fees_in_pnl",
         "trading", "deposits_and_withdrawals", "other", "net_cash_flow",
         "average_win", "average_loss", "expectancy", "largest_win", "largest_loss", "total_pnl",
     }
@@ -231,27 +247,49 @@ def transaction_rows(transactions: QuerySet, *, scope: Scope) -> Iterator[list[A
         yield row
 
 
-def position_rows(groups: list[UnderlyingGroup]) -> Iterator[list[Any]]:
-    for group in groups:
-        for line in group.lines:
-            snapshot = line.snapshot
-            yield [
-                snapshot.account.account_number,
-                line.contract,
-                snapshot.symbol,
-                snapshot.underlying_symbol,
-                snapshot.instrument_type,
-                snapshot.quantity,
-                snapshot.multiplier,
-                snapshot.average_open_price,
-                snapshot.mark,
-                snapshot.close_price,
-                line.market_value,
-                line.unrealized,
-                snapshot.expires_at,
-                line.days_to_expiry,
-                snapshot.as_of,
-            ]
+def position_rows(book: Book, quotes: dict) -> Iterator[list[Any]]:
+    for underlying in book.underlyings:
+        for position in underlying.positions:
+            for leg in position.legs:
+                snapshot = leg.line.snapshot
+                quote = quotes.get((snapshot.account_id, snapshot.symbol))
+                greeks = leg.greeks
+                from_mark = (
+                    ledger_amount((snapshot.mark - snapshot.average_open_price) * leg.quantity * snapshot.multiplier)
+                    if snapshot.mark is not None and snapshot.average_open_price is not None
+                    else None
+                )
+                yield [
+                    snapshot.account.account_number,
+                    leg.contract,
+                    snapshot.symbol,
+                    snapshot.underlying_symbol,
+                    snapshot.instrument_type,
+                    leg.quantity,
+                    snapshot.multiplier,
+                    snapshot.average_open_price,
+                    snapshot.mark,
+                    snapshot.close_price,
+                    leg.market_value,
+                    from_mark,
+                    snapshot.expires_at,
+                    leg.days_to_expiry,
+                    snapshot.as_of,
+                    position.strategy,
+                    position.key if position.account_id else "",
+                    ledger_amount(leg.unrealized),
+                    quote.implied_volatility if quote else None,
+                    *(greeks_cells(greeks) if greeks else [None] * 4),
+                    leg.beta_weighted_delta.quantize(GREEK_PLACES) if leg.beta_weighted_delta is not None else None,
+                    quote.fetched_at if quote else None,
+                ]
+
+
+GREEK_PLACES = Decimal("0.0001")
+
+
+def greeks_cells(greeks: Greeks) -> list[Decimal]:
+    return [value.quantize(GREEK_PLACES) for value in (greeks.delta, greeks.gamma, greeks.theta, greeks.vega)]
 
 
 def cash_flow_rows(rows: list[CashFlow]) -> Iterator[list[Any]]:
@@ -342,9 +380,10 @@ def transactions_csv(transactions: QuerySet, *, scope: Scope) -> StreamingHttpRe
     )
 
 
-def positions_csv(groups: list[UnderlyingGroup], *, scope: Scope) -> StreamingHttpResponse:
-    rows = position_rows(groups)
-    return csv_response(f"positions-{scope.today}.csv", POSITION_COLUMNS, rows, money_columns=MONEY_COLUMNS)
+def positions_csv(book: Book, quotes: dict, *, scope: Scope) -> StreamingHttpResponse:
+    return csv_response(
+        f"positions-{scope.today}.csv", POSITION_COLUMNS, position_rows(book, quotes), money_columns=MONEY_COLUMNS
+    )
 
 
 def cash_flow_csv(rows: list[CashFlow], *, scope: Scope, grouping: str) -> StreamingHttpResponse:

@@ -20,6 +20,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     ExpressionWrapper,
+    F,
     Min,
     OuterRef,
     Q,
@@ -52,6 +53,16 @@ LEDGER_PRECISION = Decimal("0.0001")
 
 def ledger_amount(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(LEDGER_PRECISION)
+
+
+# Quantities and prices carry eight places (apps/trades/models.py QUANTITY, PRICE); SQLite's float sums are cut back.
+PRICE_PRECISION = Decimal("0.00000001")
+
+
+def ledger_quantity(value: Decimal) -> Decimal:
+    """A summed quantity at the precision it is stored with, whole numbers without decimals (`-1`, `0.5`)."""
+    exact = value.quantize(PRICE_PRECISION)
+    return exact.quantize(Decimal(1)) if exact == exact.to_integral_value() else exact.normalize()
 
 
 # Buying, selling, assignment and exercise deliveries: the cash that trading moved.
@@ -251,6 +262,9 @@ class OpenTrade:
     account_id: int
     key: str
     strategy: str
+    quantity: Decimal = ZERO  # what its open lots still hold of the leg, signed
+    open_cost: Decimal = ZERO  # their remaining net cost of opening, fees included (received is positive)
+    opening_price: Decimal | None = None  # their average opening price, weighted by what is still open
 
     @property
     def strategy_label(self) -> str:
@@ -320,13 +334,27 @@ def open_trades(scope: Scope) -> dict[tuple[int, str], list[OpenTrade]]:
     lots = (
         Lot.objects.filter(account_id__in=scope.account_ids)
         .open()
-        .values_list("account_id", "symbol", "position__key", "position__strategy")
-        .distinct()
+        .values("account_id", "symbol", "position__key", "position__strategy")
+        .annotate(
+            quantity=Sum("remaining_quantity"),
+            open_cost=Sum("remaining_cost"),
+            priced=Sum(F("opening_price") * F("remaining_quantity")),
+        )
         .order_by("account_id", "symbol", "position__key")
     )
     trades: dict[tuple[int, str], list[OpenTrade]] = {}
-    for account_id, symbol, key, strategy in lots:
-        trades.setdefault((account_id, symbol), []).append(OpenTrade(account_id, key, strategy))
+    for row in lots:
+        quantity = row["quantity"]
+        price = row["priced"] / quantity if row["priced"] is not None and quantity else None
+        trade = OpenTrade(
+            row["account_id"],
+            row["position__key"],
+            row["position__strategy"],
+            ledger_quantity(quantity),
+            ledger_amount(row["open_cost"]),
+            price.quantize(PRICE_PRECISION) if price is not None else None,
+        )
+        trades.setdefault((row["account_id"], row["symbol"]), []).append(trade)
     return trades
 
 

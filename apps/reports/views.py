@@ -17,7 +17,7 @@ from apps.trades.forms import TradeFilterForm
 from apps.trades.models import PnlEvent
 from apps.trades.scope import get_scope
 
-from . import edge, exports, form_1099b, income, metrics, performance, returns, tax_exports, transfers
+from . import edge, exports, form_1099b, income, metrics, performance, returns, risk, tax_exports, transfers
 from . import tax as tax_rules
 from .backup import iter_backup, read_stored_backup
 from .forms import (
@@ -144,7 +144,8 @@ def transactions_csv(request):
 @require_GET
 def positions_csv(request):
     _, scope = get_scope(request, default_days=None)
-    return exports.positions_csv(metrics.positions_by_underlying(scope), scope=scope)
+    _, quotes, book = risk.open_risk(scope, {})
+    return exports.positions_csv(book, quotes, scope=scope)
 
 
 @require_GET

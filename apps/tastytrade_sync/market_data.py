@@ -3,13 +3,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.trades.models import InstrumentType, PositionSnapshot, Quote, UnderlyingMetrics
-from apps.trades.symbols import INDEX_ROOTS, future_product
+from apps.trades.greeks import beta_weighted_delta, quote_greeks
+from apps.trades.models import OPTION_TYPES, InstrumentType, PositionSnapshot, Quote, UnderlyingMetrics
+from apps.trades.symbols import INDEX_ROOTS, future_product, parse_option_symbol, underlying_of
 
+from . import client as api
 from .client import Client
+
+# Beta-weighted delta is in SPY shares, so SPY's quote is asked for with every snapshot, held or not.
+BETA_BENCHMARK = "SPY"
 
 # Underlyings TastyTrade quotes as an index, not an equity (docs/tastytrade-api.md#symbols).
 INDEXES = {"SPX", "NDX", "RUT", "XSP", "VIX", "DJX", *INDEX_ROOTS.values()}
@@ -20,7 +29,7 @@ def held_symbols(positions: list[PositionSnapshot]) -> dict[str, list[str]]:
     by_type: dict[str, set[str]] = {}
     for position in positions:
         by_type.setdefault(position.instrument_type, set()).add(position.symbol)
-        underlying = position.underlying_symbol
+        underlying = priced_from(position.symbol, position.instrument_type, position.underlying_symbol)
         if not underlying or underlying == position.symbol:
             continue
         if underlying.startswith("/"):
@@ -32,35 +41,34 @@ def held_symbols(positions: list[PositionSnapshot]) -> dict[str, list[str]]:
     return {kind: sorted(symbols) for kind, symbols in sorted(by_type.items())}
 
 
+def priced_from(symbol: str, instrument_type: str, stated: str) -> str:
+    """The instrument whose price prices this one: a future option's own future (`/ESZ6`; TastyTrade states the
+    product `/ES` as its underlying), an option's stated underlying, a share's or a future's own symbol."""
+    if instrument_type not in OPTION_TYPES:
+        return symbol
+    option = parse_option_symbol(symbol)
+    if option is not None and option.product:
+        return option.root
+    return stated or (option.root if option else symbol)
+
+
 def refresh_market_data(*, account, client: Client) -> int:
     """Ask for quotes of the account's open positions and their underlyings, and for the underlyings'
     market metrics; replace the stored snapshot and the positions' marks. Returns the number of quotes."""
     positions = list(PositionSnapshot.objects.filter(account=account).exclude(quantity=0))
     symbols = held_symbols(positions)
+    if symbols:
+        symbols.setdefault(InstrumentType.EQUITY, [])
+        symbols[InstrumentType.EQUITY] = sorted({*symbols[InstrumentType.EQUITY], BETA_BENCHMARK})
     quotes = client.quotes(symbols) if symbols else []
     # Metrics are per underlying: a futures family's product (`/ES`), not one contract month.
     underlyings = sorted({future_product(p.underlying_symbol) or p.underlying_symbol or p.symbol for p in positions})
     metrics = client.market_metrics(underlyings) if underlyings else []
     now = timezone.now()
+    rows = quote_rows(account=account, quotes=quotes, metrics=metrics, positions=positions, now=now)
     with transaction.atomic():
         Quote.objects.filter(account=account).delete()
-        Quote.objects.bulk_create(
-            [
-                Quote(
-                    account=account,
-                    symbol=quote.symbol,
-                    instrument_type=quote.instrument_type,
-                    mark=quote.mark,
-                    bid=quote.bid,
-                    ask=quote.ask,
-                    last=quote.last,
-                    close=quote.close,
-                    quoted_at=quote.updated_at,
-                    fetched_at=now,
-                )
-                for quote in {quote.symbol: quote for quote in quotes}.values()
-            ]
-        )
+        Quote.objects.bulk_create(rows)
         # The positions carry the fresh mark too, so the dashboard, the Positions page and the CSV, which all
         # read a position's mark, show one figure.
         fresh = {quote.symbol: quote.mark for quote in quotes if quote.mark is not None}
@@ -85,6 +93,69 @@ def refresh_market_data(*, account, client: Client) -> int:
             ]
         )
     return len(quotes)
+
+
+def quote_rows(
+    *, account, quotes: list[api.Quote], metrics: list[api.MarketMetrics], positions: list[PositionSnapshot], now
+) -> list[Quote]:
+    """The snapshot's rows, each with its per-unit Greeks and beta-weighted delta, computed here once so a page
+    only multiplies them by quantities."""
+    prices = {quote.symbol: quote.mark for quote in quotes if quote.mark is not None}
+    by_underlying = {metric.symbol: metric for metric in metrics}
+    held = {position.symbol: position for position in positions}
+    rows = []
+    for quote in {quote.symbol: quote for quote in quotes}.values():
+        position = held.get(quote.symbol)
+        underlying = priced_from(quote.symbol, quote.instrument_type, position.underlying_symbol if position else "")
+        # The future option's own future (`/ESZ6`) prices it; its family (`/ES`) carries the metrics.
+        family = underlying_of(quote.symbol, quote.instrument_type, underlying)
+        metric = by_underlying.get(family) or by_underlying.get(underlying)
+        row = Quote(
+            account=account,
+            symbol=quote.symbol,
+            instrument_type=quote.instrument_type,
+            mark=quote.mark,
+            bid=quote.bid,
+            ask=quote.ask,
+            last=quote.last,
+            close=quote.close,
+            quoted_at=quote.updated_at,
+            fetched_at=now,
+            underlying_price=prices.get(underlying),
+        )
+        with_greeks(row, expires_at=position.expires_at if position else None, metric=metric, now=now)
+        row.beta_weighted_delta = (
+            beta_weighted_delta(
+                row.delta,
+                underlying_price=row.underlying_price,
+                beta=metric.beta if metric else None,
+                spy_price=prices.get(BETA_BENCHMARK),
+            )
+            if row.delta is not None
+            else None
+        )
+        rows.append(row)
+    return rows
+
+
+def with_greeks(row: Quote, *, expires_at: datetime | None, metric: api.MarketMetrics | None, now) -> None:
+    computed = quote_greeks(
+        symbol=row.symbol,
+        instrument_type=row.instrument_type,
+        mark=row.mark,
+        underlying_price=row.underlying_price,
+        expires_at=expires_at,
+        now=now,
+        fallback_volatility=metric.implied_volatility if metric else None,
+        rate=Decimal(str(settings.GREEKS_RISK_FREE_RATE)),
+        dividend_yield=Decimal(str(settings.GREEKS_DIVIDEND_YIELD)),
+    )
+    if computed is None:
+        return
+    row.implied_volatility = computed.implied_volatility
+    row.volatility_from_mark = computed.volatility_from_mark
+    greeks = computed.greeks
+    row.delta, row.gamma, row.theta, row.vega = greeks.delta, greeks.gamma, greeks.theta, greeks.vega
 
 
 def refresh_accounts(*, accounts) -> int:

@@ -376,6 +376,16 @@ class Quote(models.Model):
     close = models.DecimalField(**PRICE, null=True, blank=True)
     quoted_at = models.DateTimeField(null=True, blank=True)  # TastyTrade's updated-at
     fetched_at = models.DateTimeField()  # when we asked: the as-of time every figure shows
+    # Per unit (one share, one future point), computed from the mark when the quote is stored (apps/trades/greeks.py);
+    # None when they cannot be known (no mark, no underlying price, no volatility).
+    underlying_price = models.DecimalField(**PRICE, null=True, blank=True)
+    implied_volatility = models.DecimalField(**PRICE, null=True, blank=True)  # a fraction; None for delta-one
+    volatility_from_mark = models.BooleanField(default=True)  # False: the underlying's IV stood in
+    delta = models.DecimalField(**PRICE, null=True, blank=True)
+    gamma = models.DecimalField(**PRICE, null=True, blank=True)
+    theta = models.DecimalField(**PRICE, null=True, blank=True)  # per calendar day
+    vega = models.DecimalField(**PRICE, null=True, blank=True)  # per volatility point
+    beta_weighted_delta = models.DecimalField(**PRICE, null=True, blank=True)  # in SPY shares
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "symbol"], name="quote_unique_symbol")]

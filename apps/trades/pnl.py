@@ -277,12 +277,15 @@ class OpenPosition:
     unrealized_pnl: Decimal | None = None
 
 
-def open_positions(*, accounts: QuerySet[BrokerAccount]) -> list[OpenPosition]:
+def open_positions(
+    *, accounts: QuerySet[BrokerAccount], snapshots: list[PositionSnapshot] | None = None
+) -> list[OpenPosition]:
     """One row per open instrument, with unrealized P&L where the position snapshot has a mark.
 
     Unrealized = mark × quantity × multiplier + open cost. Futures are settled daily (mark to
     market is realized), so theirs is the move since the previous close, or since the fill for
-    lots opened on the snapshot's day.
+    lots opened on the snapshot's day. A page that has already read the accounts' position
+    snapshots passes them as `snapshots` (one query fewer).
     """
     lots = list(
         Lot.objects.filter(account__in=accounts)
@@ -293,19 +296,20 @@ def open_positions(*, accounts: QuerySet[BrokerAccount]) -> list[OpenPosition]:
         )
         .order_by("account__account_number", "symbol", "opened_at")
     )  # fmt: skip
-    snapshots = {
-        (snapshot.account_id, snapshot.symbol): snapshot
-        for snapshot in PositionSnapshot.objects.filter(account__in=accounts)
-    }
+    if snapshots is None:
+        snapshots = list(PositionSnapshot.objects.filter(account__in=accounts))
+    held = {(snapshot.account_id, snapshot.symbol): snapshot for snapshot in snapshots}
     positions: dict[tuple[str, str], OpenPosition] = {}
     futures_unrealized: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    account_ids: dict[str, int] = {}
     for number, account_id, symbol, underlying, kind, quantity, cost, price, opened_at, multiplier in lots:
+        account_ids[number] = account_id
         position = positions.get((number, symbol))
         if position is None:
             position = positions[(number, symbol)] = OpenPosition(number, symbol, underlying, kind, ZERO, ZERO)
         position.quantity += quantity
         position.open_cost += cost
-        snapshot = snapshots.get((account_id, symbol))
+        snapshot = held.get((account_id, symbol))
         if kind == InstrumentType.FUTURE and snapshot and snapshot.mark is not None:
             opened_today = opened_at.date() >= snapshot.as_of.date()
             reference = price if opened_today or snapshot.close_price is None else snapshot.close_price
@@ -313,9 +317,8 @@ def open_positions(*, accounts: QuerySet[BrokerAccount]) -> list[OpenPosition]:
                 futures_unrealized[(number, symbol)] += (
                     (snapshot.mark - reference) * quantity * (snapshot.multiplier or multiplier or 1)
                 )
-    account_ids = dict(accounts.values_list("account_number", "pk"))
     for (number, symbol), position in positions.items():
-        snapshot = snapshots.get((account_ids.get(number), symbol))
+        snapshot = held.get((account_ids.get(number), symbol))
         if snapshot is None:
             continue
         # Only a mark counts: the sync asks for marks (include-marks=true), and a stale close price

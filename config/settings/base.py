@@ -465,6 +465,12 @@ SYNC_WORKER_SLICE_SECONDS = read("SYNC_WORKER_SLICE_SECONDS", env.float, default
 SYNC_NOW_MIN_INTERVAL_SECONDS = read("SYNC_NOW_MIN_INTERVAL_SECONDS", env.int, default=30)
 # "Refresh marks" on the Positions page: at most once per user in this many seconds (each press asks TastyTrade).
 MARKS_REFRESH_MIN_INTERVAL_SECONDS = read("MARKS_REFRESH_MIN_INTERVAL_SECONDS", env.int, default=60)
+# Greeks (apps/trades/greeks.py): the annual risk-free rate and the continuous dividend yield the option models
+# use, as fractions. 4% is near the US T-bill rate of 2025-26; 0 leaves dividends out unless set (1.3% is SPY's).
+GREEKS_RISK_FREE_RATE = read("GREEKS_RISK_FREE_RATE", env.float, default=0.04)
+GREEKS_DIVIDEND_YIELD = read("GREEKS_DIVIDEND_YIELD", env.float, default=0.0)
+if not (-0.05 <= GREEKS_RISK_FREE_RATE <= 0.5 and 0 <= GREEKS_DIVIDEND_YIELD <= 0.5):
+    raise ImproperlyConfigured("GREEKS_RISK_FREE_RATE or GREEKS_DIVIDEND_YIELD is invalid: give fractions (0.04 is 4%)")
 SYNC_WINDOW_DAYS = read("SYNC_WINDOW_DAYS", env.int, default=90)
 SYNC_OVERLAP_DAYS = read("SYNC_OVERLAP_DAYS", env.int, default=10)
 # Every this many days a run compares each older window's count with TastyTrade's (late corrections).

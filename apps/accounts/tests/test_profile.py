@@ -97,3 +97,10 @@ def test_a_profit_target_above_100_percent_is_refused(user_client, user):
     data = {"display_name": "", "time_zone": user.time_zone, "profit_target_percent": 150, "management_dte": 21}
     response = user_client.post(reverse("accounts:profile"), data)
     assert response.context["form"].errors["profit_target_percent"]
+
+
+def test_the_concentration_warning_threshold_is_saved_from_the_profile(user_client, user):
+    data = {"display_name": "", "time_zone": user.time_zone, "concentration_warning_percent": 15}
+    user_client.post(reverse("accounts:profile"), data)
+    user.refresh_from_db()
+    assert user.concentration_warning_percent == 15

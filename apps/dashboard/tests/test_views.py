@@ -189,8 +189,14 @@ def test_positions_are_grouped_by_underlying_with_unrealized_from_marks(user_cli
     SoldPutPositionFactory(
         account=account, underlying_symbol="SPY", quantity=-1, average_open_price=Decimal("2.5"), mark=Decimal("1.5")
     )
-    html = get_html(user_client, "dashboard:positions")
-    assert re.search(r"SPY <span[^>]*>1 leg</span></th>(\s*<td[^>]*></td>)*\s*<td[^>]*>\+\$100\.00<", html)
+    response = user_client.get(reverse("dashboard:positions"))
+    (spy,) = response.context["book"].underlyings
+    assert (spy.underlying, len(spy.legs), spy.unrealized) == ("SPY", 1, Decimal("100.00"))
+    assert re.search(
+        r'data-underlying="SPY">\s*<tr class="table-light">(.(?!</tr>))*>\+\$100\.00<',
+        str(response.content, "utf-8"),
+        re.S,
+    )
 
 
 def test_positions_name_each_contract_and_keep_its_symbol_beside_it(user_client, account):

@@ -167,3 +167,35 @@ def test_a_leg_without_a_mark_counts_on_neither_page_even_with_a_close_price(use
     html = get_html(user_client, "dashboard:home")
     positions = user_client.get(reverse("dashboard:positions")).context["unrealized"]
     assert (widget(html, "unrealized"), positions) == ("\u2014", None)
+
+
+def test_the_positions_page_puts_each_leg_under_the_engines_strategy_position_with_the_dashboards_figure(
+    user_client, history
+):
+    book = user_client.get(reverse("dashboard:positions")).context["book"]
+    (qqq,) = book.underlyings
+    (short_put,) = qqq.positions
+    assert (qqq.underlying, short_put.label, short_put.unrealized, book.unrealized) == (
+        "QQQ",
+        "Short put",
+        Decimal("99.00"),
+        Decimal("99.00"),
+    )
+
+
+def test_the_payoff_page_of_an_open_position_draws_its_legs(user_client, history):
+    book = user_client.get(reverse("dashboard:positions")).context["book"]
+    (short_put,) = book.underlyings[0].positions
+    response = user_client.get(reverse("dashboard:payoff"), {"position": short_put.slug})
+    assert response.status_code == 200
+    assert [leg.contract for leg in response.context["legs"]] == [leg.contract for leg in short_put.legs]
+
+
+def test_the_payoff_page_of_another_users_position_is_404(user_client, other_client, history):
+    book = user_client.get(reverse("dashboard:positions")).context["book"]
+    slug = book.underlyings[0].positions[0].slug
+    assert other_client.get(reverse("dashboard:payoff"), {"position": slug}).status_code == 404
+
+
+def test_the_payoff_page_of_an_underlying_not_held_is_404(user_client, history):
+    assert user_client.get(reverse("dashboard:payoff"), {"underlying": "NOPE"}).status_code == 404

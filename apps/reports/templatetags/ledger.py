@@ -33,3 +33,15 @@ def pnl_tone(value: object) -> str:
 def contract(symbol: str) -> str:
     """An option or future symbol as a trader reads it (`Dec 18 '26 22.5 P`, `/ES Mar 26`): see `contract_name`."""
     return contract_name(symbol)
+
+
+@register.filter
+def greek(value: object, places: int = 2) -> str:
+    """A Greek or an estimate to `places` decimals with a true minus sign: -12.345 -> "−12.35"; None -> "—"."""
+    if value is None or value == "":
+        return "\u2014"
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-int(places)))
+    if rounded == 0:
+        rounded = abs(rounded)
+    text = f"{abs(rounded):,f}"
+    return f"\u2212{text}" if rounded < 0 else text

@@ -11,6 +11,7 @@ from django.urls import reverse
 from apps.reports import exports
 from apps.reports.tests.factories import BrokerAccountFactory
 from apps.tastytrade_sync.tests.factories import ConnectionFactory
+from apps.trades.models import PositionSnapshot, Quote
 from apps.trades.tests.factories import SoldPutFillFactory, SoldPutPositionFactory
 
 SENTINEL = "refresh-SENTINEL-5e4d3c2b"
@@ -149,3 +150,30 @@ def test_no_export_carries_the_connections_secrets(user_client, user, account):
         text = str(download(user_client, name, {"start": ""}))
         assert SENTINEL not in text and "client-secret-SENTINEL" not in text
         assert connection.encrypted_refresh_token not in text
+
+
+def test_positions_csv_carries_the_engines_position_unrealized_and_the_legs_greeks(user_client, history):
+    put = PositionSnapshot.objects.get(account=history, underlying_symbol="QQQ")
+    Quote.objects.create(
+        account=history,
+        symbol=put.symbol,
+        mark=Decimal("1.50"),
+        fetched_at=datetime(2026, 3, 16, 20, 30, tzinfo=UTC),
+        implied_volatility=Decimal("0.25"),
+        delta=Decimal("-0.2"),
+        gamma=Decimal("0.01"),
+        theta=Decimal("-0.05"),
+        vega=Decimal("0.3"),
+        beta_weighted_delta=Decimal("-0.25"),
+    )
+    header, row = download(user_client, "reports:positions_csv")
+    line = dict(zip(header, row, strict=True))
+    # One short put (x 100): delta 20, gamma -1, theta +5 a day, vega -30, 25 SPY shares; 99.00 as on the dashboard.
+    assert (line["strategy"], line["unrealized"]) == ("short_put", "99.00")
+    assert [line[name] for name in ("delta", "gamma", "theta", "vega", "beta_weighted_delta")] == [
+        "20",
+        "-1",
+        "5",
+        "-30",
+        "25",
+    ]

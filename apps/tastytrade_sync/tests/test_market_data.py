@@ -1,12 +1,14 @@
 """Quotes and market metrics through client.py, against the simulator over the real SDK."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import httpx2
 import pytest
 
-from apps.tastytrade_sync.client import MARKET_DATA_BATCH, Client
+from apps.tastytrade_sync.client import MARKET_DATA_BATCH, Client, MarketMetrics
+from apps.tastytrade_sync.client import Quote as ApiQuote
+from apps.tastytrade_sync.market_data import quote_rows
 from apps.tastytrade_sync.models import SyncRun
 from apps.tastytrade_sync.tests.factories import ConnectionFactory
 from apps.tastytrade_sync.tests.test_client import TOKEN, Script, make_client
@@ -125,3 +127,53 @@ def test_a_sync_succeeds_when_market_data_fails_and_keeps_the_last_snapshot(sync
         run = sync(connection, market)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert before and set(Quote.objects.values_list("symbol", "mark", "fetched_at")) == before
+
+
+def test_a_sync_stores_greeks_from_the_mark_on_the_quotes_of_held_options(synced_market):
+    market, connection = synced_market
+    with at_close(market):
+        sync(connection, market)
+    options = Quote.objects.filter(instrument_type="Equity Option")
+    assert options.exists()
+    for quote in options:
+        assert quote.underlying_price is not None
+        assert -1 <= quote.delta <= 1 and quote.gamma >= 0 and quote.vega >= 0
+        assert quote.delta > 0 if quote.symbol.strip()[-9] == "C" else quote.delta < 0
+
+
+def test_a_sync_stores_spys_quote_and_a_beta_weighted_delta_for_each_held_stock(synced_market):
+    market, connection = synced_market
+    with at_close(market):
+        sync(connection, market)
+    spy = Quote.objects.get(symbol="SPY")
+    assert (spy.delta, spy.beta_weighted_delta) == (Decimal(1), Decimal(1))
+    for quote in Quote.objects.filter(instrument_type="Equity").exclude(symbol="SPY"):
+        beta = UnderlyingMetrics.objects.filter(symbol=quote.symbol).values_list("beta", flat=True).first()
+        if beta is not None:
+            assert quote.beta_weighted_delta == (quote.mark * beta / spy.mark).quantize(Decimal("0.00000001"))
+
+
+def test_a_future_option_is_priced_from_its_own_future_and_weighted_by_its_familys_beta():
+    now = datetime(2026, 12, 1, 21, tzinfo=UTC)
+    option = "./ESZ6 EW2Z6 261211P6240"
+    held = PositionSnapshot(
+        symbol=option,
+        instrument_type="Future Option",
+        underlying_symbol="/ES",  # TastyTrade names the product, not the contract month
+        quantity=Decimal(-1),
+        multiplier=Decimal(50),
+        expires_at=datetime(2026, 12, 11, 21, tzinfo=UTC),
+    )
+
+    def quote(symbol, kind, mark):
+        return ApiQuote(symbol, kind, Decimal(mark), None, None, None, None, now)
+
+    quotes = [quote(option, "Future Option", "35.00"), quote("/ESZ6", "Future", "6400"), quote("SPY", "Equity", "640")]
+    metrics = [MarketMetrics("/ES", Decimal("0.18"), None, None, Decimal("1.00"), None, None, now)]
+    rows = {
+        row.symbol: row for row in quote_rows(account=None, quotes=quotes, metrics=metrics, positions=[held], now=now)
+    }
+    put = rows[option]
+    assert put.underlying_price == Decimal(6400) and -0.5 < put.delta < 0
+    # Beta 1: delta x 6400 / 640 SPY shares per /ES point.
+    assert put.beta_weighted_delta == (put.delta * 10).quantize(Decimal("0.00000001"))

@@ -1,0 +1,73 @@
+"""The Positions page and a payoff diagram in a real browser: legs fold open, the chart is drawn, phones do not
+scroll sideways."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from apps.trades.models import PositionSnapshot, Quote
+
+from .test_dashboard import PAINTED_PIXELS, page_errors  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def held(history):
+    """The history's short QQQ 500 put, with QQQ at 505 and the put's quote as a snapshot would store it."""
+    put = PositionSnapshot.objects.get(account=history, underlying_symbol="QQQ")
+    at = datetime(2026, 3, 16, 20, 30, tzinfo=UTC)
+    Quote.objects.create(account=history, symbol="QQQ", instrument_type="Equity", mark=Decimal("505"), fetched_at=at)
+    Quote.objects.create(
+        account=history,
+        symbol=put.symbol,
+        instrument_type="Equity Option",
+        mark=Decimal("1.50"),
+        fetched_at=at,
+        underlying_price=Decimal("505"),
+        implied_volatility=Decimal("0.25"),
+        delta=Decimal("-0.2"),
+        gamma=Decimal("0.01"),
+        theta=Decimal("-0.05"),
+        vega=Decimal("0.3"),
+    )
+    return put
+
+
+def sideways_scroll(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def test_a_positions_legs_fold_open_and_its_payoff_chart_is_drawn(signed_in_page: Page, held, page_errors):  # noqa: F811
+    page = signed_in_page
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto("/dashboard/positions/")
+    leg = page.locator("tr.leg-row").first
+    expect(leg).to_be_hidden()
+    page.locator("button[data-fold]").first.click()
+    expect(leg).to_be_visible()
+    page.locator("tr.position-row a[data-payoff-link]").first.click()
+    expect(page.locator("#payoff-chart")).to_have_attribute("data-drawn", "true")
+    assert page.evaluate("Chart.getChart('payoff-chart').data.datasets.length") == 4
+    assert page.evaluate(PAINTED_PIXELS, "payoff-chart") > 1_000
+    assert page_errors == []
+
+
+def test_the_payoff_page_fits_a_phone_without_sideways_scrolling(signed_in_page: Page, held):
+    page = signed_in_page
+    page.set_viewport_size(PHONE)
+    page.goto("/dashboard/positions/payoff/?underlying=QQQ")
+    expect(page.locator("#payoff-chart")).to_have_attribute("data-drawn", "true")
+    assert sideways_scroll(page) == 0
+
+
+def test_the_positions_page_fits_a_phone_without_sideways_scrolling(signed_in_page: Page, held):
+    page = signed_in_page
+    page.set_viewport_size(PHONE)
+    page.goto("/dashboard/positions/")
+    expect(page.locator("#open-positions")).to_be_visible()
+    assert sideways_scroll(page) == 0
