@@ -130,6 +130,10 @@ class TaxYearForm(forms.Form):
     term = forms.ChoiceField(choices=TERMS, required=False, label="Lines", widget=forms.Select(attrs={"class": SELECT}))
 
     def __init__(self, data=None, *, years: list[int], default: int, **kwargs) -> None:
+        if data is not None and not data.get("year"):
+            # No year asked for: the default one, shown selected (not an unchosen field marked in error).
+            data = data.copy()
+            data["year"] = str(default)
         super().__init__(data, **kwargs)
         self.default = default
         self.fields["year"].choices = [(year, str(year)) for year in sorted({*years, default}, reverse=True)]

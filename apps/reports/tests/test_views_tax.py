@@ -203,3 +203,10 @@ def test_a_csv_with_an_unknown_box_saves_nothing_and_says_why(user_client, accou
 def test_another_users_1099b_figures_never_show(user_client, account, other_client):
     save_box(other_client, gain_or_loss="999")
     assert user_client.get(reverse("reports:tax"), {"year": 2025}).context["checks"] == []
+
+
+def test_the_tax_page_without_a_year_shows_the_default_year_selected_and_no_field_in_error(user_client):
+    response = user_client.get(reverse("reports:tax"))
+    form = response.context["form"]
+    assert form.errors == {}
+    assert f'<option value="{response.context["tax"].year}" selected>' in response.content.decode()
