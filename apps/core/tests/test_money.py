@@ -164,3 +164,9 @@ def test_csv_value_keeps_a_ledger_amounts_sub_cent_places():
 
 def test_csv_value_pads_a_ledger_amount_to_cents():
     assert csv_value(Decimal("-50.0000"), is_money=True, exact=True) == "-50.00"
+
+
+def test_a_greek_is_written_with_the_sites_one_ascii_minus_sign():
+    from apps.reports.templatetags.ledger import greek
+
+    assert (greek(Decimal("-12.345")), greek(Decimal("0.004")), greek(None)) == ("-12.35", "0.00", "\u2014")

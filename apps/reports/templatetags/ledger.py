@@ -37,11 +37,12 @@ def contract(symbol: str) -> str:
 
 @register.filter
 def greek(value: object, places: int = 2) -> str:
-    """A Greek or an estimate to `places` decimals with a true minus sign: -12.345 -> "−12.35"; None -> "—"."""
+    """A Greek or an estimate to `places` decimals with the site's one (ASCII) minus sign: -12.345 -> "-12.35";
+    None -> "—"."""
     if value is None or value == "":
         return "\u2014"
     rounded = Decimal(value).quantize(Decimal(1).scaleb(-int(places)))
     if rounded == 0:
         rounded = abs(rounded)
     text = f"{abs(rounded):,f}"
-    return f"\u2212{text}" if rounded < 0 else text
+    return f"-{text}" if rounded < 0 else text
