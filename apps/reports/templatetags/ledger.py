@@ -37,7 +37,7 @@ def contract(symbol: str) -> str:
 
 @register.filter
 def greek(value: object, places: int = 2) -> str:
-    """A Greek or an estimate to `places` decimals with the site's one (ASCII) minus sign: -12.345 -> "-12.35";
+    """A Greek or an estimate to `places` decimals with the site's one (ASCII) minus sign: -12.346 -> "-12.35";
     None -> "—"."""
     if value is None or value == "":
         return "\u2014"
