@@ -1,14 +1,17 @@
-"""The Positions table's number cells and leg rows, written once per row in Python.
+"""The Positions table's position and leg rows and the underlyings' number cells, written once per row in Python.
 
 With 300 open legs the table has about 600 rows of 13 columns; rendered cell by cell by the template engine that
 was some 16,000 variable lookups and filter calls, most of the page's time (bench/positions_300.py). These tags
 write the same cells with the same display filters (`|money`, `|signed`, `|pct`, `|price`, `|quantity`, `|greek`,
 `|pnl_tone`), so the page shows exactly what the cell-by-cell template showed. The filters write digits, signs,
-"$", "%" and "—" only, so their output goes in as it is; names and symbols are escaped. The underlying's and the
-position's first cell (names, links, fold buttons) stay in templates/dashboard/includes/_open_positions.html.
+"$", "%" and "—" only, so their output goes in as it is; names and symbols are escaped. The underlying's first cell
+(its name, payoff link and metrics) stays in templates/dashboard/includes/_open_positions.html.
 """
 
+from urllib.parse import quote
+
 from django import template
+from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -27,12 +30,21 @@ GREEK_CELLS = (
     '<td class="num d-none d-xl-table-cell">{}</td>'
     '<td class="num d-none d-md-table-cell" data-beta-weighted-delta>{}</td>'
 )
-POSITION_CELLS = (
-    '<td></td><td class="d-none d-md-table-cell"></td><td class="d-none d-sm-table-cell"></td>'
-    '<td class="num d-none d-lg-table-cell">{}</td>'
-    '<td class="num {}">{}</td>'
-    '<td class="num d-none d-lg-table-cell">{}</td>'
-    '<td class="num">{}</td>{}'
+POSITION_ROW = (
+    '<tr class="position-row" data-position="{slug}">\n'
+    '        <th scope="row" class="fw-normal">\n'
+    '          <button type="button" class="btn btn-link btn-sm p-0 text-decoration-none fold" aria-expanded="false"'
+    ' aria-controls="legs-{slug}" data-fold="{slug}"><span class="fold-mark" aria-hidden="true">\u25b8</span>'
+    '<span class="visually-hidden">Legs of this position</span></button>\n'
+    "          {name}\n"
+    '          <span class="small text-body-secondary text-nowrap">{legs}</span>{payoff}\n'
+    "        </th>\n"
+    '        <td></td><td class="d-none d-md-table-cell"></td><td class="d-none d-sm-table-cell"></td>'
+    '<td class="num d-none d-lg-table-cell">{market_value}</td>'
+    '<td class="num {tone}">{unrealized}</td>'
+    '<td class="num d-none d-lg-table-cell">{share}</td>'
+    '<td class="num">{days}</td>{greeks}\n'
+    "      </tr>\n"
 )
 UNDERLYING_CELLS = (
     '<td></td><td class="d-none d-md-table-cell"></td>'
@@ -97,19 +109,36 @@ def underlying_cells(underlying) -> SafeString:
 
 
 @register.simple_tag
-def position_cells(position) -> SafeString:
-    """A strategy position's cells after its name: market value, unrealized, % max, DTE and its Greeks."""
+def position_row(position, *, payoff_url: str, account_query: str) -> SafeString:
+    """A strategy position's row: the fold button for its legs, its name (linked to the trade when the engine
+    holds it) with its number of legs and payoff link; then market value, unrealized, % max, DTE and its Greeks.
+    `account_query` is "&account=<pk>" when one account is shown."""
+    slug = escape(position.slug)
+    count = len(position.legs)
+    name = escape(position.label)
+    payoff = ""
+    if position.account_id:
+        detail = reverse("trades:detail", args=[position.account_id, position.key])
+        name = f'<a href="{escape(detail)}">{name}</a>'
+        payoff = (
+            f'\n          <a class="small ms-1" href="{payoff_url}?position={escape(quote(position.slug))}'
+            f'{escape(account_query)}" data-payoff-link>Payoff</a>'
+        )
     share = position.max_profit_share
     unrealized = position.unrealized
-    cells = POSITION_CELLS.format(
-        money(position.market_value),
-        pnl_tone(unrealized),
-        signed(unrealized),
-        "" if share is None else pct(share, 0),
-        _days(position.days_to_expiry),
-        _greek_cells(position),
+    row = POSITION_ROW.format(
+        slug=slug,
+        name=name,
+        legs=f"{count} leg{'' if count == 1 else 's'}",
+        payoff=payoff,
+        market_value=money(position.market_value),
+        tone=pnl_tone(unrealized),
+        unrealized=signed(unrealized),
+        share="" if share is None else pct(share, 0),
+        days=_days(position.days_to_expiry),
+        greeks=_greek_cells(position),
     )
-    return mark_safe(cells)  # noqa: S308 - filter output only, see the module's docstring
+    return mark_safe(row)  # noqa: S308 - names escaped, the rest filter output
 
 
 @register.simple_tag

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from apps.reports.metrics import PositionLine
 from apps.reports.risk import Leg, StrategyPosition
-from apps.reports.templatetags.positions_table import greek_cells, leg_rows, position_cells
+from apps.reports.templatetags.positions_table import greek_cells, leg_rows, position_row
 from apps.trades.greeks import Greeks
 from apps.trades.models import BrokerAccount, PositionSnapshot
 
@@ -87,5 +87,22 @@ def test_a_position_shows_the_share_of_its_most_profit_only_for_a_defined_risk_c
     vertical = StrategyPosition(7, "v", "Vertical", strategy="vertical", open_cost=Decimal("400"))
     naked = StrategyPosition(7, "n", "Short put", strategy="short_put", open_cost=Decimal("400"))
     vertical.legs, naked.legs = [short_put_leg()], [short_put_leg()]
-    assert '<td class="num d-none d-lg-table-cell">50%</td>' in str(position_cells(vertical))
-    assert '<td class="num d-none d-lg-table-cell"></td>' in str(position_cells(naked))
+    assert '<td class="num d-none d-lg-table-cell">50%</td>' in str(row(vertical))
+    assert '<td class="num d-none d-lg-table-cell"></td>' in str(row(naked))
+
+
+def row(position, account_query=""):
+    return position_row(position, payoff_url="/payoff/", account_query=account_query)
+
+
+def test_a_position_links_its_trade_and_its_payoff_with_the_shown_account():
+    position = StrategyPosition(7, "p:1", "Iron <condor>", legs=[short_put_leg()])
+    html = str(row(position, account_query="&account=7"))
+    assert '<a href="/trades/7/position/p:1/">Iron &lt;condor&gt;</a>' in html
+    assert 'href="/payoff/?position=7-p-1&amp;account=7" data-payoff-link' in html and "1 leg<" in html
+
+
+def test_legs_not_in_our_books_have_no_trade_or_payoff_link():
+    position = StrategyPosition(None, "not-in-our-books", "Not in our books", legs=[short_put_leg(), short_put_leg()])
+    html = str(row(position))
+    assert "<a " not in html and "2 legs<" in html
