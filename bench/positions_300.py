@@ -31,6 +31,7 @@ parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:543
 parser.add_argument("--requests", type=int, default=50, help="timed requests")
 parser.add_argument("--warmup", type=int, default=5, help="untimed requests first")
 parser.add_argument("--legs", type=int, default=300, help="open legs (a multiple of 3)")
+parser.add_argument("--profile", type=int, default=0, metavar="N", help="also print cProfile's N costliest functions")
 args = parser.parse_args()
 
 AIM_MS, AIM_QUERIES = 150, 12
@@ -205,11 +206,28 @@ def main() -> None:
     # The CPU time of this process (the app's Python; the database's work is not in it) does not grow with the
     # machine's load the way wall time does.
     cpu50, cpu95 = statistics.median(cpu), statistics.quantiles(cpu, n=20)[-1]
+    if args.profile:
+        profile(client, url)
     print(
         f"positions page, {legs} open legs, {connection.vendor}: p50 {p50:.1f} ms, p95 {p95:.1f} ms wall; "
         f"app CPU p50 {cpu50:.1f} ms, p95 {cpu95:.1f} ms; {len(queries)} queries "
         f"(aim: p95 <= {AIM_MS} ms, <= {AIM_QUERIES} queries); load average {os.getloadavg()[0]:.1f}"
     )
+
+
+def profile(client, url: str) -> None:
+    """Ten requests under cProfile, the costliest functions by their own time and by cumulative time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(10):
+        client.get(url)
+    profiler.disable()
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("tottime").print_stats(args.profile)
+    stats.sort_stats("cumulative").print_stats(args.profile)
 
 
 if __name__ == "__main__":

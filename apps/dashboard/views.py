@@ -132,6 +132,8 @@ def positions(request):
         "as_of": min((line.snapshot.as_of for group in groups for line in group.lines), default=None),
         "marks_as_of": min((quote.fetched_at for quote in quotes.values()), default=None),
         "reconciliation": reconciliation,
+        "leg_accounts": scope.account is None and len(scope.selected) > 1,  # name each leg's account
+        "account_query": f"&account={scope.account.pk}" if scope.account else "",  # for the payoff links
     }
     return render(request, "dashboard/positions.html", context)
 

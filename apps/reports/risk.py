@@ -104,7 +104,7 @@ class StrategyPosition(Sums):
     legs: list[Leg] = field(default_factory=list)
     at_risk: Decimal | None = None  # see capital_at_risk
 
-    @property
+    @cached_property
     def slug(self) -> str:
         """An id for the page's collapse and payoff links."""
         return f"{self.account_id}-{self.key}".replace(":", "-").replace(" ", "")

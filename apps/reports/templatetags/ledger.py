@@ -10,6 +10,8 @@ from apps.trades.symbols import contract_name
 
 register = template.Library()
 
+QUANTA = {places: Decimal(1).scaleb(-places) for places in range(5)}  # `|greek`'s steps, made once
+
 
 @register.filter
 def number(value: object) -> str:
@@ -41,7 +43,7 @@ def greek(value: object, places: int = 2) -> str:
     None -> "—"."""
     if value is None or value == "":
         return "\u2014"
-    rounded = Decimal(value).quantize(Decimal(1).scaleb(-int(places)))
+    rounded = Decimal(value).quantize(QUANTA.get(places) or Decimal(1).scaleb(-int(places)))
     if rounded == 0:
         rounded = abs(rounded)
     text = f"{abs(rounded):,f}"

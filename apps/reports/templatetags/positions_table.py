@@ -1,0 +1,181 @@
+"""The Positions table's position and leg rows and the underlyings' number cells, written once per row in Python.
+
+With 300 open legs the table has about 600 rows of 13 columns; rendered cell by cell by the template engine that
+was some 16,000 variable lookups and filter calls, most of the page's time (bench/positions_300.py). These tags
+write the same cells with the same display filters (`|money`, `|signed`, `|pct`, `|price`, `|quantity`, `|greek`,
+`|pnl_tone`), so the page shows exactly what the cell-by-cell template showed. The filters write digits, signs,
+"$", "%" and "—" only, so their output goes in as it is; names and symbols are escaped. The underlying's first cell
+(its name, payoff link and metrics) stays in templates/dashboard/includes/_open_positions.html.
+"""
+
+from urllib.parse import quote
+
+from django import template
+from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from apps.core.templatetags.money import money, pct, price, quantity, signed
+
+from .ledger import greek, pnl_tone
+
+register = template.Library()
+
+DASH = "\u2014"
+GREEK_CELLS = (
+    '<td class="num" data-delta>{}</td>'
+    '<td class="num d-none d-md-table-cell">{}</td>'
+    '<td class="num d-none d-xl-table-cell">{}</td>'
+    '<td class="num d-none d-xl-table-cell">{}</td>'
+    '<td class="num d-none d-md-table-cell" data-beta-weighted-delta>{}</td>'
+)
+POSITION_ROW = (
+    '<tr class="position-row" data-position="{slug}">\n'
+    '        <th scope="row" class="fw-normal">\n'
+    '          <button type="button" class="btn btn-link btn-sm p-0 text-decoration-none fold" aria-expanded="false"'
+    ' aria-controls="legs-{slug}" data-fold="{slug}"><span class="fold-mark" aria-hidden="true">\u25b8</span>'
+    '<span class="visually-hidden">Legs of this position</span></button>\n'
+    "          {name}\n"
+    '          <span class="small text-body-secondary text-nowrap">{legs}</span>{payoff}\n'
+    "        </th>\n"
+    '        <td></td><td class="d-none d-md-table-cell"></td><td class="d-none d-sm-table-cell"></td>'
+    '<td class="num d-none d-lg-table-cell">{market_value}</td>'
+    '<td class="num {tone}">{unrealized}</td>'
+    '<td class="num d-none d-lg-table-cell">{share}</td>'
+    '<td class="num">{days}</td>{greeks}\n'
+    "      </tr>\n"
+)
+UNDERLYING_CELLS = (
+    '<td></td><td class="d-none d-md-table-cell"></td>'
+    '<td class="num d-none d-sm-table-cell" title="The underlying\'s mark">{}</td>'
+    '<td class="num d-none d-lg-table-cell">{}</td>'
+    '<td class="num fw-semibold {}">{}{}</td>'
+    '<td class="d-none d-lg-table-cell"></td>'
+    '<td class="num">{}</td>{}'
+)
+LEG_ROW = (
+    '<tr class="leg-row d-none" data-leg-of="{slug}"{id}>'
+    '<td class="ps-4">{name}</td>'
+    '<td class="num">{quantity}</td>'
+    '<td class="num d-none d-md-table-cell">{average_open}</td>'
+    '<td class="num d-none d-sm-table-cell">{mark}</td>'
+    '<td class="num d-none d-lg-table-cell">{market_value}</td>'
+    '<td class="num {tone}">{unrealized}</td>'
+    '<td class="d-none d-lg-table-cell"></td>'
+    '<td class="num">{days}</td>{greeks}</tr>\n'
+)
+
+
+def _days(value: int | None) -> str:
+    """`|default_if_none:"—"` as the template wrote days to expiry (a whole number, no thousands separator)."""
+    return DASH if value is None else str(value)
+
+
+def _greek_cells(figures) -> str:
+    greeks = figures.greeks
+    if greeks is None:
+        return GREEK_CELLS.format(DASH, DASH, DASH, DASH, greek(figures.beta_weighted_delta))
+    return GREEK_CELLS.format(
+        greek(greeks.delta),
+        greek(greeks.theta),
+        greek(greeks.gamma, 3),
+        greek(greeks.vega),
+        greek(figures.beta_weighted_delta),
+    )
+
+
+@register.simple_tag
+def greek_cells(figures) -> SafeString:
+    """Delta, theta, gamma, vega and beta-weighted delta of a leg, a position, an underlying or the portfolio."""
+    return mark_safe(_greek_cells(figures))  # noqa: S308 - filter output only, see the module's docstring
+
+
+@register.simple_tag
+def underlying_cells(underlying) -> SafeString:
+    """An underlying's cells after its name: its mark, market value, unrealized (starred when a leg has no
+    mark), the nearest DTE and the Greeks."""
+    unrealized = underlying.unrealized
+    cells = UNDERLYING_CELLS.format(
+        price(underlying.price),
+        money(underlying.market_value),
+        pnl_tone(unrealized),
+        signed(unrealized),
+        '<span class="visually-hidden"> (some legs have no mark)</span>*' if underlying.missing_marks else "",
+        _days(underlying.days_to_expiry),
+        _greek_cells(underlying),
+    )
+    return mark_safe(cells)  # noqa: S308 - filter output only, see the module's docstring
+
+
+@register.simple_tag
+def position_row(position, *, payoff_url: str, account_query: str) -> SafeString:
+    """A strategy position's row: the fold button for its legs, its name (linked to the trade when the engine
+    holds it) with its number of legs and payoff link; then market value, unrealized, % max, DTE and its Greeks.
+    `account_query` is "&account=<pk>" when one account is shown."""
+    slug = escape(position.slug)
+    count = len(position.legs)
+    name = escape(position.label)
+    payoff = ""
+    if position.account_id:
+        detail = reverse("trades:detail", args=[position.account_id, position.key])
+        name = f'<a href="{escape(detail)}">{name}</a>'
+        payoff = (
+            f'\n          <a class="small ms-1" href="{payoff_url}?position={escape(quote(position.slug))}'
+            f'{escape(account_query)}" data-payoff-link>Payoff</a>'
+        )
+    share = position.max_profit_share
+    unrealized = position.unrealized
+    row = POSITION_ROW.format(
+        slug=slug,
+        name=name,
+        legs=f"{count} leg{'' if count == 1 else 's'}",
+        payoff=payoff,
+        market_value=money(position.market_value),
+        tone=pnl_tone(unrealized),
+        unrealized=signed(unrealized),
+        share="" if share is None else pct(share, 0),
+        days=_days(position.days_to_expiry),
+        greeks=_greek_cells(position),
+    )
+    return mark_safe(row)  # noqa: S308 - names escaped, the rest filter output
+
+
+@register.simple_tag
+def leg_rows(position, *, accounts: bool) -> SafeString:
+    """A strategy position's legs, one folded row each: the contract (with its symbol when that differs, and its
+    account when several are shown), quantity (and ours when our books differ), average open, mark, market value,
+    unrealized, DTE and the Greeks. The first row carries the id the fold button controls."""
+    slug = escape(position.slug)
+    rows = [_leg_row(leg, slug=slug, first=number == 0, accounts=accounts) for number, leg in enumerate(position.legs)]
+    return mark_safe("".join(rows))  # noqa: S308 - names escaped, the rest filter output
+
+
+def _leg_row(leg, *, slug: str, first: bool, accounts: bool) -> str:
+    line = leg.line
+    snapshot = line.snapshot
+    name = escape(leg.contract)
+    if leg.contract != snapshot.symbol:
+        name += (
+            '<div class="small text-body-secondary font-monospace d-none d-md-block" data-symbol>'
+            f"{escape(snapshot.symbol)}</div>"
+        )
+    if accounts:
+        name += f'<div class="small text-body-secondary">{escape(snapshot.account.account_number)}</div>'
+    held = quantity(leg.quantity)
+    if line.difference:
+        ours = escape(localize(line.difference["computed"]))
+        held += f'<div><span class="badge text-bg-danger" title="Our books hold {ours}">ours: {ours}</span></div>'
+    return LEG_ROW.format(
+        slug=slug,
+        id=f' id="legs-{slug}"' if first else "",
+        name=name,
+        quantity=held,
+        average_open=price(leg.average_open_price),
+        mark=price(snapshot.mark),
+        market_value=money(leg.market_value),
+        tone=pnl_tone(leg.unrealized),
+        unrealized=signed(leg.unrealized),
+        days=_days(leg.days_to_expiry),
+        greeks=_greek_cells(leg),
+    )
