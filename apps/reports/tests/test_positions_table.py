@@ -48,9 +48,9 @@ def test_a_leg_row_writes_its_figures_with_the_display_filters():
         '<td class="num">18</td>',
         '<td class="num" data-delta>60.00</td>',
         '<td class="num d-none d-md-table-cell">8.00</td>',
-        '<td class="num d-none d-xl-table-cell">\u22124.000</td>',
-        '<td class="num d-none d-xl-table-cell">\u221220.00</td>',
-        '<td class="num d-none d-md-table-cell" data-beta-weighted-delta>\u221212.35</td>',
+        '<td class="num d-none d-xl-table-cell">-4.000</td>',
+        '<td class="num d-none d-xl-table-cell">-20.00</td>',
+        '<td class="num d-none d-md-table-cell" data-beta-weighted-delta>-12.35</td>',
     ]
     assert [cell for cell in cells if cell not in html] == []
 
