@@ -13,13 +13,7 @@
 
   const css = getComputedStyle(document.documentElement);
   const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-  const compact = new Intl.NumberFormat("en-US", {
-    style: "currency",
-    currency: "USD",
-    notation: "compact",
-    maximumFractionDigits: 1,
-  });
+  const { money, moneyTick, axisTitle } = window.TrackerCharts;
   const series = [
     ["Dividends received", "dividends_received", color("--bs-success", "#198754")],
     ["Interest received", "interest_received", color("--bs-info", "#0dcaf0")],
@@ -42,8 +36,8 @@
         tooltip: { callbacks: { label: (item) => item.dataset.label + ": " + money.format(item.parsed.y) } },
       },
       scales: {
-        x: { stacked: true, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
-        y: { stacked: true, ticks: { callback: (value) => compact.format(value || 0) } },
+        x: { stacked: true, title: axisTitle("Period"), ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+        y: { stacked: true, title: axisTitle("Received (+) and paid (-) ($)"), ticks: { callback: moneyTick } },
       },
     },
   });
