@@ -2,7 +2,7 @@
 //   moneyTick(value)          an axis label: "$1,234", "-$1,234" (ASCII minus, like |money), cents below $10
 //   money.format(value)       a tooltip amount: "-$1,234.56"
 //   axisTitle(text)           a visible axis title, e.g. axisTitle("P&L ($)")
-//   alignZero(scales, ranges) gives two or more y axes the same number of steps below and above zero, so their
+//   alignZero(scales, ranges) gives y axes (one or more) the same number of steps below and above zero, so their
 //                             zero lines sit at the same pixel: ranges = [[values...], [values...]] per scale
 (function () {
   "use strict";

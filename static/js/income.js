@@ -21,6 +21,13 @@
     ["Interest paid", "interest_paid", color("--bs-warning", "#ffc107")],
   ];
 
+  // Stacked bars: the axis spans each period's money in (above zero) and money out (below), in whole steps
+  // from a $0 line, so the line between in and out is drawn and labelled.
+  const y = { stacked: true, title: axisTitle("Received (+) and paid (-) ($)"), ticks: { callback: moneyTick } };
+  const stackedIn = data.labels.map((_, index) => data.dividends_received[index] + data.interest_received[index]);
+  const stackedOut = data.labels.map((_, index) => data.dividends_paid[index] + data.interest_paid[index]);
+  TrackerCharts.alignZero([y], [stackedIn.concat(stackedOut)]);
+
   new Chart(canvas, {
     type: "bar",
     data: {
@@ -37,7 +44,7 @@
       },
       scales: {
         x: { stacked: true, title: axisTitle("Period"), ticks: { maxRotation: 0, autoSkipPadding: 12 } },
-        y: { stacked: true, title: axisTitle("Received (+) and paid (-) ($)"), ticks: { callback: moneyTick } },
+        y: y,
       },
     },
   });
