@@ -17,21 +17,14 @@
   const LINE = color("--bs-primary", "#0d6efd");
   const GAIN = color("--bs-success", "#198754");
   const LOSS = color("--bs-danger", "#dc3545");
-  const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-  // Axis labels; `value || 0` turns Chart.js's -0 tick into "$0" rather than "-$0".
-  const compact = new Intl.NumberFormat("en-US", {
-    style: "currency",
-    currency: "USD",
-    notation: "compact",
-    maximumFractionDigits: 1,
-  });
+  const { money, moneyTick, axisTitle } = window.TrackerCharts;
 
   function read(id) {
     const element = document.getElementById(id);
     return element ? JSON.parse(element.textContent) : null;
   }
 
-  function baseOptions() {
+  function baseOptions(titles) {
     return {
       animation: false, // drawn at once: nothing moves for people who prefer less motion
       responsive: true,
@@ -41,13 +34,13 @@
         tooltip: { callbacks: { label: (item) => money.format(item.parsed.y) } },
       },
       scales: {
-        x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } },
-        y: { ticks: { callback: (value) => compact.format(value || 0) } },
+        x: { title: axisTitle(titles[0]), ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+        y: { title: axisTitle(titles[1]), ticks: { callback: moneyTick } },
       },
     };
   }
 
-  function lineChart(canvas, series) {
+  function lineChart(canvas, series, titles) {
     return new Chart(canvas, {
       type: "line",
       data: {
@@ -64,11 +57,11 @@
           },
         ],
       },
-      options: baseOptions(),
+      options: baseOptions(titles),
     });
   }
 
-  function barChart(canvas, series) {
+  function barChart(canvas, series, titles) {
     return new Chart(canvas, {
       type: "bar",
       data: {
@@ -80,18 +73,18 @@
           },
         ],
       },
-      options: baseOptions(),
+      options: baseOptions(titles),
     });
   }
 
   const charts = [
-    ["net-liq-data", "net-liq-chart", lineChart],
-    ["monthly-pnl-data", "monthly-pnl-chart", barChart],
-    ["cumulative-pnl-data", "cumulative-pnl-chart", lineChart],
+    ["net-liq-data", "net-liq-chart", lineChart, ["Day", "Net liquidating value ($)"]],
+    ["monthly-pnl-data", "monthly-pnl-chart", barChart, ["Month", "Realized P&L ($)"]],
+    ["cumulative-pnl-data", "cumulative-pnl-chart", lineChart, ["Day", "Realized P&L to date ($)"]],
   ];
-  charts.forEach(([dataId, canvasId, draw]) => {
+  charts.forEach(([dataId, canvasId, draw, titles]) => {
     const series = read(dataId);
     const canvas = document.getElementById(canvasId);
-    if (series && canvas && series.labels.length) draw(canvas, series);
+    if (series && canvas && series.labels.length) draw(canvas, series, titles);
   });
 })();

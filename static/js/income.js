@@ -13,19 +13,20 @@
 
   const css = getComputedStyle(document.documentElement);
   const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-  const compact = new Intl.NumberFormat("en-US", {
-    style: "currency",
-    currency: "USD",
-    notation: "compact",
-    maximumFractionDigits: 1,
-  });
+  const { money, moneyTick, axisTitle } = window.TrackerCharts;
   const series = [
     ["Dividends received", "dividends_received", color("--bs-success", "#198754")],
     ["Interest received", "interest_received", color("--bs-info", "#0dcaf0")],
     ["Dividends paid", "dividends_paid", color("--bs-danger", "#dc3545")],
     ["Interest paid", "interest_paid", color("--bs-warning", "#ffc107")],
   ];
+
+  // Stacked bars: the axis spans each period's money in (above zero) and money out (below), in whole steps
+  // from a $0 line, so the line between in and out is drawn and labelled.
+  const y = { stacked: true, title: axisTitle("Received (+) and paid (-) ($)"), ticks: { callback: moneyTick } };
+  const stackedIn = data.labels.map((_, index) => data.dividends_received[index] + data.interest_received[index]);
+  const stackedOut = data.labels.map((_, index) => data.dividends_paid[index] + data.interest_paid[index]);
+  TrackerCharts.alignZero([y], [stackedIn.concat(stackedOut)]);
 
   new Chart(canvas, {
     type: "bar",
@@ -42,8 +43,8 @@
         tooltip: { callbacks: { label: (item) => item.dataset.label + ": " + money.format(item.parsed.y) } },
       },
       scales: {
-        x: { stacked: true, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
-        y: { stacked: true, ticks: { callback: (value) => compact.format(value || 0) } },
+        x: { stacked: true, title: axisTitle("Period"), ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+        y: y,
       },
     },
   });

@@ -10,13 +10,7 @@
 
   const css = getComputedStyle(document.documentElement);
   const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-  const compact = new Intl.NumberFormat("en-US", {
-    style: "currency",
-    currency: "USD",
-    notation: "compact",
-    maximumFractionDigits: 1,
-  });
+  const { money, moneyTick, axisTitle } = window.TrackerCharts;
   const points = (values) => data.prices.map((price, index) => ({ x: price, y: values[index] }));
   const all = data.expiration.concat(data.today);
   const low = Math.min(0, ...all);
@@ -78,9 +72,10 @@
           type: "linear",
           min: data.prices[0],
           max: data.prices[data.prices.length - 1],
+          title: axisTitle("Underlying price"),
           ticks: { maxRotation: 0, autoSkipPadding: 12 },
         },
-        y: { ticks: { callback: (value) => compact.format(value || 0) } },
+        y: { title: axisTitle("P&L ($)"), ticks: { callback: moneyTick } },
       },
     },
   });

@@ -2,21 +2,14 @@
 //   pnl-data       = {"labels": ["2025-06", ...], "realized": [number, ...], "cumulative": [number, ...]}
 //                    -> #pnl-chart: realized P&L per period (bars) and its running total (line, right axis)
 //   cash-flow-data = {"labels": ["2025-06", ...], "net_cash_flow": [number, ...], "charges": [number, ...]}
-//                    -> #cash-flow-chart: net cash flow and charges per period (bars)
+//                    -> #cash-flow-chart: net cash flow (bars) and charges (bars on their own right axis, same zero)
 (function () {
   "use strict";
   if (typeof Chart === "undefined") return;
 
   const css = getComputedStyle(document.documentElement);
   const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-  // Axis labels; `value || 0` turns Chart.js's -0 tick into "$0" rather than "-$0".
-  const compact = new Intl.NumberFormat("en-US", {
-    style: "currency",
-    currency: "USD",
-    notation: "compact",
-    maximumFractionDigits: 1,
-  });
+  const { money, moneyTick, axisTitle } = window.TrackerCharts;
   const GAIN = color("--bs-success", "#198754");
   const LOSS = color("--bs-danger", "#dc3545");
   const LINE = color("--bs-primary", "#0d6efd");
@@ -26,7 +19,7 @@
     return element ? JSON.parse(element.textContent) : null;
   }
 
-  function options() {
+  function options(yTitle) {
     return {
       animation: false,
       responsive: true,
@@ -35,8 +28,8 @@
         tooltip: { callbacks: { label: (item) => item.dataset.label + ": " + money.format(item.parsed.y) } },
       },
       scales: {
-        x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } },
-        y: { ticks: { callback: (value) => compact.format(value || 0) } },
+        x: { title: axisTitle("Period"), ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+        y: { title: axisTitle(yTitle), ticks: { callback: moneyTick } },
       },
     };
   }
@@ -44,12 +37,15 @@
   const pnl = read("pnl-data");
   const pnlCanvas = document.getElementById("pnl-chart");
   if (pnl && pnlCanvas && pnl.labels.length) {
-    const pnlOptions = options();
+    const pnlOptions = options("Realized P&L ($)");
     pnlOptions.scales.cumulative = {
       position: "right",
+      title: axisTitle("Cumulative ($)"),
       grid: { drawOnChartArea: false },
-      ticks: { callback: (value) => compact.format(value || 0) },
+      ticks: { callback: moneyTick },
     };
+    // Two money axes: one zero line, or a running total above zero would seem to sit below the bars' zero.
+    TrackerCharts.alignZero([pnlOptions.scales.y, pnlOptions.scales.cumulative], [pnl.realized, pnl.cumulative]);
     new Chart(pnlCanvas, {
       data: {
         labels: pnl.labels,
@@ -81,16 +77,34 @@
   const cashFlow = read("cash-flow-data");
   const cashFlowCanvas = document.getElementById("cash-flow-chart");
   if (cashFlow && cashFlowCanvas) {
+    // Commissions and fees are a small fraction of the cash that moves: on the net flow's axis their bars
+    // would be a pixel high, so they get their own right axis, sharing the zero line.
+    const cashFlowOptions = options("Net cash flow ($)");
+    cashFlowOptions.scales.charges = {
+      position: "right",
+      title: axisTitle("Commissions and fees ($)"),
+      grid: { drawOnChartArea: false },
+      ticks: { callback: moneyTick },
+    };
+    TrackerCharts.alignZero(
+      [cashFlowOptions.scales.y, cashFlowOptions.scales.charges],
+      [cashFlow.net_cash_flow, cashFlow.charges],
+    );
     new Chart(cashFlowCanvas, {
       type: "bar",
       data: {
         labels: cashFlow.labels,
         datasets: [
           { label: "Net cash flow", data: cashFlow.net_cash_flow, backgroundColor: LINE },
-          { label: "Commissions and fees", data: cashFlow.charges, backgroundColor: color("--bs-warning", "#ffc107") },
+          {
+            label: "Commissions and fees (right axis)",
+            data: cashFlow.charges,
+            yAxisID: "charges",
+            backgroundColor: color("--bs-warning", "#ffc107"),
+          },
         ],
       },
-      options: options(),
+      options: cashFlowOptions,
     });
   }
 })();
@@ -135,13 +149,7 @@
   if (typeof Chart === "undefined") return;
   const css = getComputedStyle(document.documentElement);
   const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-  const compact = new Intl.NumberFormat("en-US", {
-    style: "currency",
-    currency: "USD",
-    notation: "compact",
-    maximumFractionDigits: 1,
-  });
+  const { money, moneyTick, axisTitle } = window.TrackerCharts;
   const GAIN = color("--bs-success", "#198754");
   const LOSS = color("--bs-danger", "#dc3545");
   const LINE = color("--bs-primary", "#0d6efd");
@@ -150,6 +158,19 @@
     const source = document.getElementById(canvas.dataset.source);
     if (!source) return;
     const data = JSON.parse(source.textContent);
+    const scales = {
+      x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+      y: { title: axisTitle("Total P&L ($)"), ticks: { callback: moneyTick } },
+      winRate: {
+        position: "right",
+        title: axisTitle("Win rate (%)"),
+        grid: { drawOnChartArea: false },
+        // Below the shared zero line the win-rate axis has nothing to say.
+        ticks: { callback: (value) => (value < 0 || value > 100 ? "" : value + "%") },
+      },
+    };
+    // A loss's bar goes below zero; the win-rate axis keeps its 0% on the same line.
+    TrackerCharts.alignZero([scales.y, scales.winRate], [data.total_pnl, data.win_rate.concat([100])]);
     new Chart(canvas, {
       data: {
         labels: data.labels,
@@ -189,17 +210,7 @@
             },
           },
         },
-        scales: {
-          x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } },
-          y: { ticks: { callback: (value) => compact.format(value || 0) } },
-          winRate: {
-            position: "right",
-            min: 0,
-            max: 100,
-            grid: { drawOnChartArea: false },
-            ticks: { callback: (value) => value + "%" },
-          },
-        },
+        scales: scales,
       },
     });
   });

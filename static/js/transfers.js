@@ -13,13 +13,7 @@
 
   const css = getComputedStyle(document.documentElement);
   const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-  const compact = new Intl.NumberFormat("en-US", {
-    style: "currency",
-    currency: "USD",
-    notation: "compact",
-    maximumFractionDigits: 1,
-  });
+  const { money, moneyTick, axisTitle } = window.TrackerCharts;
   const many = data.labels.length > 60;
 
   new Chart(canvas, {
@@ -62,8 +56,8 @@
         },
       },
       scales: {
-        x: { ticks: { maxRotation: 0, autoSkipPadding: 16 } },
-        y: { ticks: { callback: (value) => compact.format(value || 0) } },
+        x: { title: axisTitle("Day"), ticks: { maxRotation: 0, autoSkipPadding: 16 } },
+        y: { title: axisTitle("Dollars"), ticks: { callback: moneyTick } },
       },
     },
   });

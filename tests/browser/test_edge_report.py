@@ -31,7 +31,8 @@ def ledger(user):
 
 
 def underlyings(page: Page) -> list[str]:
-    return page.locator("#edge-underlying-title").locator("xpath=../..").locator("tbody th").all_inner_texts()
+    section = page.locator("#edge-underlying-title").locator("xpath=../..")
+    return section.locator("table[data-sortable] tbody th").all_inner_texts()
 
 
 def test_each_edge_table_has_a_drawn_chart(signed_in_page, ledger):

@@ -74,7 +74,8 @@ def test_the_edge_report_counts_the_trades_closed_in_the_range(user_client, ledg
 
 def test_the_edge_page_shows_sortable_tables_with_their_chart_data(user_client, ledger):
     html = edge(user_client).content.decode()
-    assert html.count('<table class="table table-sm table-striped align-middle small" data-sortable>') == 7
+    sortable = '<table class="table table-sm table-key-first table-striped align-middle small" data-sortable>'
+    assert html.count(sortable) == 7
     assert '<script id="edge-dte-data" type="application/json">' in html
     assert '{"labels": ["8-21", "22-45"], "total_pnl": [222.8, 150.0], "win_rate": [75.0, 100.0]}' in html
     assert 'data-value="55.7000"' in html  # the 8-21 bucket's expectancy, for sorting

@@ -4,6 +4,7 @@ twice then closed 5 May 2026 (2 rolls, net credit 257, result 217) and an XYZ wh
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
@@ -111,3 +112,11 @@ def test_the_rolls_report_costs_the_same_few_queries_for_any_number_of_campaigns
     recompute_account(account=account)
     with django_assert_max_num_queries(12):
         assert queries_for(user_client, reverse("reports:home"), {"report": "rolls"}) == few
+
+
+def test_on_a_phone_the_rolls_table_shows_the_underlying_result_and_status_before_the_rest(user_client, ledger):
+    html = rolls(user_client).content.decode()
+    caption = html.index("Roll chains and wheel campaigns, newest first")
+    table = html[caption : html.index("</thead>", caption)]
+    assert re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', table)[:3] == ["Underlying", "Result", "Status"]
+    assert "table-key-first" in html[:caption].rsplit("<table", 1)[1]

@@ -349,3 +349,11 @@ def test_an_upload_without_the_csrf_token_is_refused(user):
     client.force_login(user)
     response = client.post(reverse("trades:import_csv"), {"files": [upload("v3_2026.csv")], "account_number": ACCOUNT})
     assert response.status_code == 403 and not PendingFile.objects.exists()
+
+
+def test_the_preview_lists_each_files_new_present_and_rejected_rows_before_its_total_and_format(user_client):
+    response = user_client.get(reverse("trades:import_preview", args=[uploaded(user_client, "v3_bad_rows.csv")]))
+    html = response.content.decode()
+    files_table = html[html.index('<th scope="col">File</th>') :]
+    headings = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', files_table[: files_table.index("</tr>")])
+    assert headings == ["File", "New", "Present", "Rejected", "Rows", "Format"]
