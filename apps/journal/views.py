@@ -123,7 +123,8 @@ def journal_list(request):
 
 @require_http_methods(["GET", "POST"])
 def journal_day(request):
-    day = get_day(request.GET)
+    # Without ?day= it is today's page (the user's time zone is active); a bad day is still a 404.
+    day = get_day(request.GET) if "day" in request.GET else timezone.localdate()
     entry = JournalDay.objects.for_user(request.user).filter(day=day).first() or JournalDay(user=request.user, day=day)
     form = JournalDayForm(request.POST or None, instance=entry)
     if request.method == "POST" and form.is_valid():

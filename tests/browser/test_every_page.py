@@ -23,7 +23,7 @@ from playwright.sync_api import Browser
 from apps.tastytrade_sync.models import SyncRun
 from apps.tastytrade_sync.sync import sync_connection
 from apps.tastytrade_sync.tests.factories import ConnectionFactory
-from apps.trades.models import Position
+from apps.trades.models import Position, PositionSnapshot
 from simulator import Scenario, Simulator
 
 pytestmark = pytest.mark.browser
@@ -32,17 +32,23 @@ pytestmark = pytest.mark.browser
 @dataclass(frozen=True)
 class MainPage:
     url_name: str
-    query: str = ""
+    query: str | Callable[[object], str] = ""  # or the user -> the query string
     kwargs: Callable[[object], dict] | None = None  # the user -> the URL's kwargs
     screen: str = ""  # kept as docs/screens/<screen>-<viewport>-<mode>.png (a few pages only)
 
     def url(self, user) -> str:
-        return reverse(self.url_name, kwargs=self.kwargs(user) if self.kwargs else None) + self.query
+        query = self.query(user) if callable(self.query) else self.query
+        return reverse(self.url_name, kwargs=self.kwargs(user) if self.kwargs else None) + query
 
 
 def first_closed_position(user) -> dict:
     position = Position.objects.filter(account__user=user, closed_at__isnull=False).order_by("-closed_at").first()
     return {"account": position.account_id, "key": position.key}
+
+
+def a_held_underlying(user) -> str:
+    snapshot = PositionSnapshot.objects.filter(account__user=user).order_by("underlying_symbol").first()
+    return f"?underlying={snapshot.underlying_symbol}"
 
 
 PAGES = [
@@ -55,6 +61,17 @@ PAGES = [
     MainPage("reports:home", query="?report=breakdown"),
     MainPage("reports:home", query="?report=edge"),
     MainPage("reports:home", query="?report=cash-flow"),
+    MainPage("reports:home", query="?report=returns"),
+    MainPage("reports:home", query="?report=rolls"),
+    MainPage("reports:income"),
+    MainPage("reports:transfers"),
+    MainPage("reports:tax"),
+    MainPage("dashboard:calendar"),
+    MainPage("dashboard:calendar_year"),
+    MainPage("dashboard:calendar_day"),
+    MainPage("dashboard:payoff", query=a_held_underlying),
+    MainPage("journal:list"),
+    MainPage("journal:day"),
     MainPage("trades:import_csv"),
     MainPage("tastytrade_sync:page"),
     MainPage("accounts:profile"),

@@ -63,7 +63,12 @@ def test_the_text_is_shown_escaped_with_its_line_breaks(user_client):
 
 def test_a_day_that_is_not_a_date_is_404(user_client):
     assert user_client.get(day_url("2026-02-30")).status_code == 404
-    assert user_client.get(reverse("journal:day")).status_code == 404
+    assert user_client.get(day_url("")).status_code == 404
+
+
+def test_the_day_page_without_a_day_is_todays(user_client):
+    response = user_client.get(reverse("journal:day"))
+    assert response.status_code == 200 and response.context["day"] == date(2026, 3, 16)
 
 
 def test_another_traders_journal_of_the_same_day_is_not_shown(user_client, other_client):
