@@ -74,4 +74,4 @@ def edge_row(row, position: int) -> SafeString:
         captured_value=_value(row.average_captured),
         captured=pct(row.average_captured),
     )
-    return mark_safe(html)  # noqa: S308 - the name escaped, the rest filter output and numbers
+    return mark_safe(html)  # noqa: S308 - the name escaped, the rest filter output and numbers  # nosec B308 B703

@@ -88,7 +88,7 @@ def _greek_cells(figures) -> str:
 @register.simple_tag
 def greek_cells(figures) -> SafeString:
     """Delta, theta, gamma, vega and beta-weighted delta of a leg, a position, an underlying or the portfolio."""
-    return mark_safe(_greek_cells(figures))  # noqa: S308 - filter output only, see the module's docstring
+    return mark_safe(_greek_cells(figures))  # noqa: S308 - filter output only, see the module's docstring  # nosec B308 B703
 
 
 @register.simple_tag
@@ -105,7 +105,7 @@ def underlying_cells(underlying) -> SafeString:
         _days(underlying.days_to_expiry),
         _greek_cells(underlying),
     )
-    return mark_safe(cells)  # noqa: S308 - filter output only, see the module's docstring
+    return mark_safe(cells)  # noqa: S308 - filter output only, see the module's docstring  # nosec B308 B703
 
 
 @register.simple_tag
@@ -138,7 +138,7 @@ def position_row(position, *, payoff_url: str, account_query: str) -> SafeString
         days=_days(position.days_to_expiry),
         greeks=_greek_cells(position),
     )
-    return mark_safe(row)  # noqa: S308 - names escaped, the rest filter output
+    return mark_safe(row)  # noqa: S308 - names escaped, the rest filter output  # nosec B308 B703
 
 
 @register.simple_tag
@@ -148,7 +148,7 @@ def leg_rows(position, *, accounts: bool) -> SafeString:
     unrealized, DTE and the Greeks. The first row carries the id the fold button controls."""
     slug = escape(position.slug)
     rows = [_leg_row(leg, slug=slug, first=number == 0, accounts=accounts) for number, leg in enumerate(position.legs)]
-    return mark_safe("".join(rows))  # noqa: S308 - names escaped, the rest filter output
+    return mark_safe("".join(rows))  # noqa: S308 - names escaped, the rest filter output  # nosec B308 B703
 
 
 def _leg_row(leg, *, slug: str, first: bool, accounts: bool) -> str:
