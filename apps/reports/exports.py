@@ -406,3 +406,21 @@ def rolls_csv(rows: list, *, scope: Scope) -> StreamingHttpResponse:
         (campaign_row(row) for row in rows),
         money_columns=MONEY_COLUMNS | {"net_credit"},
     )
+
+
+RETURN_COLUMNS = ["trading_day", "net_liq", "money_moved", "daily_return", "cumulative_return", "drawdown"]
+FRACTION = Decimal("0.00000001")  # returns are fractions (0.0123 is 1.23%), written to 8 places
+
+
+def returns_csv(result, *, scope: Scope) -> StreamingHttpResponse:
+    """One row a trading day of the Returns report; an empty daily return is a day with no capital to earn on."""
+
+    def fraction(value: Decimal | None) -> Decimal | None:
+        return None if value is None else value.quantize(FRACTION)
+
+    rows = (
+        [day.day, day.net_liq, day.flow, fraction(day.daily), fraction(day.cumulative), fraction(day.drawdown)]
+        for day in result.days
+    )
+    money = frozenset({"net_liq", "money_moved"})
+    return csv_response(f"returns-{scope.today}.csv", RETURN_COLUMNS, rows, money_columns=money)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("pnl.csv", views.pnl_csv, name="pnl_csv"),
     path("edge.csv", views.edge_csv, name="edge_csv"),
     path("rolls.csv", views.rolls_csv, name="rolls_csv"),
+    path("returns.csv", views.returns_csv, name="returns_csv"),
     path("pnl-events.csv", views.pnl_events_csv, name="pnl_events_csv"),
     path("trades.csv", views.trades_csv, name="trades_csv"),
     path("tax/", views.tax_year, name="tax"),

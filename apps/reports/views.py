@@ -111,6 +111,14 @@ def rolls_csv(request):
 
 
 @require_GET
+def returns_csv(request):
+    """The Returns report day by day: net liq, money moved, the day's and the cumulative return, the drawdown."""
+    _, scope = get_scope(request, default_days=365)
+    result = returns.account_returns(scope, risk_free_rate=settings.RISK_FREE_RATE)
+    return exports.returns_csv(result, scope=scope)
+
+
+@require_GET
 def pnl_events_csv(request):
     """The closing events of the range (by default the Reports tab's: the last 365 days)."""
     _, scope = get_scope(request, default_days=365)

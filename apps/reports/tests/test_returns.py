@@ -17,6 +17,8 @@ Maximum drawdown: 1.246875 / 1.3125 - 1 = -5%, high 03-03, low 03-04, back above
 Net liq went from 8,000 to 12,726 (+59.075%), but 2,250 of that is money moved in, not return.
 """
 
+import csv
+import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -235,3 +237,28 @@ def test_the_returns_report_costs_the_same_few_queries_for_any_history(
         deposit(account, day, "100.00")
     with django_assert_max_num_queries(12):
         assert queries_for(user_client, reverse("reports:home"), RETURNS) == small
+
+
+def returns_csv_rows(client, params) -> list[dict]:
+    response = client.get(reverse("reports:returns_csv"), params)
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+@pytest.mark.usefixtures("worked")
+def test_the_returns_csv_has_a_row_a_day_with_the_money_moved_taken_out(user_client):
+    rows = returns_csv_rows(user_client, {"start": "2026-01-01", "end": "2026-03-31"})
+    assert len(rows) == len(CLOSES)
+    wednesday = rows[4]
+    assert (wednesday["trading_day"], wednesday["net_liq"], wednesday["money_moved"], wednesday["daily_return"]) == (
+        "2026-03-04",
+        "14250.00",
+        "4500.00",
+        "-0.05",
+    )
+    assert rows[0]["daily_return"] == ""  # the first day has no day before it to earn on
+
+
+def test_the_returns_csv_of_another_users_account_is_404(user_client, other_user):
+    theirs = BrokerAccountFactory(user=other_user)
+    assert user_client.get(reverse("reports:returns_csv"), {"account": theirs.pk}).status_code == 404
