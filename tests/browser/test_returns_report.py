@@ -39,3 +39,12 @@ def test_on_a_phone_the_returns_report_fits_the_screen(signed_in_page: Page, led
     expect(signed_in_page.locator("#returns-monthly-chart")).to_be_visible()
     assert signed_in_page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page_errors == []  # no script error, no CSP violation
+
+
+def test_on_a_phone_the_reports_menu_shows_the_current_report(signed_in_page: Page, ledger, page_errors):  # noqa: F811
+    signed_in_page.set_viewport_size({"width": 390, "height": 844})
+    signed_in_page.goto("/reports/tax/")
+    current = signed_in_page.locator("nav[data-reports-nav] [aria-current='page']")
+    expect(current).to_have_text("Tax year")
+    expect(current).to_be_in_viewport(ratio=0.95)
+    assert page_errors == []
