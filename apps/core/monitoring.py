@@ -32,7 +32,8 @@ def sentry_options(*, dsn: str, environment: str, release: str, traces_sample_ra
         "dsn": dsn,
         "environment": environment,
         "release": release or None,
-        "send_default_pii": False,
+        # No personal data is the SDK's default; naming send_default_pii (deprecated) only warns, and the
+        # data_collection option that replaces it would switch off the SDK's own EventScrubber.
         # Frames' local variables would carry decrypted credentials; the scrubber would catch named ones,
         # but a secret under a plain name (a tuple, a positional argument) must never leave the process.
         "include_local_variables": False,

@@ -1,4 +1,5 @@
 import logging
+import warnings
 from unittest import mock
 
 import pytest
@@ -70,13 +71,26 @@ def test_a_sentry_event_names_the_request_id_the_response_carries(db, sentry_eve
     assert b"router-id-0001" in b"".join(sentry_events)
 
 
-def test_sentry_sends_no_personal_data_and_no_local_variables():
-    options = sentry_options(dsn="https://public@sentry.invalid/1", environment="t", release="", traces_sample_rate=0)
-    assert (options["send_default_pii"], options["include_local_variables"], options["max_request_body_size"]) == (
+def test_sentry_sends_no_personal_data_and_no_local_variables(sentry_events):
+    client_options = sentry_sdk.get_client().options
+    collected = client_options["data_collection"]
+    assert (collected["user_info"], collected["stack_frame_variables"], client_options["max_request_body_size"]) == (
         False,
         False,
         "never",
     )
+
+
+def test_sentry_keeps_its_own_scrubber_beside_ours(sentry_events):
+    assert sentry_sdk.get_client().options["event_scrubber"] is not None
+
+
+def test_sentry_starts_without_a_deprecation_warning():
+    options = sentry_options(dsn="https://public@sentry.invalid/1", environment="t", release="", traces_sample_rate=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        sentry_sdk.init(**options, transport=MemoryTransport())
+    sentry_sdk.init()
 
 
 def test_sentry_is_off_without_a_dsn(settings):
