@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/fault_soak.py [--syncs 200] [--kills 20] [--parallel 2] [--seed 1] [--days 120]
                                          [--database-url postgres://postgres@127.0.0.1:5432/tracker_soak]
+                                         [--worker]
 
 Set-up, all on 127.0.0.1: a fresh PostgreSQL database, migrated; the TastyTrade simulator (2 accounts, `--days`
 of history ending today) served by `simulator.serve()` from this process; `--parallel` traders connected to it.
@@ -20,6 +21,14 @@ directly (and says so) instead of waiting. The deep check of older windows runs 
 (SYNC_DEEP_CHECK_DAYS=0), so back-dated corrections are found during the soak (by count for new rows, by total
 against the end-of-day cash for a row edited in place); a run paused by Retry-After is made due at once before
 the final clean sync (and the soak says so).
+
+With `--worker` the syncs run as production runs them: each is queued (`queue_sync`, then `carry_on`, as Sync
+now does) on the database task queue (`TASKS_BACKEND=database`) and carried out, slice after slice (a slice is
+at most 2 s here, 20 s in production), by two `db_worker` processes reading the same queue. A kill is then a
+SIGKILL of the worker process running one of that run's slices, mid-slice; a new worker takes its place. The
+dead slice stays "running" in the queue and holds the lease; the soak expires the lease and back-dates the dead
+slice's start by a lease's length (what 120 s of waiting would do) instead of waiting, and the next round's
+Sync now carries the run on.
 
 At the end the faults are cleared and each trader gets one clean sync; then every account's transactions are
 compared with the simulator's: transactions lost, duplicated, mismatched (and unknown to the broker) must all be
@@ -50,6 +59,7 @@ parser.add_argument("--parallel", type=int, default=2, help="traders, each synce
 parser.add_argument("--seed", type=int, default=1, help="the simulator's history and the soak's dice")
 parser.add_argument("--days", type=int, default=120, help="length of the simulated history")
 parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/tracker_soak")
+parser.add_argument("--worker", action="store_true", help="syncs queued and run by two db_worker processes")
 args = parser.parse_args()
 dice = random.Random(args.seed)
 
@@ -67,6 +77,8 @@ ENV = {
     "TASTYTRADE_RETRY_MAX_TOTAL_SECONDS": "4",
     "SYNC_DEEP_CHECK_DAYS": "0",
 }
+if args.worker:
+    ENV |= {"TASKS_BACKEND": "database", "SYNC_WORKER_SLICE_SECONDS": "2"}
 os.environ.update(ENV)
 
 import psycopg  # noqa: E402
@@ -86,6 +98,8 @@ from django.utils import timezone  # noqa: E402
 from apps.accounts.models import User  # noqa: E402
 from apps.core.money import apply_effect  # noqa: E402
 from apps.tastytrade_sync.models import Connection, SyncRun  # noqa: E402
+from apps.tastytrade_sync.sync import LEASE_SECONDS, queue_sync  # noqa: E402
+from apps.tastytrade_sync.tasks import carry_on  # noqa: E402
 from apps.trades.models import Transaction  # noqa: E402
 from simulator import Scenario, Simulator  # noqa: E402
 
@@ -169,8 +183,81 @@ def sync_command(email: str) -> subprocess.Popen:
     )
 
 
+class Workers:
+    """Two db_worker processes on one queue, as two worker dynos would be; a killed one is replaced."""
+
+    def __init__(self, count: int = 2) -> None:
+        self.started = 0
+        self.processes: dict[str, subprocess.Popen] = {}
+        for _ in range(count):
+            self.start()
+
+    def start(self) -> None:
+        worker_id = f"soak-worker-{self.started}"
+        self.started += 1
+        self.processes[worker_id] = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-reload", "--worker-id", worker_id],
+            cwd=ROOT,
+            env={**os.environ, **ENV},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def kill(self, worker_id: str) -> None:
+        process = self.processes.pop(worker_id)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        self.start()
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            process.wait(timeout=60)
+
+
+class QueuedSync:
+    """A sync as Sync now starts it with a worker: queued, then carried out slice by slice by the workers."""
+
+    def __init__(self, connection: Connection, workers: Workers) -> None:
+        self.workers = workers
+        self.run = carry_on(queue_sync(connection=connection, trigger=SyncRun.Trigger.MANUAL))
+
+    def poll(self) -> int | None:
+        self.run.refresh_from_db()
+        return None if self.run.is_active else 0
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"run {self.run.pk} still {self.run.status} after {timeout:.0f} s")
+            time.sleep(0.05)
+
+    def kill(self) -> bool:
+        """SIGKILL the worker running this run's slice, mid-slice; False when no slice of it is running."""
+        from django_tasks_db.models import DBTaskResult
+
+        deadline = time.monotonic() + 5
+        while self.poll() is None and time.monotonic() < deadline:
+            running = DBTaskResult.objects.filter(
+                status="RUNNING", task_path__endswith=".sync_slice", args_kwargs__kwargs__run_id=self.run.pk
+            ).first()
+            if running is not None and running.worker_ids and running.worker_ids[-1] in self.workers.processes:
+                self.workers.kill(running.worker_ids[-1])
+                # What waiting out the lease would do: nothing counts the dead slice as carrying the run.
+                DBTaskResult.objects.filter(pk=running.pk).update(
+                    started_at=datetime.now(UTC) - timedelta(seconds=LEASE_SECONDS + 1)
+                )
+                return True
+            time.sleep(0.01)  # between two slices: the next one is about to be claimed
+        return False
+
+
 with simulator.serve() as server:
     ENV["TASTYTRADE_SIMULATOR_URL"] = server.url
+    os.environ["TASTYTRADE_SIMULATOR_URL"] = server.url  # this process queues runs for the workers
+    workers = Workers() if args.worker else None
     traders = []
     for n in range(args.parallel):
         user = User.objects.create_user(f"soak{n}@example.com", "soak-password-1")
@@ -220,7 +307,8 @@ with simulator.serve() as server:
             )
             # A run a killed sync left behind: the next sync carries it on rather than starting another.
             left = connection.runs.active().values_list("pk", flat=True).first()
-            running.append((trader_number, connection, last_run or 0, left, sync_command(user.email)))
+            sync = QueuedSync(connection, workers) if workers else sync_command(user.email)
+            running.append((trader_number, connection, last_run or 0, left, sync))
         for trader_number, connection, last_run, left, process in running:
             if (round_number, trader_number) in to_kill:
                 # Once its sync holds the lease, wait a random part of a typical sync, then SIGKILL.
@@ -232,7 +320,12 @@ with simulator.serve() as server:
                 # A little past a typical run's end too: the P&L recompute after the sync is fair game.
                 typical = statistics.median(durations) if durations else 1.0
                 time.sleep(dice.uniform(0, 1.2 * typical))
-                if process.poll() is None:
+                if workers and process.poll() is None and process.kill():
+                    kills += 1
+                    outcomes["killed"] += 1
+                    expire_lease(connection)
+                    continue
+                if not workers and process.poll() is None:
                     process.send_signal(signal.SIGKILL)
                     process.wait()
                     kills += 1
@@ -265,7 +358,11 @@ with simulator.serve() as server:
     extra = (round_number - rounds) * args.parallel
     print(f"{sum(outcomes.values())} syncs ({max(extra, 0)} past the {len(slots)} to land the last kills)")
     print(f"syncs that carried on the run a killed sync left: {carried}")
-    print(f"killed {kills} syncs with SIGKILL; each time the lease row was expired directly instead of waiting 120 s")
+    print(
+        f"killed {kills} syncs with SIGKILL"
+        + (f" (the worker running the slice; {workers.started} workers started in all)" if workers else "")
+        + "; each time the lease row was expired directly instead of waiting 120 s"
+    )
     print("faults installed: " + ", ".join(f"{name} x{n}" for name, n in fault_counts.most_common()))
     print(f"late rows posted in the past week between syncs: {late_rows}")
     print(f"runs that failed on the API version: {SyncRun.objects.filter(error_code='api_version').count()}")
@@ -276,9 +373,11 @@ with simulator.serve() as server:
         expire_lease(connection)
         if make_paused_runs_due(connection):
             print(f"{user.email}: a run paused by Retry-After was made due now instead of waiting")
-        sync_command(user.email).wait(timeout=300)
+        (QueuedSync(connection, workers) if workers else sync_command(user.email)).wait(timeout=300)
         final = SyncRun.objects.filter(connection=connection, finished_at__isnull=False).order_by("-finished_at")[0]
         print(f"final clean sync of {user.email}: {final.status}")
+    if workers:
+        workers.stop()
     left_running = SyncRun.objects.active().count()
     stopped = SyncRun.objects.filter(error_code="stopped").count()
     print(f"runs killed mid-sync that the next sync marked stopped: {stopped}; runs still shown active: {left_running}")

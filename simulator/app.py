@@ -330,11 +330,14 @@ class Simulator:
                 account_number, sub_type=sub_type, amount=amount, description=description, moment=executed_at
             )
 
-    def edit_transaction(self, account_number: str, *, on_or_before: date, amount: Decimal) -> Transaction:
+    def edit_transaction(self, account_number: str, *, on_or_before: date, amount: Decimal) -> Transaction | None:
         """Change the last row executed on or before `on_or_before` in place (same id): `amount` is added
-        to its regulatory fee (its value when it has no fees) and its net value. Balances follow."""
+        to its regulatory fee (its value when it has no fees) and its net value. Balances follow. None when
+        the account has no row that old (a fault dated before a short history began edits nothing)."""
         with self._lock:
             rows = [row for row in self._sorted_rows(account_number) if row.executed_at.date() <= on_or_before]
+            if not rows:
+                return None
             row = rows[-1]
             if row.commission is not None or row.regulatory_fees is not None:
                 row.regulatory_fees = (row.regulatory_fees or Decimal(0)) + amount

@@ -264,3 +264,12 @@ def test_clearing_the_plan_ends_every_fault(simulator):
 def test_an_unknown_fault_kind_is_refused(simulator):
     with pytest.raises(ValueError, match="unknown fault"):
         simulator.faults.add("gremlins")
+
+
+def test_a_fee_edit_dated_before_the_history_began_edits_nothing(simulator):
+    token = access_token(simulator)
+    before = [dict(item) for item in page(simulator, token, per_page=500).json()["data"]["items"]]
+    simulator.faults.edit_in_place(days_back=10_000, on=1)
+    response = page(simulator, token, per_page=500)
+    assert response.status_code == 200
+    assert response.json()["data"]["items"] == before
