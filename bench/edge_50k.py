@@ -31,11 +31,14 @@ parser.add_argument("--warmup", type=int, default=3)
 parser.add_argument("--activity", type=int, default=22)
 parser.add_argument("--days", type=int, default=730)
 parser.add_argument("--reuse", action="store_true", help="keep the database a previous run filled")
+parser.add_argument("--email", default="bench-edge@example.com", help="whose pages (bench/pages.py's: bench-pages@...)")
+parser.add_argument("--only", default="", help="time only the pages whose name contains this (e.g. rolls)")
+parser.add_argument("--profile", type=int, default=0, help="also print cProfile's N costliest functions")
 args = parser.parse_args()
 
 AIM_MS = 150
 AIM_QUERIES = 12
-BENCH_EMAIL = "bench-edge@example.com"
+BENCH_EMAIL = args.email
 
 import psycopg  # noqa: E402
 
@@ -109,7 +112,16 @@ PAGES = [
     ("edge, last 365 days", "/reports/?report=edge"),
     ("edge.csv by strategy, all time", "/reports/edge.csv?by=strategy&start="),
     ("cash flow (another tab, for comparison)", "/reports/?report=cash-flow"),
+    ("rolls, all time", "/reports/?report=rolls&start="),
+    ("rolls, last 365 days", "/reports/?report=rolls"),
+    ("rolls.csv, all time", "/reports/rolls.csv?start="),
+    ("P&L by day, all time", "/reports/?group=day&start="),
+    ("P&L by month, last 365 days", "/reports/"),
+    ("returns, all time", "/reports/?report=returns&start="),
+    ("calendar month", "/dashboard/calendar/"),
+    ("calendar year", "/dashboard/calendar/year/"),
 ]
+PAGES = [(name, path) for name, path in PAGES if args.only in name]
 
 
 def read(path: str):
@@ -148,6 +160,14 @@ for name, path in PAGES:
         times.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
     results.append((name, statistics.median(times), percentile(times, 0.95), statistics.median(cpu), len(queries)))
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda path=path: [read(path) for _ in range(10)])
+        print(f"--- {name}: cProfile over 10 requests")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
 
 width = max(len(name) for name, *_ in results)
 print(
