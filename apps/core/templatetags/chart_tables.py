@@ -14,7 +14,7 @@ through `|money`, a percentage through `|floatformat:"1g"` with a "%" (a dash wh
 from django import template
 from django.template.base import render_value_in_context
 from django.template.defaultfilters import floatformat
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 
 from .money import DASH, money
 
@@ -34,22 +34,21 @@ def _money_cell(value) -> str:
     return f'<td class="num">{money(value)}</td>'
 
 
+def _row(label, figures, writers, context) -> str:
+    cells = "".join(write(value) for write, value in zip(writers, figures, strict=True))
+    return f"<tr>{_label_cell(label, context)}{cells}</tr>"
+
+
 @register.inclusion_tag("includes/_chart_table.html", takes_context=True)
 def chart_table(context, data: dict, *columns: str, caption: str = "", percent: str = "") -> dict:
     keys, headings = zip(*(column.split(":", 1) for column in columns), strict=True)
     percent_keys = set(filter(None, percent.split(",")))
     series = [data.get(key) or [] for key in keys]
     writers = [_percent_cell if key in percent_keys else _money_cell for key in keys[1:]]
-    rows = [
-        _row(
-            _label_cell(cells[0], context)
-            + "".join(write(value) for write, value in zip(writers, cells[1:], strict=True))
-        )
-        for cells in zip(*series, strict=False)
-    ]
-    return {"caption": caption, "headings": headings, "rows": rows}
-
-
-def _row(cells: str) -> SafeString:
-    # The label went through the template's own escaping; the rest is |money and |floatformat output.
-    return mark_safe(f"<tr>{cells}</tr>")  # noqa: S308  # nosec B308 B703 - label escaped, the rest our filters'
+    # Each row followed by the white space the template's loop wrote after it.
+    rows = "".join(
+        f"{_row(label, figures, writers, context)}\n        " for label, *figures in zip(*series, strict=False)
+    )
+    # The labels went through the template's own escaping (render_value_in_context); the rest is |money and
+    # |floatformat output.
+    return {"caption": caption, "headings": headings, "rows": mark_safe(rows)}  # noqa: S308  # nosec B308 B703

@@ -1,9 +1,10 @@
-"""The P&L report's period rows (Reports > P&L by day, month or year), written once per row in Python.
+"""The P&L report's period rows (Reports > P&L by day, month or year), written in Python.
 
 By day over all time the table has a row for every trading day (about 500 in two years), five cells each;
 rendered cell by cell through the `pnl-cells` partial that was most of the page's time (bench/edge_50k.py).
-`pnl_line_row` writes the same row with the same filters (`|signed`, `|count`, `|money`, `|pnl_tone`), so
-the page is the same HTML. Every piece is a filter's output (digits, signs, "$", ",", "—") or an ISO date.
+`pnl_line_rows` writes the same rows with the same filters (`|signed`, `|count`, `|money`, `|pnl_tone`) and
+the same white space as the template's loop, so the page is the same HTML. Every piece is a filter's output
+(digits, signs, "$", ",", "—") or an ISO date.
 """
 
 from django import template
@@ -35,10 +36,9 @@ def _negative(value) -> str:
     return " pnl-neg" if value < 0 else ""
 
 
-@register.simple_tag
-def pnl_line_row(line: RealizedLine, grouping: str) -> SafeString:
+def pnl_line_row(line: RealizedLine, grouping: str) -> str:
     """One period's row: the period, its realized P&L, closing events, and the commissions and fees in it."""
-    html = ROW.format(
+    return ROW.format(
         period=line.key.isoformat()[: KEY_LENGTH.get(grouping, 10)],
         tone=pnl_tone(line.realized_pnl),
         realized=signed(line.realized_pnl),
@@ -48,4 +48,10 @@ def pnl_line_row(line: RealizedLine, grouping: str) -> SafeString:
         fees_tone=_negative(line.fees_in_pnl),
         fees=money(line.fees_in_pnl),
     )
-    return mark_safe(html)  # noqa: S308  # nosec B308 B703 - an ISO date and our filters' output only
+
+
+@register.simple_tag
+def pnl_line_rows(lines: list[RealizedLine], grouping: str) -> SafeString:
+    """The table body's rows, each between the white space the template's `{% for %}` put around it."""
+    html = "".join(f"\n          {pnl_line_row(line, grouping)}\n        " for line in lines)
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703 - ISO dates and our filters' output only
