@@ -54,4 +54,4 @@ def pnl_line_row(line: RealizedLine, grouping: str) -> str:
 def pnl_line_rows(lines: list[RealizedLine], grouping: str) -> SafeString:
     """The table body's rows, each between the white space the template's `{% for %}` put around it."""
     html = "".join(f"\n          {pnl_line_row(line, grouping)}\n        " for line in lines)
-    return mark_safe(html)  # noqa: S308  # nosec B308 B703 - ISO dates and our filters' output only
+    return mark_safe(html)  # noqa: S308 - ISO dates and our filters' output only  # nosec B308 B703
