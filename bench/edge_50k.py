@@ -1,7 +1,7 @@
 """The Edge report's speed at 50,000 transactions: p50 and p95 of the Reports Edge tab and its CSV, and their queries.
 
     .venv/bin/python bench/edge_50k.py [--database-url postgres://postgres@127.0.0.1:5432/tracker_wtedge]
-                                       [--requests 30] [--reuse]
+                                       [--requests 30] [--reuse] [--email ...] [--only NAME] [--profile N]
 
 It stores the simulator's one-account, two-year history (seed 7, activity 22: about 50,000 rows, as
 bench/pages.py syncs it), read in process through the sync's normalisation (no HTTP: the sync is not what
@@ -9,8 +9,14 @@ is timed here), in a fresh PostgreSQL database, and runs `recompute_account` (ti
 writes the per-trade facts). `--reuse` keeps a database a previous run filled.
 
 Then Django's test client (in process, DEBUG off) requests the Edge tab over all time and over the default
-last 365 days, and the strategy table's CSV, a few warm-up requests first, then --requests timed ones each,
-and prints p50, p95 and the number of SQL queries of one request. Aim: p95 150 ms or less, 12 queries or fewer.
+last 365 days, and the strategy table's CSV, then the Rolls tab and its CSV, P&L by day over all time, the
+P&L tab, Returns over all time and the calendar's month and year, a few warm-up requests first, then
+--requests timed ones each, and prints p50, p95, the app's CPU milliseconds and the number of SQL queries of
+one request. Aim: p95 150 ms or less, 12 queries or fewer. `--only rolls` times the pages so named;
+`--profile N` also prints cProfile's N costliest functions over 10 requests of each page.
+
+`--reuse --database-url .../tracker_pages --email bench-pages@example.com` times bench/pages.py's database
+instead (the simulator's history synced over HTTP: 57,737 transactions), without gunicorn.
 """
 
 import argparse

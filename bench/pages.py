@@ -1,7 +1,7 @@
 """Page speed: the dashboard and every tab served by gunicorn on PostgreSQL holding about 50,000 transactions.
 
     .venv/bin/python bench/pages.py [--database-url postgres://postgres@127.0.0.1:5432/tracker_pages]
-                                    [--requests 50] [--reuse]
+                                    [--requests 50] [--reuse] [--only NAME] [--port N] [--simulator-port N]
 
 It builds the simulator's one-account, two-year history (seed 7, activity 22: about 50,000 rows), serves it
 on a free 127.0.0.1 port, migrates a fresh PostgreSQL database, syncs it through `sync_connection` and runs
