@@ -1,7 +1,7 @@
 """The Edge report's speed at 50,000 transactions: p50 and p95 of the Reports Edge tab and its CSV, and their queries.
 
     .venv/bin/python bench/edge_50k.py [--database-url postgres://postgres@127.0.0.1:5432/tracker_wtedge]
-                                       [--requests 30] [--reuse]
+                                       [--requests 30] [--reuse] [--email ...] [--only NAME] [--profile N]
 
 It stores the simulator's one-account, two-year history (seed 7, activity 22: about 50,000 rows, as
 bench/pages.py syncs it), read in process through the sync's normalisation (no HTTP: the sync is not what
@@ -9,8 +9,14 @@ is timed here), in a fresh PostgreSQL database, and runs `recompute_account` (ti
 writes the per-trade facts). `--reuse` keeps a database a previous run filled.
 
 Then Django's test client (in process, DEBUG off) requests the Edge tab over all time and over the default
-last 365 days, and the strategy table's CSV, a few warm-up requests first, then --requests timed ones each,
-and prints p50, p95 and the number of SQL queries of one request. Aim: p95 150 ms or less, 12 queries or fewer.
+last 365 days, and the strategy table's CSV, then the Rolls tab and its CSV, P&L by day over all time, the
+P&L tab, Returns over all time and the calendar's month and year, a few warm-up requests first, then
+--requests timed ones each, and prints p50, p95, the app's CPU milliseconds and the number of SQL queries of
+one request. Aim: p95 150 ms or less, 12 queries or fewer. `--only rolls` times the pages so named;
+`--profile N` also prints cProfile's N costliest functions over 10 requests of each page.
+
+`--reuse --database-url .../tracker_pages --email bench-pages@example.com` times bench/pages.py's database
+instead (the simulator's history synced over HTTP: 57,737 transactions), without gunicorn.
 """
 
 import argparse
@@ -31,11 +37,14 @@ parser.add_argument("--warmup", type=int, default=3)
 parser.add_argument("--activity", type=int, default=22)
 parser.add_argument("--days", type=int, default=730)
 parser.add_argument("--reuse", action="store_true", help="keep the database a previous run filled")
+parser.add_argument("--email", default="bench-edge@example.com", help="whose pages (bench/pages.py's: bench-pages@...)")
+parser.add_argument("--only", default="", help="time only the pages whose name contains this (e.g. rolls)")
+parser.add_argument("--profile", type=int, default=0, help="also print cProfile's N costliest functions")
 args = parser.parse_args()
 
 AIM_MS = 150
 AIM_QUERIES = 12
-BENCH_EMAIL = "bench-edge@example.com"
+BENCH_EMAIL = args.email
 
 import psycopg  # noqa: E402
 
@@ -109,7 +118,16 @@ PAGES = [
     ("edge, last 365 days", "/reports/?report=edge"),
     ("edge.csv by strategy, all time", "/reports/edge.csv?by=strategy&start="),
     ("cash flow (another tab, for comparison)", "/reports/?report=cash-flow"),
+    ("rolls, all time", "/reports/?report=rolls&start="),
+    ("rolls, last 365 days", "/reports/?report=rolls"),
+    ("rolls.csv, all time", "/reports/rolls.csv?start="),
+    ("P&L by day, all time", "/reports/?group=day&start="),
+    ("P&L by month, last 365 days", "/reports/"),
+    ("returns, all time", "/reports/?report=returns&start="),
+    ("calendar month", "/dashboard/calendar/"),
+    ("calendar year", "/dashboard/calendar/year/"),
 ]
+PAGES = [(name, path) for name, path in PAGES if args.only in name]
 
 
 def read(path: str):
@@ -148,6 +166,14 @@ for name, path in PAGES:
         times.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
     results.append((name, statistics.median(times), percentile(times, 0.95), statistics.median(cpu), len(queries)))
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda path=path: [read(path) for _ in range(10)])
+        print(f"--- {name}: cProfile over 10 requests")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
 
 width = max(len(name) for name, *_ in results)
 print(

@@ -1,7 +1,7 @@
 """Page speed: the dashboard and every tab served by gunicorn on PostgreSQL holding about 50,000 transactions.
 
     .venv/bin/python bench/pages.py [--database-url postgres://postgres@127.0.0.1:5432/tracker_pages]
-                                    [--requests 50] [--reuse]
+                                    [--requests 50] [--reuse] [--only NAME] [--port N] [--simulator-port N]
 
 It builds the simulator's one-account, two-year history (seed 7, activity 22: about 50,000 rows), serves it
 on a free 127.0.0.1 port, migrates a fresh PostgreSQL database, syncs it through `sync_connection` and runs
@@ -39,6 +39,8 @@ parser.add_argument("--activity", type=int, default=22)
 parser.add_argument("--days", type=int, default=730)
 parser.add_argument("--reuse", action="store_true", help="keep the database a previous run filled")
 parser.add_argument("--only", default="", help="time only the pages whose name contains this (e.g. returns)")
+parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: a free one)")
+parser.add_argument("--simulator-port", type=int, default=0, help="the simulator's port (default: a free one)")
 args = parser.parse_args()
 
 AIM_MS = 150
@@ -107,7 +109,7 @@ def fill_database() -> None:
     call_command("migrate", verbosity=0)
     start = date.today() - timedelta(days=args.days - 1)
     simulator = Simulator(Scenario(seed=7, accounts=1, start=start, days=args.days, activity=args.activity))
-    port = free_port()
+    port = args.simulator_port or free_port()
     command = [
         sys.executable, "manage.py", "tastytrade_simulator", "--port", str(port), "--seed", "7",
         "--accounts", "1", "--days", str(args.days), "--start", start.isoformat(), "--activity", str(args.activity),
@@ -169,6 +171,12 @@ OTHERS = [
     ("reports: by day, all time", "/reports/?group=day&start="),
     ("reports: returns", "/reports/?report=returns"),
     ("reports: returns, all time", "/reports/?report=returns&start="),
+    ("reports: edge", "/reports/?report=edge"),
+    ("reports: edge, all time", "/reports/?report=edge&start="),
+    ("reports: rolls", "/reports/?report=rolls"),
+    ("reports: rolls, all time", "/reports/?report=rolls&start="),
+    ("calendar: month", "/dashboard/calendar/"),
+    ("calendar: year", "/dashboard/calendar/year/"),
 ]
 
 static_root = tempfile.mkdtemp(prefix="bench-pages-static-")
@@ -179,7 +187,7 @@ environment = {
     "FIELD_ENCRYPTION_KEYS": FIELD_ENCRYPTION_KEY,
     "ALLOWED_HOSTS": "127.0.0.1",
     "STATIC_ROOT": static_root,
-    "PORT": str(free_port()),
+    "PORT": str(args.port or free_port()),
 }
 subprocess.run(
     [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=environment, check=True

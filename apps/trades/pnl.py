@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from django.db.models import CharField, F, Q, QuerySet, Sum, Value
+from django.db.models import CharField, Count, F, Max, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 
 from apps.core.money import round_cents
@@ -359,22 +359,31 @@ def statistics(
         closed = closed.filter(position__closed_at__gte=datetime.combine(first, time.min, tz))
     if last is not None:
         closed = closed.filter(position__closed_at__lt=datetime.combine(last + timedelta(days=1), time.min, tz))
-    results = [
-        total
-        for total in closed.values("position_id").annotate(total=Sum("realized_pnl")).values_list("total", flat=True)
-    ]
-    wins = [result for result in results if result > 0]
-    losses = [result for result in results if result < 0]
-    gained, lost = sum(wins, ZERO), sum(losses, ZERO)
+    # Each closed position's total, then one row of counts and sums over them: the database hands back
+    # seven numbers instead of one row per position (11,000 at 50,000 transactions).
+    per_position = closed.values("position_id").annotate(total=Sum("realized_pnl"))
+    winning, losing = Q(total__gt=0), Q(total__lt=0)
+    row = per_position.aggregate(
+        closed_positions=Count("total"),
+        winners=Count("total", filter=winning),
+        losers=Count("total", filter=losing),
+        gained=Sum("total", filter=winning),
+        lost=Sum("total", filter=losing),
+        largest_win=Max("total", filter=winning),
+        largest_loss=Min("total", filter=losing),
+    )
+    results, wins, losses = row["closed_positions"], row["winners"], row["losers"]
+    gained = exact(row["gained"]) if wins else ZERO
+    lost = exact(row["lost"]) if losses else ZERO
     return TradeStatistics(
-        closed_positions=len(results),
-        winners=len(wins),
-        losers=len(losses),
-        win_rate=Decimal(len(wins)) / len(results) if results else None,
-        average_win=gained / len(wins) if wins else None,
-        average_loss=lost / len(losses) if losses else None,
-        largest_win=max(wins) if wins else None,
-        largest_loss=min(losses) if losses else None,
+        closed_positions=results,
+        winners=wins,
+        losers=losses,
+        win_rate=Decimal(wins) / results if results else None,
+        average_win=gained / wins if wins else None,
+        average_loss=lost / losses if losses else None,
+        largest_win=exact(row["largest_win"]) if wins else None,
+        largest_loss=exact(row["largest_loss"]) if losses else None,
         profit_factor=gained / -lost if losses else None,
         realized_pnl=gained + lost,
     )

@@ -46,6 +46,7 @@
     };
     // Two money axes: one zero line, or a running total above zero would seem to sit below the bars' zero.
     TrackerCharts.alignZero([pnlOptions.scales.y, pnlOptions.scales.cumulative], [pnl.realized, pnl.cumulative]);
+    const dense = pnl.labels.length > pnlCanvas.clientWidth / 2;
     new Chart(pnlCanvas, {
       data: {
         labels: pnl.labels,
@@ -55,6 +56,10 @@
             label: "Realized P&L",
             data: pnl.realized,
             backgroundColor: pnl.realized.map((value) => (value < 0 ? LOSS : GAIN)),
+            // Every trading day of years on a phone leaves each bar under a pixel: fill the whole slot then,
+            // or the default gaps fade the bars to nothing.
+            barPercentage: dense ? 1 : 0.9,
+            categoryPercentage: dense ? 1 : 0.8,
             order: 2,
           },
           {

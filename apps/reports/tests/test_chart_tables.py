@@ -92,3 +92,46 @@ def test_a_chart_table_names_its_columns_in_the_traders_words():
     html = template.render(Context({"data": {"labels": ["2026-01-02"], "values": [-1234.5]}}))
     assert re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', html) == ["Day", "Net liquidating value"]
     assert chart_tables(html)[0] == [["2026-01-02", "-$1,234.50"]]
+
+
+# The table body as templates/includes/_chart_table.html wrote it before the rows were written in Python,
+# copied unchanged: one cell at a time, by kind.
+CELL_BY_CELL = """{% load money %}<tbody>
+        {% for row in rows %}<tr>{% for cell in row %}{% if cell.kind == "label" %}<th scope="row" class="fw-normal">{{ cell.value }}</th>{% elif cell.kind == "percent" %}<td class="num">{{ cell.value|floatformat:"1g"|default:"—" }}{% if cell.value is not None %}%{% endif %}</td>{% else %}<td class="num">{{ cell.value|money }}</td>{% endif %}{% endfor %}</tr>
+        {% endfor %}
+      </tbody>"""  # noqa: E501
+
+
+def cell_by_cell(data: dict, keys: list[str], percent: set[str]) -> str:
+    rows = [
+        [
+            {"value": value, "kind": "label" if index == 0 else "percent" if keys[index] in percent else "money"}
+            for index, value in enumerate(cells)
+        ]
+        for cells in zip(*(data.get(key) or [] for key in keys), strict=False)
+    ]
+    return Template(CELL_BY_CELL).render(Context({"rows": rows}))
+
+
+def test_a_chart_tables_rows_are_the_ones_the_template_wrote_cell_by_cell():
+    data = {
+        "labels": ["2026-01-02", "<b>Tag</b> & co", 2026, None],
+        "realized": [1234567.891, -0.004, 0, None],
+        "win_rate": [66.666, -12.34, 1234.5, None],
+    }
+    template = Template(
+        '{% load chart_tables %}{% chart_table data "labels:Day" "realized:Realized" "win_rate:Win rate" '
+        'percent="win_rate" %}'
+    )
+    html = template.render(Context({"data": data}))
+    expected = cell_by_cell(data, ["labels", "realized", "win_rate"], {"win_rate"})
+    assert html[html.index("<tbody>") : html.index("</tbody>") + 8] == expected
+
+
+def test_the_pnl_by_day_charts_table_has_every_trading_day_of_the_range(user_client, history):
+    html = page(user_client, "reports:home", {"group": "day", "start": ""})
+    assert chart_tables(html)[0] == [
+        ["2026-01-20", "$98.97", "$98.97"],
+        ["2026-02-20", "$98.86", "$197.83"],
+        ["2026-03-16", "-$50.00", "$147.83"],
+    ]

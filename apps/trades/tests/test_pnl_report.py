@@ -199,6 +199,13 @@ def test_statistics_count_closed_positions(account):
     assert (stats.largest_win, stats.realized_pnl, stats.profit_factor) == (D("98.97"), D("197.83"), None)
 
 
+def test_statistics_of_a_range_with_no_closed_position_are_empty(account):
+    stats = statistics(accounts=BrokerAccount.objects.filter(pk=account.pk), tz=account.user.tz, first=date(2027, 1, 1))
+    assert (stats.closed_positions, stats.winners, stats.losers, stats.realized_pnl) == (0, 0, 0, D(0))
+    assert (stats.win_rate, stats.average_win, stats.average_loss, stats.profit_factor) == (None, None, None, None)
+    assert (stats.largest_win, stats.largest_loss) == (None, None)
+
+
 def stats_ledger(user):
     """The hand-worked ledger of test_analytics: SPY +58.80, QQQ +150, IWM +150, SCHG +314, TSLA -300."""
     from apps.trades.tests.test_analytics import (
