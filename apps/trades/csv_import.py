@@ -43,6 +43,7 @@ import gzip
 import hashlib
 import io
 import json
+import operator
 import re
 import zlib
 from collections import Counter
@@ -349,19 +350,28 @@ DEFAULTS = {
 def _write(account: BrokerAccount, rows: list[ParsedRow]) -> None:
     """Insert the rows with the P&L engine's bulk writer (COPY on PostgreSQL): bulk_create spent two thirds
     of a 75,000-row import building SQL value by value."""
+    if not rows:
+        return
     connection = connections[Transaction.objects.db]
     now = timezone.now()
     json_field = Transaction._meta.get_field("raw")
-    fixed = {**DEFAULTS, "created_at": now, "updated_at": now}
+    # Every row of a file has the parser's fields; the other columns take the model's defaults, the same for all.
+    names = rows[0].fields.keys()
+    if any(row.fields.keys() != names for row in rows):
+        raise ValueError("the rows of one file have different fields")  # never: one parser made them all
+    given = [name for name in WRITTEN_FIELDS if name in names and name != "raw"]
+    defaults = {**DEFAULTS, "created_at": now, "updated_at": now}
+    left = [name for name in WRITTEN_FIELDS if name not in names and name != "raw"]
+    fixed = tuple(defaults[name] for name in left)
+    values_of = operator.itemgetter(*given)
 
     def values(row: ParsedRow) -> tuple:
-        merged = fixed | row.fields
-        merged["raw"] = connection.ops.adapt_json_value(merged.get("raw", {}), json_field.encoder)
-        return (account.pk, *(merged[name] for name in WRITTEN_FIELDS))
+        raw = connection.ops.adapt_json_value(row.fields.get("raw", {}), json_field.encoder)
+        return (account.pk, *values_of(row.fields), *fixed, raw)
 
     # COPY goes around Django's cursor wrapper: its unique violation must still be Django's IntegrityError.
     with connection.wrap_database_errors:
-        bulk.insert_rows(Transaction, ["account", *WRITTEN_FIELDS], [values(row) for row in rows])
+        bulk.insert_rows(Transaction, ["account", *given, *left, "raw"], [values(row) for row in rows])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,6 +501,7 @@ def _in_execution_order(rows: list[ParsedRow]) -> list[ParsedRow]:
     return sorted(rows, key=lambda row: row.fields["executed_at"])
 
 
+@functools.lru_cache(maxsize=8192)  # quantities and values repeat across rows
 def _canonical(amount: Decimal) -> str:
     return "0" if amount == 0 else format(amount.normalize(), "f")
 
@@ -545,7 +556,7 @@ def _read_rows(reader, parsed: ParsedFile, tz: tzinfo) -> None:
     line = reader.line_num
     for cells in reader:
         first_line, line = line + 1, reader.line_num
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():  # a blank line (cells of spaces only)
             continue
         report.rows += 1
         row = _parse_row(cells, columns, first_line, report, tz)
@@ -570,45 +581,71 @@ DATE_FIELDS = {"transaction_date", "expires_on"}
 DECIMAL_FIELDS = {
     name for name in WRITTEN_FIELDS if Transaction._meta.get_field(name).get_internal_type() == "DecimalField"
 }
+# 2: column by column (1 was a list of values per row, read back value by value: 4 s for 75,000 rows).
+PARSED_VERSION = 2
 
 
-def _plain(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):  # and datetime: isoformat keeps the offset and every digit
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__}")
+def _column_out(name: str, values: list) -> list:
+    """One field's values as JSON can hold them: Decimals as their exact text (`str` keeps every place and the
+    exponent, so `Decimal(text)` gives back the same number), dates and times as ISO text (with the offset)."""
+    if name in DECIMAL_FIELDS:
+        return [None if value is None else str(value) for value in values]
+    if name in DATE_FIELDS or name == "executed_at":
+        return [None if value is None else value.isoformat() for value in values]
+    return values
+
+
+def _column_in(name: str, texts: list) -> list:
+    """What `_column_out` wrote, back as the parser returned it; each distinct text is read once."""
+    if name in DECIMAL_FIELDS:
+        read: Callable | None = Decimal
+    elif name in DATE_FIELDS:
+        read = date.fromisoformat
+    elif name == "executed_at":
+        return [None if text is None else datetime.fromisoformat(text) for text in texts]  # each one differs
+    else:
+        return texts
+    values = {text: read(text) for text in set(texts) if text is not None}
+    return [values.get(text) for text in texts]  # None stays None
 
 
 def dump_parsed(parsed: ParsedFile, *, tz: tzinfo) -> bytes:
-    """A file's report and rows as gzip-compressed JSON, one list of field values per row, names once."""
-    names = sorted(parsed.rows[0].fields) if parsed.rows else []
+    """A file's report and rows as gzip-compressed JSON, one list per field (names once, no object per row).
+
+    `raw` keeps the file's cells under its header; every row of a file has the same format and columns."""
+    rows = parsed.rows
+    names = sorted(rows[0].fields) if rows else []
+    columns = {name: _column_out(name, [row.fields[name] for row in rows]) for name in names if name != "raw"}
+    raw = [row.fields["raw"] for row in rows] if rows else []
     data = {
-        "version": 1,
+        "version": PARSED_VERSION,
         "tz": str(tz),
         "report": dataclasses.asdict(parsed.report),
-        "names": names,
-        "rows": [[row.line, [row.fields[name] for name in names]] for row in parsed.rows],
+        "lines": [row.line for row in rows],
+        "columns": columns,
+        "raw_format": raw[0]["csv_format"] if raw else "",
+        "raw_columns": list(raw[0]["row"]) if raw else [],
+        "raw_cells": [list(kept["row"].values()) for kept in raw],
     }
-    return gzip.compress(json.dumps(data, default=_plain, separators=(",", ":")).encode(), compresslevel=1)
+    if any(kept["csv_format"] != data["raw_format"] or list(kept["row"]) != data["raw_columns"] for kept in raw):
+        raise ValueError("every row of a file has its format and columns")  # _parse_row makes them so
+    return gzip.compress(json.dumps(data, separators=(",", ":")).encode(), compresslevel=1)
 
 
 def load_parsed(data: bytes, *, tz: tzinfo) -> ParsedFile | None:
     """What `dump_parsed` kept, as `parse_file` returned it; None when it was read in another time zone
     (legacy exports are read in the trader's, who may have changed it) or in an older layout."""
     kept = json.loads(gzip.decompress(data))
-    if kept.get("version") != 1 or kept["tz"] != str(tz):
+    if kept.get("version") != PARSED_VERSION or kept["tz"] != str(tz):
         return None
-    read = {name: Decimal for name in DECIMAL_FIELDS} | dict.fromkeys(DATE_FIELDS, date.fromisoformat)
-    read["executed_at"] = datetime.fromisoformat
-    readers = [(name, read.get(name)) for name in kept["names"]]
-    rows = []
-    for line, values in kept["rows"]:
-        fields = {
-            name: value if reader is None or value is None else reader(value)
-            for (name, reader), value in zip(readers, values, strict=True)
-        }
-        rows.append(_parsed_row(line, fields))
+    names = [*kept["columns"], "raw"]
+    raw_format, raw_columns = kept["raw_format"], kept["raw_columns"]
+    raw = [{"csv_format": raw_format, "row": dict(zip(raw_columns, cells, strict=True))} for cells in kept["raw_cells"]]
+    columns = [_column_in(name, texts) for name, texts in kept["columns"].items()]
+    rows = [
+        _parsed_row(line, dict(zip(names, values, strict=True)))
+        for line, values in zip(kept["lines"], zip(*columns, raw, strict=True), strict=True)
+    ]
     return ParsedFile(report=file_report(kept["report"]), rows=rows)
 
 
@@ -669,7 +706,7 @@ def _number_identical_rows(rows: Iterable[ParsedRow]) -> None:
     for row in rows:
         occurrence = occurrences[row.identity]
         occurrences[row.identity] += 1
-        text = "\x1f".join(str(part) for part in (*row.identity, occurrence))
+        text = "\x1f".join(map(str, (*row.identity, occurrence)))
         row.import_key = hashlib.sha256(text.encode()).hexdigest()
         row.fields["import_key"] = row.import_key
 
@@ -917,6 +954,7 @@ def _option_fields(option: OptionSymbol | None) -> dict:
     return {"expires_on": option.expires_on, "strike": option.strike, "option_type": option.option_type}
 
 
+@functools.lru_cache(maxsize=8192)  # one description per symbol, size and price: many rows share one
 def _fill_price(description: str) -> Decimal | None:
     """The per-unit fill price the description ends with ("Sold 1 /CLJ4 @ 79.53")."""
     match = FILL_PRICE_RE.search(description)
@@ -945,6 +983,25 @@ def _action_from_code(code: str) -> str:
     return " ".join(word.lower() if word.lower() == "to" else word.capitalize() for word in words)
 
 
+@functools.lru_cache(maxsize=8192)  # amounts, quantities and charges repeat across rows: read each text once
+def _read_number(cell: str, places: int) -> tuple[Decimal | None, str]:
+    """A cell as a decimal, or None and why not (empty when the cell is just empty)."""
+    cell = cell.strip()
+    if not cell:
+        return None, ""
+    if cell == "--":
+        return ZERO, ""
+    if not AMOUNT_RE.match(cell):
+        return None, "not a number"
+    number = Decimal(cell.replace(",", ""))
+    limit = MONEY_LIMIT if places == MONEY_PLACES else QUANTITY_LIMIT
+    if abs(number) >= limit:
+        return None, "too large"
+    if -number.as_tuple().exponent > places:
+        return None, f"more than {places} decimal places"
+    return number, ""
+
+
 def _trading_date(moment: datetime | None) -> date | None:
     # The broker's booking date is the New York date of the execution (§5.8).
     return moment.astimezone(NEW_YORK).date() if moment else None
@@ -966,7 +1023,7 @@ class _Cells:
         self.line = line
         self.problems: list[RowProblem] = []
         self.issues: list[RowProblem] = []
-        if any("\x00" in cell for cell in values.values()):  # rare: look cell by cell only then
+        if "\x00" in "".join(values.values()):  # rare: look cell by cell only then
             for column, cell in values.items():
                 if "\x00" in cell:
                     self.problem(column, "contains a NUL character")
@@ -985,22 +1042,9 @@ class _Cells:
 
     def number(self, column: str, *, places: int) -> Decimal | None:
         """A plain or thousands-separated decimal; empty is None and `--` is zero."""
-        cell = self.values[column].strip()
-        if not cell:
-            return None
-        if cell == "--":
-            return ZERO
-        if not AMOUNT_RE.match(cell):
-            self.problem(column, "not a number")
-            return None
-        number = Decimal(cell.replace(",", ""))
-        limit = MONEY_LIMIT if places == MONEY_PLACES else QUANTITY_LIMIT
-        if abs(number) >= limit:
-            self.problem(column, "too large")
-            return None
-        if -number.as_tuple().exponent > places:
-            self.problem(column, f"more than {places} decimal places")
-            return None
+        number, problem = _read_number(self.values[column], places)
+        if problem:
+            self.problem(column, problem)
         return number
 
     def amount(self, column: str) -> Decimal:

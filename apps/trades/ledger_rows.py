@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum
+from functools import lru_cache
 from typing import NamedTuple
 
 from django.db.models import CharField
@@ -232,9 +233,14 @@ def row_multiplier(row: Row) -> Decimal | None:
 def parse_action(row: Row) -> tuple[int, bool | None] | None:
     """(+1 buy / -1 sell, True opening / False closing / None either) from the action or sub-type."""
     for text in (row.action, row.transaction_sub_type):
-        if parsed := ACTIONS.get(text.strip().lower().replace("_", " ")):
+        if parsed := _action(text):
             return parsed
     return None
+
+
+@lru_cache(maxsize=1024)  # a few dozen actions and sub-types, asked about on every row of a rebuild
+def _action(text: str) -> tuple[int, bool | None] | None:
+    return ACTIONS.get(text.strip().lower().replace("_", " "))
 
 
 def row_kind(row: Row) -> RowKind:

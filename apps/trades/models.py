@@ -9,6 +9,7 @@ rounded to cents only for display.
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import NamedTuple
 
 from django.conf import settings
@@ -182,15 +183,28 @@ def match_key(
     number for commission and fees, exports round to cents what the API gives to 0.001). Identical
     fills in one minute share a key and pair one for one, so two real fills are two rows.
     """
-    side = action.strip().split(" ")[0].split("_")[0].casefold() if action else ""
     return (
         _minute(executed_at),
         transaction_type,
-        re.sub(r"\s+", "", symbol).upper(),
-        side,
+        _match_symbol(symbol),
+        _side(action),
         Decimal(quantity).normalize(),
         Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP),
     )
+
+
+# Imports and the sync ask for the match key of every row; symbols and actions repeat, so each text is read once.
+@lru_cache(maxsize=16_384)
+def _match_symbol(symbol: str) -> str:
+    return WHITESPACE_RE.sub("", symbol).upper()
+
+
+@lru_cache(maxsize=1024)
+def _side(action: str) -> str:
+    return action.strip().split(" ")[0].split("_")[0].casefold() if action else ""
+
+
+WHITESPACE_RE = re.compile(r"\s+")
 
 
 def pop_match(matches: list[LedgerMatch], charges: Decimal) -> LedgerMatch | None:

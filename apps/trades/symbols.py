@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from apps.trades.models import FUTURES_TYPES
 
@@ -46,6 +47,12 @@ def _date(ymd: str) -> date:
     return date(2000 + int(ymd[:2]), int(ymd[2:4]), int(ymd[4:6]))
 
 
+# The readers below are pure functions of their strings and return immutable values, so each distinct symbol is
+# read once per process: an import or a P&L rebuild asks about the same few hundred symbols on every row.
+SYMBOL_MEMO = 16_384
+
+
+@lru_cache(maxsize=SYMBOL_MEMO)
 def parse_option_symbol(symbol: str) -> OptionSymbol | None:
     """The parts of an equity, index or future option symbol; None for anything else."""
     text = (symbol or "").strip().upper()
@@ -87,6 +94,7 @@ def _contract(codes: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=SYMBOL_MEMO)
 def canonical_symbol(symbol: str) -> str:
     """An option symbol spelled as the API spells it, so one contract is one instrument whichever file
     brought it: upper case, the OCC root padded to six, a future option's contract, product code and
@@ -115,6 +123,7 @@ def future_product(symbol: str) -> str | None:
     return f"/{match['product']}" if match else None
 
 
+@lru_cache(maxsize=SYMBOL_MEMO)
 def underlying_of(symbol: str, instrument_type: str, stated: str = "") -> str:
     """The one underlying reports group by: a futures family's product for futures and their options
     (`/MES` for `/MESH5` and `./MESZ4 ...`), the index for index weeklies, else the stated underlying,

@@ -1,6 +1,8 @@
 """The CSV importer: the three header versions, every export quirk, dedup and all-or-nothing files."""
 
-from datetime import UTC, date, datetime
+import gzip
+import json
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from unittest import mock
@@ -687,3 +689,85 @@ def test_a_kept_reading_gives_back_the_same_rows_and_report(name):
 def test_a_reading_kept_in_another_time_zone_is_not_used():
     kept = csv_import.dump_parsed(csv_import.parse_file(sample("legacy_2021.csv"), tz=NEW_YORK), tz=NEW_YORK)
     assert csv_import.load_parsed(kept, tz=ZoneInfo("Europe/Berlin")) is None
+
+
+def exactly(fields: dict) -> dict:
+    """Every field as its type and its text: Decimal("1.50") == Decimal("1.5"), but only one is what was read.
+    (Text is text: `source` is read as Transaction.Source.CSV, a str, and kept as "csv".)"""
+    return {name: (str if isinstance(value, str) else type(value), str(value)) for name, value in fields.items()}
+
+
+def test_a_kept_reading_gives_back_every_field_exactly_as_read():
+    parsed = csv_import.parse_file(sample("v3_2026.csv"), tz=NEW_YORK)
+    first, second = parsed.rows[0].fields, parsed.rows[1].fields
+    first.update(
+        quantity=Decimal("0.00000001"),
+        price=Decimal("-12345678.12345678"),
+        value=Decimal("1E+2"),
+        commission=Decimal("-0.0000"),
+        multiplier=None,
+        strike=Decimal("2975.50"),
+        expires_on=date(2026, 6, 19),
+        order_id=2**62 + 1,
+        executed_at=datetime(2026, 1, 2, 15, 4, 5, 123456, tzinfo=UTC),
+        description="Sold 1 ./ESZ9 EW4U9 190927P2975 @ 1,234.5 — “quoted”, tab\tand\nline",
+    )
+    second.update(price=None, order_id=None, expires_on=None, strike=None, transaction_date=date(2026, 12, 31))
+    kept = csv_import.load_parsed(csv_import.dump_parsed(parsed, tz=NEW_YORK), tz=NEW_YORK)
+    assert [exactly(row.fields) for row in kept.rows] == [exactly(row.fields) for row in parsed.rows]
+
+
+def test_a_kept_reading_of_a_file_with_no_rows_is_an_empty_reading():
+    parsed = csv_import.parse_file(v3(), tz=NEW_YORK)
+    kept = csv_import.load_parsed(csv_import.dump_parsed(parsed, tz=NEW_YORK), tz=NEW_YORK)
+    assert (kept.rows, kept.report) == ([], parsed.report)
+
+
+def test_a_reading_kept_in_the_older_row_by_row_layout_is_read_again():
+    kept = csv_import.dump_parsed(csv_import.parse_file(sample("v3_2026.csv"), tz=NEW_YORK), tz=NEW_YORK)
+    older = json.loads(gzip.decompress(kept)) | {"version": 1}
+    assert csv_import.load_parsed(gzip.compress(json.dumps(older).encode()), tz=NEW_YORK) is None
+
+
+# -- remembered readings: each distinct text is read once, and nothing carries over between rows or users ----
+
+
+def test_the_same_bad_number_on_two_rows_is_reported_on_each_line():
+    trade = (
+        "2026-01-05T10:00:00-0500,Trade,Buy to Open,BUY_TO_OPEN,KO,Equity,Bought 1 KO @ 60,{},1,60,0,0,1,,,,,,1,-60,USD"
+    )
+    report = csv_import.parse_file(v3(trade.format("-6O.00"), trade.format("-6O.00")), tz=NEW_YORK).report
+    assert [(p.line, p.column, p.message) for p in report.problems] == [
+        (2, "Value", "not a number"),
+        (3, "Value", "not a number"),
+    ]
+
+
+def test_a_number_read_before_with_too_many_places_is_refused_again_in_another_column():
+    trade = (
+        "2026-01-05T10:00:00-0500,Trade,Buy to Open,BUY_TO_OPEN,KO,Equity,"
+        "Bought 1 KO @ 60,-60,{},60,0,0,1,,,,,,1,{},USD"
+    )
+    # 0.00001: fine as a quantity (8 places), too many places for money (4): the places are part of what is read.
+    rows = v3(trade.format("0.00001", "-60"), trade.format("1", "0.00001"))
+    report = csv_import.parse_file(rows, tz=NEW_YORK).report
+    assert [(p.line, p.column, p.message) for p in report.problems] == [(3, "Total", "more than 4 decimal places")]
+
+
+def test_the_same_legacy_file_read_in_two_time_zones_gives_each_its_own_times():
+    in_new_york = csv_import.parse_file(sample("legacy_2021.csv"), tz=NEW_YORK)
+    in_berlin = csv_import.parse_file(sample("legacy_2021.csv"), tz=ZoneInfo("Europe/Berlin"))
+    apart = {
+        a.fields["executed_at"] - b.fields["executed_at"] for a, b in zip(in_new_york.rows, in_berlin.rows, strict=True)
+    }
+    assert apart == {timedelta(hours=6)}
+
+
+def test_two_users_importing_the_same_file_get_the_same_rows_each_in_their_own_account(user, other_user):
+    run(user, sample("v3_2026.csv"))
+    report = run(other_user, sample("v3_2026.csv"))
+    fields = ["executed_at", "symbol", "quantity", "value", "net_value", "import_key"]
+    assert report.new == 12
+    assert list(ledger(other_user).order_by("pk").values_list(*fields)) == list(
+        ledger(user).order_by("pk").values_list(*fields)
+    )

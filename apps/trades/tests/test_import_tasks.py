@@ -1,6 +1,7 @@
 """A confirmed CSV import runs as a task: with a worker the confirmation only queues it and a progress page
 follows it; without one (the Immediate backend) it runs in the request, as before."""
 
+import gc
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from apps.trades import csv_import, lots
 from apps.trades.models import BrokerAccount, Lot, PendingFile, PendingUpload, PnlState, Transaction
-from apps.trades.tasks import rebuild_pnl
+from apps.trades.tasks import collecting_only_at_the_end, rebuild_pnl
 
 SAMPLES = Path(__file__).resolve().parent / "csv_samples"
 
@@ -176,3 +177,21 @@ def test_the_import_takes_the_rows_the_preview_read_without_reading_the_file_aga
     monkeypatch.setattr(csv_import, "parse_file", no_second_reading)
     confirm(user_client, token)
     assert Transaction.objects.count() == 12
+
+
+def test_a_task_pauses_the_garbage_collector_and_turns_it_back_on_even_when_it_fails():
+    during = []
+    with pytest.raises(RuntimeError), collecting_only_at_the_end():
+        during.append(gc.isenabled())
+        raise RuntimeError("the task failed")
+    assert (during, gc.isenabled()) == ([False], True)
+
+
+def test_a_garbage_collector_turned_off_before_a_task_stays_off():
+    gc.disable()
+    try:
+        with collecting_only_at_the_end():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
