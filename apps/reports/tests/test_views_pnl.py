@@ -155,3 +155,20 @@ def test_pnl_reports_cost_the_same_few_queries_for_any_number_of_events(
     make_round_trips(account, 1_900, start=datetime(2025, 12, 1, 15, tzinfo=UTC))
     with django_assert_max_num_queries(12):
         assert queries_for(user_client, reverse("reports:home"), params) == small
+
+
+def test_the_win_rates_counts_carry_thousands_separators(user_client, history, monkeypatch):
+    many = pnl.TradeStatistics(
+        closed_positions=1404,
+        winners=1045,
+        losers=359,
+        win_rate=Decimal(1045) / 1404,
+        average_win=Decimal("390.21"),
+        average_loss=Decimal("-672.42"),
+        largest_win=Decimal("24175.70"),
+        largest_loss=Decimal("-9868.40"),
+        profit_factor=Decimal("1.70"),
+        realized_pnl=Decimal("167720.27"),
+    )
+    monkeypatch.setattr(pnl, "statistics", lambda **kwargs: many)
+    assert "1,045 of 1,404 positions won" in report(user_client).content.decode()
