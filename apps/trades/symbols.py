@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from apps.trades.models import FUTURES_TYPES
 
@@ -46,6 +47,9 @@ def _date(ymd: str) -> date:
     return date(2000 + int(ymd[:2]), int(ymd[2:4]), int(ymd[4:6]))
 
 
+# A page reads each held symbol several times (its contract name, payoff, capital at risk, expirations: 300 legs
+# made some 1,000 parses a request); the answer depends on the text alone and is immutable, so it is kept.
+@lru_cache(maxsize=4096)
 def parse_option_symbol(symbol: str) -> OptionSymbol | None:
     """The parts of an equity, index or future option symbol; None for anything else."""
     text = (symbol or "").strip().upper()
