@@ -318,6 +318,7 @@ def positions_by_underlying(scope: Scope) -> list[UnderlyingGroup]:
     snapshots = (
         PositionSnapshot.objects.filter(account_id__in=scope.account_ids)
         .exclude(quantity=0)
+        .defer("raw")  # the broker's whole record of each leg, which no page reads
         .order_by("underlying_symbol", "symbol", "account__account_number")
     )
     # The scope's own account objects, shared: select_related would build one per leg (300 legs, 300 accounts).
