@@ -11,6 +11,7 @@ urlpatterns = [
     path("dashboard/positions/", views.positions, name="positions"),
     path("dashboard/positions/refresh-marks/", views.refresh_marks, name="refresh_marks"),
     path("dashboard/positions/payoff/", views.payoff, name="payoff"),
+    path("dashboard/positions/payoff/data/", views.payoff_data, name="payoff_data"),
     path("dashboard/transactions/", views.transactions, name="transactions"),
     path("dashboard/calendar/", views.calendar_month, name="calendar"),
     # Dates travel in the query string (?month=2026-03, ?year=2026, ?day=2026-03-16) beside ?account=.

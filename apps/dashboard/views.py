@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import FilteredRelation, OuterRef, Q, Subquery
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -141,6 +141,23 @@ def positions(request):
 @require_GET
 def payoff(request):
     """The payoff diagram of one underlying (`?underlying=SPY`) or one strategy position (`?position=<slug>`)."""
+    scope, underlying, position, legs, chart = payoff_of(request)
+    context = {"scope": scope, "underlying": underlying, "position": position, "legs": legs, "chart": chart}
+    return render(request, "dashboard/payoff.html", context)
+
+
+@require_GET
+def payoff_data(request):
+    """The same diagram's data as JSON, for the panel the Positions page opens under an underlying
+    (static/js/positions.js): fetched only when a trader opens it, so the page itself stays fast."""
+    _, underlying, position, legs, chart = payoff_of(request)
+    name = f"{position.label} · {underlying.underlying}" if position else underlying.underlying
+    return JsonResponse({"name": name, "legs": len(legs), "chart": chart})
+
+
+def payoff_of(request) -> tuple:
+    """The scope, the underlying (and the position) a payoff request names, their legs and the chart's data
+    (None without a price or a mark); a 404 for one not open in the user's accounts."""
     _, scope = get_scope(request, default_days=None)
     _, quotes, book = risk.open_risk(scope, {})
     underlying, position = risk.find(book, underlying=request.GET.get("underlying"), slug=request.GET.get("position"))
@@ -148,8 +165,7 @@ def payoff(request):
         raise Http404("No such open position")
     legs = position.legs if position else underlying.legs
     chart = risk.payoff_chart(legs, quotes, price=underlying.price, today=scope.today)
-    context = {"scope": scope, "underlying": underlying, "position": position, "legs": legs, "chart": chart}
-    return render(request, "dashboard/payoff.html", context)
+    return scope, underlying, position, legs, chart
 
 
 @require_POST

@@ -318,11 +318,14 @@ def positions_by_underlying(scope: Scope) -> list[UnderlyingGroup]:
     snapshots = (
         PositionSnapshot.objects.filter(account_id__in=scope.account_ids)
         .exclude(quantity=0)
-        .select_related("account")
+        .defer("raw")  # the broker's whole record of each leg, which no page reads
         .order_by("underlying_symbol", "symbol", "account__account_number")
     )
+    # The scope's own account objects, shared: select_related would build one per leg (300 legs, 300 accounts).
+    accounts = {account.pk: account for account in scope.selected}
     groups: dict[str, list[PositionLine]] = {}
     for snapshot in snapshots:
+        snapshot.account = accounts[snapshot.account_id]
         # One group per underlying as reports count it: a future option (underlying `/ESH7`) sits with `/ES`.
         underlying = underlying_of(snapshot.symbol, snapshot.instrument_type, snapshot.underlying_symbol)
         groups.setdefault(underlying, []).append(position_line(snapshot, scope=scope))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
+from typing import NamedTuple
 
 from apps.core.money import ZERO, to_decimal
 from apps.trades import pnl
@@ -212,7 +213,7 @@ def with_concentration(book: Book, power: BuyingPower, *, warn_above_percent: in
     return book
 
 
-def leg(line: PositionLine, quote: Quote | None, *, quantity: Decimal, unrealized: Decimal | None, price) -> Leg:
+def leg(line: PositionLine, quote: StoredQuote | None, *, quantity: Decimal, unrealized: Decimal | None, price) -> Leg:
     snapshot = line.snapshot
     size = quantity * snapshot.multiplier
     greeks = None
@@ -276,7 +277,7 @@ def engine_share(line: PositionLine, trade: OpenTrade, held: Decimal) -> Decimal
     return ledger_amount(snapshot.mark * trade.quantity * snapshot.multiplier + trade.open_cost)
 
 
-def split_line(line: PositionLine, quote: Quote | None, positions: dict, *, engine_ran: bool) -> None:
+def split_line(line: PositionLine, quote: StoredQuote | None, positions: dict, *, engine_ran: bool) -> None:
     """Put the broker's leg under the engine positions holding it, and any rest under "Not in our books"."""
     snapshot = line.snapshot
     held = sum((trade.quantity for trade in line.trades), ZERO)
@@ -330,7 +331,7 @@ def open_book(groups: list[UnderlyingGroup], *, quotes: dict, metrics: dict, eng
     return Book(underlyings)
 
 
-def underlying_price(group: UnderlyingGroup, quotes: dict[str, Quote]) -> Decimal | None:
+def underlying_price(group: UnderlyingGroup, quotes: dict[str, StoredQuote]) -> Decimal | None:
     """The underlying's mark; for a futures family (`/ES`), the price its options were priced from."""
     quote = quotes.get(group.underlying)
     if quote is not None and quote.mark is not None:
@@ -339,15 +340,43 @@ def underlying_price(group: UnderlyingGroup, quotes: dict[str, Quote]) -> Decima
     return next((quote.underlying_price for quote in held if quote and quote.underlying_price), None)
 
 
-def stored_quotes(scope: Scope) -> dict[tuple[int, str], Quote]:
+class StoredQuote(NamedTuple):
+    """What the page reads of a stored quote (apps.trades.models.Quote): a tuple, not a model instance, as 300
+    legs' quotes are read on every request."""
+
+    account_id: int
+    symbol: str
+    mark: Decimal | None
+    underlying_price: Decimal | None
+    implied_volatility: Decimal | None
+    delta: Decimal | None
+    gamma: Decimal | None
+    theta: Decimal | None
+    vega: Decimal | None
+    beta_weighted_delta: Decimal | None
+    fetched_at: datetime
+
+
+class StoredMetrics(NamedTuple):
+    """What the page reads of an underlying's stored market metrics (apps.trades.models.UnderlyingMetrics)."""
+
+    symbol: str
+    beta: Decimal | None
+    iv_rank: Decimal | None
+    earnings_on: date | None
+    dividend_ex_on: date | None
+
+
+def stored_quotes(scope: Scope) -> dict[tuple[int, str], StoredQuote]:
     """The quote snapshot of the shown accounts, by (account id, symbol): one query."""
-    quotes = Quote.objects.filter(account_id__in=scope.account_ids)
-    return {(quote.account_id, quote.symbol): quote for quote in quotes}
+    rows = Quote.objects.filter(account_id__in=scope.account_ids).values_list(*StoredQuote._fields)
+    return {(row[0], row[1]): StoredQuote._make(row) for row in rows}
 
 
-def stored_metrics(scope: Scope) -> dict[str, UnderlyingMetrics]:
+def stored_metrics(scope: Scope) -> dict[str, StoredMetrics]:
     """The market metrics of the shown accounts' underlyings, by symbol: one query."""
-    return {metric.symbol: metric for metric in UnderlyingMetrics.objects.filter(account_id__in=scope.account_ids)}
+    rows = UnderlyingMetrics.objects.filter(account_id__in=scope.account_ids).values_list(*StoredMetrics._fields)
+    return {row[0]: StoredMetrics._make(row) for row in rows}
 
 
 @dataclass(frozen=True)

@@ -105,11 +105,6 @@ def quote_rows(
     held = {position.symbol: position for position in positions}
     rows = []
     for quote in {quote.symbol: quote for quote in quotes}.values():
-        position = held.get(quote.symbol)
-        underlying = priced_from(quote.symbol, quote.instrument_type, position.underlying_symbol if position else "")
-        # The future option's own future (`/ESZ6`) prices it; its family (`/ES`) carries the metrics.
-        family = underlying_of(quote.symbol, quote.instrument_type, underlying)
-        metric = by_underlying.get(family) or by_underlying.get(underlying)
         row = Quote(
             account=account,
             symbol=quote.symbol,
@@ -121,21 +116,75 @@ def quote_rows(
             close=quote.close,
             quoted_at=quote.updated_at,
             fetched_at=now,
-            underlying_price=prices.get(underlying),
         )
-        with_greeks(row, expires_at=position.expires_at if position else None, metric=metric, now=now)
-        row.beta_weighted_delta = (
-            beta_weighted_delta(
-                row.delta,
-                underlying_price=row.underlying_price,
-                beta=metric.beta if metric else None,
-                spy_price=prices.get(BETA_BENCHMARK),
-            )
-            if row.delta is not None
-            else None
-        )
+        with_snapshot_greeks(row, position=held.get(quote.symbol), metrics=by_underlying, prices=prices, now=now)
         rows.append(row)
     return rows
+
+
+def with_snapshot_greeks(row: Quote, *, position: PositionSnapshot | None, metrics: dict, prices: dict, now) -> None:
+    """The quote's underlying price (unless it has one), per-unit Greeks and beta-weighted delta, from the rest of
+    its snapshot: the held position (its expiry), the underlyings' market metrics by symbol (their implied
+    volatility and beta: TastyTrade's or the stored UnderlyingMetrics) and the snapshot's marks by symbol (the
+    underlying's price, SPY's). Anything missing leaves the Greeks None: they are never guessed."""
+    underlying = priced_from(row.symbol, row.instrument_type, position.underlying_symbol if position else "")
+    # The future option's own future (`/ESZ6`) prices it; its family (`/ES`) carries the metrics.
+    family = underlying_of(row.symbol, row.instrument_type, underlying)
+    metric = metrics.get(family) or metrics.get(underlying)
+    if row.underlying_price is None:
+        row.underlying_price = prices.get(underlying)
+    with_greeks(row, expires_at=position.expires_at if position else None, metric=metric, now=now)
+    row.beta_weighted_delta = (
+        beta_weighted_delta(
+            row.delta,
+            underlying_price=row.underlying_price,
+            beta=metric.beta if metric else None,
+            spy_price=prices.get(BETA_BENCHMARK),
+        )
+        if row.delta is not None
+        else None
+    )
+
+
+GREEK_FIELDS = [
+    "underlying_price",
+    "implied_volatility",
+    "volatility_from_mark",
+    "delta",
+    "gamma",
+    "theta",
+    "vega",
+    "beta_weighted_delta",
+]
+
+
+def fill_missing_greeks(*, batch_size: int = 500) -> int:
+    """Greeks for the stored quotes that have none, as those stored before Greeks were computed (migration trades
+    0013_quote_greeks): computed as a sync computes them (with_snapshot_greeks), at the time each quote was
+    fetched, from its own account's stored snapshot (the positions' expiries, the underlyings' quotes and metrics,
+    SPY's quote). A quote whose inputs are missing keeps none, and the Positions page says so as it does today.
+    One account's snapshot at a time, saved in batches; running it again changes nothing. Returns how many quotes
+    gained Greeks."""
+    accounts = Quote.objects.filter(delta__isnull=True).values_list("account_id", flat=True).distinct().order_by()
+    filled = 0
+    for account_id in accounts:
+        quotes = list(Quote.objects.filter(account_id=account_id))
+        prices = {quote.symbol: quote.mark for quote in quotes if quote.mark is not None}
+        positions = PositionSnapshot.objects.filter(account_id=account_id).exclude(quantity=0)
+        held = {position.symbol: position for position in positions}
+        metrics = {metric.symbol: metric for metric in UnderlyingMetrics.objects.filter(account_id=account_id)}
+        gained = []
+        for quote in quotes:
+            if quote.delta is not None:
+                continue
+            with_snapshot_greeks(
+                quote, position=held.get(quote.symbol), metrics=metrics, prices=prices, now=quote.fetched_at
+            )
+            if quote.delta is not None:
+                gained.append(quote)
+        Quote.objects.bulk_update(gained, GREEK_FIELDS, batch_size=batch_size)
+        filled += len(gained)
+    return filled
 
 
 def with_greeks(row: Quote, *, expires_at: datetime | None, metric: api.MarketMetrics | None, now) -> None:

@@ -48,7 +48,8 @@ def _date(ymd: str) -> date:
 
 
 # The readers below are pure functions of their strings and return immutable values, so each distinct symbol is
-# read once per process: an import or a P&L rebuild asks about the same few hundred symbols on every row.
+# read once per process: an import or a P&L rebuild asks about the same few hundred symbols on every row, and a
+# Positions page about each held symbol several times (contract name, payoff, capital at risk, expirations).
 SYMBOL_MEMO = 16_384
 
 

@@ -15,7 +15,7 @@ from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips,
 from apps.tastytrade_sync.models import SyncRun
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
 from apps.trades.lots import recompute_account
-from apps.trades.models import PositionSnapshot
+from apps.trades.models import PositionSnapshot, Quote
 from apps.trades.tests.factories import OptionTransactionFactory, SoldPutPositionFactory, TransactionFactory
 
 from .test_views import get_html, queries_for, widget
@@ -199,3 +199,78 @@ def test_the_payoff_page_of_another_users_position_is_404(user_client, other_cli
 
 def test_the_payoff_page_of_an_underlying_not_held_is_404(user_client, history):
     assert user_client.get(reverse("dashboard:payoff"), {"underlying": "NOPE"}).status_code == 404
+
+
+# -- The payoff panel on the Positions page: its data as JSON -------------------------------------------------------
+
+
+@pytest.fixture
+def quoted(history):
+    """The history's short QQQ 500 put with QQQ at 505 and the put's quote, as a snapshot would store them."""
+    put = PositionSnapshot.objects.get(account=history, underlying_symbol="QQQ")
+    at = datetime(2026, 3, 16, 20, 30, tzinfo=UTC)
+    Quote.objects.create(account=history, symbol="QQQ", instrument_type="Equity", mark=Decimal("505"), fetched_at=at)
+    Quote.objects.create(
+        account=history,
+        symbol=put.symbol,
+        instrument_type="Equity Option",
+        mark=Decimal("1.50"),
+        fetched_at=at,
+        underlying_price=Decimal("505"),
+        implied_volatility=Decimal("0.25"),
+        delta=Decimal("-0.2"),
+        gamma=Decimal("0.01"),
+        theta=Decimal("-0.05"),
+        vega=Decimal("0.3"),
+    )
+    return history
+
+
+def test_the_payoff_data_of_an_underlying_is_the_payoff_pages_chart_as_json(user_client, quoted):
+    page = user_client.get(reverse("dashboard:payoff"), {"underlying": "QQQ"}).context["chart"]
+    data = user_client.get(reverse("dashboard:payoff_data"), {"underlying": "QQQ"}).json()
+    assert (data["name"], data["legs"], data["chart"]) == ("QQQ", 1, page)
+
+
+def test_the_payoff_data_of_a_short_put_breaks_even_below_its_strike(user_client, quoted):
+    chart = user_client.get(reverse("dashboard:payoff_data"), {"underlying": "QQQ"}).json()["chart"]
+    (breakeven,) = chart["breakevens"]
+    assert 497 < breakeven < 500 and chart["price"] == 505.0
+
+
+def test_the_payoff_data_of_a_position_names_the_position(user_client, quoted):
+    book = user_client.get(reverse("dashboard:positions")).context["book"]
+    (short_put,) = book.underlyings[0].positions
+    data = user_client.get(reverse("dashboard:payoff_data"), {"position": short_put.slug}).json()
+    assert data["name"] == "Short put · QQQ"
+
+
+def test_the_payoff_data_without_the_underlyings_price_has_no_chart(user_client, history):
+    data = user_client.get(reverse("dashboard:payoff_data"), {"underlying": "QQQ"}).json()
+    assert (data["legs"], data["chart"]) == (1, None)
+
+
+def test_the_payoff_data_of_another_users_underlying_is_404(other_client, quoted):
+    assert other_client.get(reverse("dashboard:payoff_data"), {"underlying": "QQQ"}).status_code == 404
+
+
+def test_the_payoff_data_of_another_users_position_is_404(user_client, other_client, quoted):
+    slug = user_client.get(reverse("dashboard:positions")).context["book"].underlyings[0].positions[0].slug
+    assert other_client.get(reverse("dashboard:payoff_data"), {"position": slug}).status_code == 404
+
+
+def test_the_payoff_data_of_another_users_account_is_404(other_client, quoted):
+    params = {"underlying": "QQQ", "account": quoted.pk}
+    assert other_client.get(reverse("dashboard:payoff_data"), params).status_code == 404
+
+
+def test_the_positions_pages_payoff_button_fetches_the_underlyings_data_and_links_its_page(user_client, quoted):
+    html = get_html(user_client, "dashboard:positions", {"account": quoted.pk})
+    data_url = f"{reverse('dashboard:payoff_data')}?underlying=QQQ&amp;account={quoted.pk}"
+    page_url = f"{reverse('dashboard:payoff')}?underlying=QQQ&amp;account={quoted.pk}"
+    assert f'data-payoff-data="{data_url}" data-payoff-page="{page_url}"' in html
+
+
+def test_the_payoff_data_costs_the_positions_pages_queries_at_most(user_client, quoted, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        assert user_client.get(reverse("dashboard:payoff_data"), {"underlying": "QQQ"}).status_code == 200

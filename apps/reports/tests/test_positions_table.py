@@ -4,9 +4,12 @@ names, and the fold button's target on the first leg only."""
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+from django.urls import reverse
+
 from apps.reports.metrics import PositionLine
 from apps.reports.risk import Leg, StrategyPosition
-from apps.reports.templatetags.positions_table import greek_cells, leg_rows, position_row
+from apps.reports.templatetags.positions_table import greek_cells, leg_rows, position_row, trade_url
 from apps.trades.greeks import Greeks
 from apps.trades.models import BrokerAccount, PositionSnapshot
 
@@ -106,3 +109,8 @@ def test_legs_not_in_our_books_have_no_trade_or_payoff_link():
     position = StrategyPosition(None, "not-in-our-books", "Not in our books", legs=[short_put_leg(), short_put_leg()])
     html = str(row(position))
     assert "<a " not in html and "2 legs<" in html
+
+
+@pytest.mark.parametrize("key", ["p-1", "chain:7 roll", "a&b=c?d#e", "ünï~@:"])
+def test_a_positions_trade_link_is_the_url_django_reverses(key):
+    assert trade_url(7, key) == reverse("trades:detail", args=[7, key])

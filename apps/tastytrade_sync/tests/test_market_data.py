@@ -2,15 +2,19 @@
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from io import StringIO
 
 import httpx2
 import pytest
+from django.core.management import call_command
+from django.db import connection as database
+from django.test.utils import CaptureQueriesContext
 
 from apps.tastytrade_sync.client import MARKET_DATA_BATCH, Client, MarketMetrics
 from apps.tastytrade_sync.client import Quote as ApiQuote
-from apps.tastytrade_sync.market_data import quote_rows
+from apps.tastytrade_sync.market_data import GREEK_FIELDS, fill_missing_greeks, quote_rows
 from apps.tastytrade_sync.models import SyncRun
-from apps.tastytrade_sync.tests.factories import ConnectionFactory
+from apps.tastytrade_sync.tests.factories import BrokerAccountFactory, ConnectionFactory
 from apps.tastytrade_sync.tests.test_client import TOKEN, Script, make_client
 from apps.tastytrade_sync.tests.test_sync import at_close, sync
 from apps.trades.models import PositionSnapshot, Quote, UnderlyingMetrics
@@ -177,3 +181,89 @@ def test_a_future_option_is_priced_from_its_own_future_and_weighted_by_its_famil
     assert put.underlying_price == Decimal(6400) and -0.5 < put.delta < 0
     # Beta 1: delta x 6400 / 640 SPY shares per /ES point.
     assert put.beta_weighted_delta == (put.delta * 10).quantize(Decimal("0.00000001"))
+
+
+# -- Greeks for quotes stored before they were computed (fill_missing_greeks) -----------------------------------
+
+
+@pytest.fixture
+def account(user):
+    return BrokerAccountFactory(user=user)
+
+
+def stored_without_greeks(account):
+    """The account's snapshot as quote_rows stores it, returned, and stored with the Greeks wiped (as before
+    migration trades 0013 a quote had none)."""
+    now = datetime(2026, 12, 1, 21, tzinfo=UTC)
+    put = "QQQ   261218P00500000"
+    held = PositionSnapshot.objects.create(
+        account=account,
+        as_of=now,
+        symbol=put,
+        instrument_type="Equity Option",
+        underlying_symbol="QQQ",
+        quantity=Decimal(-1),
+        multiplier=Decimal(100),
+        expires_at=datetime(2026, 12, 18, 21, tzinfo=UTC),
+    )
+    UnderlyingMetrics.objects.create(account=account, symbol="QQQ", beta=Decimal("1.1"), fetched_at=now)
+    metrics = [MarketMetrics("QQQ", Decimal("0.2"), None, None, Decimal("1.1"), None, None, now)]
+    quotes = [
+        ApiQuote(put, "Equity Option", Decimal("6.40"), None, None, None, None, now),
+        ApiQuote("QQQ", "Equity", Decimal("505"), None, None, None, None, now),
+        ApiQuote("SPY", "Equity", Decimal("640"), None, None, None, None, now),
+    ]
+    computed = quote_rows(account=account, quotes=quotes, metrics=metrics, positions=[held], now=now)
+    Quote.objects.bulk_create(computed)
+    Quote.objects.update(**{name: None for name in GREEK_FIELDS if name != "volatility_from_mark"})
+    return {row.symbol: row for row in computed}
+
+
+def greeks_of(quote) -> tuple:
+    return tuple(getattr(quote, name) for name in GREEK_FIELDS)
+
+
+def test_a_quote_stored_without_greeks_gains_those_the_store_time_path_computes(account):
+    computed = stored_without_greeks(account)
+    assert fill_missing_greeks() == 3
+    stored = {quote.symbol: greeks_of(quote) for quote in Quote.objects.all()}
+    assert stored == {symbol: greeks_of(row) for symbol, row in computed.items()}
+
+
+def test_filling_greeks_again_changes_nothing(account):
+    stored_without_greeks(account)
+    fill_missing_greeks()
+    before = {quote.symbol: greeks_of(quote) for quote in Quote.objects.all()}
+    assert fill_missing_greeks() == 0
+    assert {quote.symbol: greeks_of(quote) for quote in Quote.objects.all()} == before
+
+
+def test_an_option_quote_whose_underlying_was_not_quoted_keeps_no_greeks(account):
+    stored_without_greeks(account)
+    Quote.objects.filter(symbol="QQQ").delete()
+    fill_missing_greeks()
+    put = Quote.objects.get(instrument_type="Equity Option")
+    assert (put.underlying_price, put.delta, put.gamma, put.theta, put.vega) == (None, None, None, None, None)
+
+
+def test_an_option_quote_no_longer_held_keeps_no_greeks(account):
+    stored_without_greeks(account)
+    PositionSnapshot.objects.all().delete()  # its expiry is not known any more
+    fill_missing_greeks()
+    assert Quote.objects.get(instrument_type="Equity Option").delta is None
+
+
+def test_greeks_are_saved_in_batches_of_the_size_asked(account):
+    stored_without_greeks(account)
+    with CaptureQueriesContext(database) as queries:
+        assert fill_missing_greeks(batch_size=2) == 3
+    updates = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("UPDATE")]
+    assert len(updates) == 2  # two quotes, then one
+
+
+def test_the_command_says_how_many_quotes_gained_greeks_and_how_many_could_not(account):
+    stored_without_greeks(account)
+    Quote.objects.filter(symbol="QQQ").update(mark=None)  # the put has no underlying price now
+    out = StringIO()
+    call_command("fill_quote_greeks", stdout=out)
+    assert out.getvalue().strip() == "Greeks computed for 2 quote(s); 1 still without (an input is missing)."
