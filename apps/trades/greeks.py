@@ -15,6 +15,7 @@ places to be stored with the quote they were computed from, once per snapshot, n
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -71,6 +72,10 @@ def model_price(terms: OptionTerms, *, underlying: float, volatility: float, rat
     """The option's theoretical price per unit; at or past expiration, its intrinsic value."""
     if terms.years <= 0:
         return max(0.0, underlying - terms.strike) if terms.is_call else max(0.0, terms.strike - underlying)
+    if underlying <= 0:
+        # The models take log(underlying / strike); at zero a call is worthless and a put is the strike paid at
+        # expiration, discounted (the limit of both models). Payoff curves and most-loss checks ask at zero.
+        return 0.0 if terms.is_call else terms.strike * math.exp(-rate * terms.years)
     flag = "c" if terms.is_call else "p"
     if terms.is_future_option:
         return black(flag, underlying, terms.strike, terms.years, rate, volatility)

@@ -60,3 +60,13 @@ def test_a_short_calls_loss_is_unlimited():
 
 def test_breakevens_are_where_the_curve_crosses_zero():
     assert breakevens([1.0, 2.0, 3.0, 4.0], [-1.0, 1.0, 1.0, -3.0]) == [1.5, 3.25]
+
+
+def test_a_calendar_spreads_most_loss_prices_the_later_leg_at_zero_without_failing():
+    # Short the March 50 put, long the April 50 put (bought for 2.00, worth 2.00 now): at March's expiration
+    # and a price of zero the long put is worth about its strike, so the spread's worst is a small debit.
+    april = PayoffLeg(
+        size=100, worth_now=200.0, unrealized=0.0, strike=50.0, expires_on=date(2026, 4, 17), volatility=0.3
+    )
+    worst = max_loss([short_put(volatility=0.3), april], today=TODAY)
+    assert worst is not None and 0 <= worst < 200.0

@@ -156,3 +156,10 @@ def test_beta_weighted_delta_is_in_spy_shares():
 
 def test_beta_weighted_delta_is_unknown_without_a_beta():
     assert beta_weighted_delta(Decimal(100), underlying_price=Decimal(200), beta=None, spy_price=Decimal(600)) is None
+
+
+@pytest.mark.parametrize("future", [False, True])
+def test_at_an_underlying_of_zero_a_call_is_worthless_and_a_put_is_its_discounted_strike(future):
+    market = {"underlying": 0.0, "volatility": 0.3, "rate": 0.05, "dividend_yield": 0.01}
+    assert model_price(call(40.0, 0.5, future=future), **market) == 0.0
+    assert model_price(put(40.0, 0.5, future=future), **market) == pytest.approx(40.0 * math.exp(-0.05 * 0.5))
