@@ -1,7 +1,7 @@
 """The dashboard and its tabs in a real browser: charts drawn, tabs open, filters narrow, CSVs download."""
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,9 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apps.reports.tests.factories import BrokerAccountFactory
-from apps.tastytrade_sync.models import SyncRun
-from apps.tastytrade_sync.sync import sync_connection
-from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
+from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory, synced_from_simulator
 from apps.trades.models import Transaction
 from apps.trades.tests.factories import (
     BalanceNowFactory,
@@ -19,7 +17,6 @@ from apps.trades.tests.factories import (
     SoldPutFillFactory,
     SoldPutPositionFactory,
 )
-from simulator import Scenario, Simulator
 
 pytestmark = pytest.mark.browser
 
@@ -73,15 +70,8 @@ def ledger(user):
 
 @pytest.fixture
 def synced(user, settings):
-    """Half a year of simulated TastyTrade activity up to today, synced through the real SDK (and so run
-    through the P&L engine) from the simulator on a loopback port."""
-    simulator = Simulator(Scenario(seed=3, accounts=1, start=date.today() - timedelta(days=179), days=180))
-    with simulator.serve() as server:
-        settings.TASTYTRADE_SIMULATOR_URL = server.url
-        connection = ConnectionFactory(user=user, credentials=(simulator.client_secret, simulator.refresh_token))
-        run = sync_connection(connection=connection, trigger=SyncRun.Trigger.MANUAL)
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
-    return connection
+    """Half a year of simulated TastyTrade activity up to today, synced through the real SDK."""
+    return synced_from_simulator(user, settings, seed=3)
 
 
 @pytest.fixture

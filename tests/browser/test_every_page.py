@@ -11,7 +11,6 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,8 @@ from django.urls import reverse
 from PIL import Image
 from playwright.sync_api import Browser
 
-from apps.tastytrade_sync.models import SyncRun
-from apps.tastytrade_sync.sync import sync_connection
-from apps.tastytrade_sync.tests.factories import ConnectionFactory
+from apps.tastytrade_sync.tests.factories import synced_from_simulator
 from apps.trades.models import Position, PositionSnapshot
-from simulator import Scenario, Simulator
 
 pytestmark = pytest.mark.browser
 
@@ -88,13 +84,7 @@ OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clie
 
 @pytest.fixture
 def synced(user, settings):
-    simulator = Simulator(Scenario(seed=3, accounts=1, start=date.today() - timedelta(days=179), days=180))
-    with simulator.serve() as server:
-        settings.TASTYTRADE_SIMULATOR_URL = server.url
-        connection = ConnectionFactory(user=user, credentials=(simulator.client_secret, simulator.refresh_token))
-        run = sync_connection(connection=connection, trigger=SyncRun.Trigger.MANUAL)
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
-    return connection
+    return synced_from_simulator(user, settings, seed=3)
 
 
 def keep_screenshot(png: bytes, name: str) -> None:

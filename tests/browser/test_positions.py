@@ -1,13 +1,10 @@
 """The Positions page and a payoff diagram in a real browser: legs fold open, the chart is drawn, phones do not
 scroll sideways."""
 
-from datetime import UTC, datetime
-from decimal import Decimal
-
 import pytest
 from playwright.sync_api import Page, expect
 
-from apps.trades.models import PositionSnapshot, Quote
+from apps.reports.tests.factories import quote_the_short_qqq_put
 
 from .test_dashboard import PAINTED_PIXELS, page_errors  # noqa: F401 - fixture
 
@@ -18,24 +15,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def held(history):
-    """The history's short QQQ 500 put, with QQQ at 505 and the put's quote as a snapshot would store it."""
-    put = PositionSnapshot.objects.get(account=history, underlying_symbol="QQQ")
-    at = datetime(2026, 3, 16, 20, 30, tzinfo=UTC)
-    Quote.objects.create(account=history, symbol="QQQ", instrument_type="Equity", mark=Decimal("505"), fetched_at=at)
-    Quote.objects.create(
-        account=history,
-        symbol=put.symbol,
-        instrument_type="Equity Option",
-        mark=Decimal("1.50"),
-        fetched_at=at,
-        underlying_price=Decimal("505"),
-        implied_volatility=Decimal("0.25"),
-        delta=Decimal("-0.2"),
-        gamma=Decimal("0.01"),
-        theta=Decimal("-0.05"),
-        vega=Decimal("0.3"),
-    )
-    return put
+    return quote_the_short_qqq_put(history)
 
 
 def sideways_scroll(page: Page) -> int:

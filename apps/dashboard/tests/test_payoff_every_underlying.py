@@ -3,27 +3,16 @@
 The simulator's book holds calendars, futures, future options and shares side by side; a model that fails on one
 of them (an option priced at an underlying of zero once did) shows up here as a 500."""
 
-from datetime import date, timedelta
-
 import pytest
 from django.urls import reverse
 
-from apps.tastytrade_sync.models import SyncRun
-from apps.tastytrade_sync.sync import sync_connection
-from apps.tastytrade_sync.tests.factories import ConnectionFactory
+from apps.tastytrade_sync.tests.factories import synced_from_simulator
 from apps.trades.models import PositionSnapshot
-from simulator import Scenario, Simulator
 
 
 @pytest.fixture
 def synced(user, settings):
-    simulator = Simulator(Scenario(seed=1, accounts=2, start=date.today() - timedelta(days=179), days=180))
-    with simulator.serve() as server:
-        settings.TASTYTRADE_SIMULATOR_URL = server.url
-        connection = ConnectionFactory(user=user, credentials=(simulator.client_secret, simulator.refresh_token))
-        run = sync_connection(connection=connection, trigger=SyncRun.Trigger.MANUAL)
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
-    return connection
+    return synced_from_simulator(user, settings, seed=1, accounts=2)
 
 
 def held_underlyings(user) -> list[str]:

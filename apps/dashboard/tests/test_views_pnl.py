@@ -11,11 +11,16 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from apps.reports.tests.factories import BrokerAccountFactory, make_round_trips, make_trading_history
+from apps.reports.tests.factories import (
+    BrokerAccountFactory,
+    make_round_trips,
+    make_trading_history,
+    quote_the_short_qqq_put,
+)
 from apps.tastytrade_sync.models import SyncRun
 from apps.tastytrade_sync.tests.factories import ConnectionFactory, SyncRunFactory
 from apps.trades.lots import recompute_account
-from apps.trades.models import PositionSnapshot, Quote
+from apps.trades.models import PositionSnapshot
 from apps.trades.tests.factories import OptionTransactionFactory, SoldPutPositionFactory, TransactionFactory
 
 from .test_views import get_html, queries_for, widget
@@ -207,22 +212,7 @@ def test_the_payoff_page_of_an_underlying_not_held_is_404(user_client, history):
 @pytest.fixture
 def quoted(history):
     """The history's short QQQ 500 put with QQQ at 505 and the put's quote, as a snapshot would store them."""
-    put = PositionSnapshot.objects.get(account=history, underlying_symbol="QQQ")
-    at = datetime(2026, 3, 16, 20, 30, tzinfo=UTC)
-    Quote.objects.create(account=history, symbol="QQQ", instrument_type="Equity", mark=Decimal("505"), fetched_at=at)
-    Quote.objects.create(
-        account=history,
-        symbol=put.symbol,
-        instrument_type="Equity Option",
-        mark=Decimal("1.50"),
-        fetched_at=at,
-        underlying_price=Decimal("505"),
-        implied_volatility=Decimal("0.25"),
-        delta=Decimal("-0.2"),
-        gamma=Decimal("0.01"),
-        theta=Decimal("-0.05"),
-        vega=Decimal("0.3"),
-    )
+    quote_the_short_qqq_put(history)
     return history
 
 

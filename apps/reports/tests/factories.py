@@ -12,6 +12,8 @@ from apps.trades.models import (
     Chain,
     Note,
     Position,
+    PositionSnapshot,
+    Quote,
     Target,
     Transaction,
 )
@@ -175,3 +177,24 @@ def owned_trades(user) -> dict[str, dict]:
         "trades:edit_note": {**named, "note": note.pk},
         "trades:delete_note": {**named, "note": note.pk},
     }
+
+
+def quote_the_short_qqq_put(history: BrokerAccount) -> PositionSnapshot:
+    """The history's short QQQ 500 put, with QQQ at 505 and the put's quote as a snapshot would store them."""
+    put = PositionSnapshot.objects.get(account=history, underlying_symbol="QQQ")
+    at = datetime(2026, 3, 16, 20, 30, tzinfo=UTC)
+    Quote.objects.create(account=history, symbol="QQQ", instrument_type="Equity", mark=Decimal("505"), fetched_at=at)
+    Quote.objects.create(
+        account=history,
+        symbol=put.symbol,
+        instrument_type="Equity Option",
+        mark=Decimal("1.50"),
+        fetched_at=at,
+        underlying_price=Decimal("505"),
+        implied_volatility=Decimal("0.25"),
+        delta=Decimal("-0.2"),
+        gamma=Decimal("0.01"),
+        theta=Decimal("-0.05"),
+        vega=Decimal("0.3"),
+    )
+    return put
