@@ -116,9 +116,10 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def worker_cpu() -> float:
-    """The worker's CPU seconds so far (user and system), from /proc (Linux)."""
+    """The worker's CPU seconds so far (user and system), with its finished children's (the preview's reading
+    processes), from /proc (Linux)."""
     fields = (Path("/proc") / str(worker.pid) / "stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return sum(int(ticks) for ticks in fields[11:15]) / CLOCK_TICKS
 
 
 worker = start_worker()
