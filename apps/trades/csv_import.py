@@ -46,6 +46,7 @@ import json
 import multiprocessing
 import operator
 import re
+import threading
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -344,7 +345,9 @@ def _readings(
     files: Sequence[CsvFile], *, tz: tzinfo, keep: bool, processes: int
 ) -> Iterator[tuple[ParsedFile, bytes | None]]:
     """Each file's reading, in order, and what to keep of it for the import (None when it is kept already)."""
-    if processes < 2 or len(files) < 2:
+    # Forking while another thread runs (Sentry's sender, a sync client's event loop) could copy a lock that thread
+    # holds into a child, where nothing ever releases it: then, and for one file, the files are read here.
+    if processes < 2 or len(files) < 2 or threading.active_count() > 1:
         return (_reading(csv_file, tz, keep) for csv_file in files)  # one file's rows in memory at a time
     return _readings_in_processes(files, tz=tz, keep=keep, processes=min(processes, len(files)))
 
