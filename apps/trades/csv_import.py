@@ -43,14 +43,19 @@ import gzip
 import hashlib
 import io
 import json
+import multiprocessing
 import operator
 import re
+import threading
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from itertools import repeat
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connections, transaction
@@ -316,22 +321,75 @@ def preview(
     files: Sequence[CsvFile],
     skip_bad_rows: bool = False,
     keep_parsed: Callable[[int, bytes], None] | None = None,
+    processes: int = 1,
 ) -> ImportReport:
     """What `import_csv_files` would do with these files right now, without writing anything.
 
-    `keep_parsed(index, data)` receives each file's reading (`dump_parsed`) to keep for the import."""
+    `keep_parsed(index, data)` receives each file's reading (`dump_parsed`) to keep for the import. With
+    `processes` above 1 the files are read in that many processes at once (`_readings`)."""
     account = BrokerAccount.objects.filter(user=user, account_number=account_number).first()
     report = ImportReport(account_number=account_number, account_exists=account is not None, committed=False)
     pending: dict[tuple, list[LedgerMatch]] = {}  # rows earlier files of this upload would add, by match key
-    for index, csv_file in enumerate(files):
-        parsed = read_file(csv_file, tz=user.tz)
-        if keep_parsed and csv_file.parsed is None:
-            keep_parsed(index, dump_parsed(parsed, tz=user.tz))
+    readings = _readings(files, tz=user.tz, keep=keep_parsed is not None, processes=processes)
+    for index, (parsed, kept) in enumerate(readings):
+        if keep_parsed and kept is not None:
+            keep_parsed(index, kept)
         to_write = _plan(parsed, account=account, pending=pending, skip_bad_rows=skip_bad_rows)
         for key, matches in _pending(to_write, parsed.report.format).items():
             pending.setdefault(key, []).extend(matches)
         report.files.append(parsed.report)
     return report
+
+
+def _readings(
+    files: Sequence[CsvFile], *, tz: tzinfo, keep: bool, processes: int
+) -> Iterator[tuple[ParsedFile, bytes | None]]:
+    """Each file's reading, in order, and what to keep of it for the import (None when it is kept already)."""
+    # Forking while another thread runs (Sentry's sender, a sync client's event loop) could copy a lock that thread
+    # holds into a child, where nothing ever releases it: then, and for one file, the files are read here.
+    if processes < 2 or len(files) < 2 or threading.active_count() > 1:
+        return (_reading(csv_file, tz, keep) for csv_file in files)  # one file's rows in memory at a time
+    return _readings_in_processes(files, tz=tz, keep=keep, processes=min(processes, len(files)))
+
+
+def _reading(csv_file: CsvFile, tz: tzinfo, keep: bool) -> tuple[ParsedFile, bytes | None]:
+    parsed = read_file(csv_file, tz=tz)
+    return parsed, dump_parsed(parsed, tz=tz) if keep and csv_file.parsed is None else None
+
+
+# What planning (`_plan`, `_sample`, `_pending`) reads of a row's fields.
+PLANNED_FIELDS = ("executed_at", "action", "transaction_type", "symbol", "quantity", "price", "net_value")
+
+
+def _reading_for_planning(csv_file: CsvFile, tz: tzinfo, keep: bool) -> tuple[FileReport, list[tuple], bytes | None]:
+    """A file read in a child process: its report, what planning needs of each row, and the reading to keep.
+
+    Only that goes back to the parent (pickled by concurrent.futures): a whole `ParsedFile` takes longer to
+    pickle and unpickle than to read. No database work here: the child shares the parent's connections."""
+    parsed, kept = _reading(csv_file, tz, keep)
+    rows = [
+        (row.line, {name: row.fields[name] for name in PLANNED_FIELDS}, row.match_key, row.charges, row.import_key)
+        for row in parsed.rows
+    ]
+    return parsed.report, rows, kept
+
+
+def _readings_in_processes(
+    files: Sequence[CsvFile], *, tz: tzinfo, keep: bool, processes: int
+) -> Iterator[tuple[ParsedFile, bytes | None]]:
+    """The files read in a pool of forked processes, handed back in order while later ones are still read.
+
+    Each child holds one file's reading at a time (about 30 MB for a 1 MB export of 7,000 rows); the parent the
+    planning rows of the files read ahead of its planning."""
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"))
+    try:
+        for report, rows, kept in pool.map(_reading_for_planning, files, repeat(tz), repeat(keep)):
+            planned = [
+                ParsedRow(line, fields, (), key, charges, import_key) for line, fields, key, charges, import_key in rows
+            ]
+            yield ParsedFile(report=report, rows=planned), kept
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def account_number_from_file_name(name: str) -> str | None:
@@ -552,14 +610,29 @@ def _read_rows(reader, parsed: ParsedFile, tz: tzinfo) -> None:
         report.refused = _unknown_header_message(header)
         report.rows = sum(1 for row in reader if any(cell.strip() for cell in row))
         return
-    columns = HEADERS[report.format]
+    lines: list[int] = []
+    records: list[list[str]] = []
     line = reader.line_num
-    for cells in reader:
-        first_line, line = line + 1, reader.line_num
-        if not "".join(cells).strip():  # a blank line (cells of spaces only)
-            continue
-        report.rows += 1
-        row = _parse_row(cells, columns, first_line, report, tz)
+    try:
+        for cells in reader:
+            first_line, line = line + 1, reader.line_num
+            if not "".join(cells).strip():  # a blank line (cells of spaces only)
+                continue
+            report.rows += 1
+            lines.append(first_line)
+            records.append(cells)
+    finally:  # a line the csv module cannot read ends the file; the rows before it are still read and reported
+        _read_records(records, lines, parsed, tz)
+
+
+def _read_records(records: list[list[str]], lines: list[int], parsed: ParsedFile, tz: tzinfo) -> None:
+    """The file's rows, in order: what reads plainly column by column from there, the rest one by one."""
+    report = parsed.report
+    columns = HEADERS[report.format]
+    plain = _read_plain_rows(records, lines, report.format) if report.format != LEGACY else [None] * len(records)
+    for cells, line, row in zip(records, lines, plain, strict=True):
+        if row is None:
+            row = _parse_row(cells, columns, line, report, tz)
         if row is not None:
             parsed.rows.append(row)
 
@@ -738,6 +811,11 @@ def _parse_row(cells: list[str], columns: list[str], line: int, report: FileRepo
         tastytrade_id=None,
         raw={"csv_format": report.format, "row": reader.values},
     )
+    return _read_row(line, fields, original_sub_type)
+
+
+def _read_row(line: int, fields: dict, original_sub_type: str) -> ParsedRow:
+    """A row read without a problem, with its keys."""
     executed_at = fields["executed_at"]
     return ParsedRow(
         line=line,
@@ -761,6 +839,219 @@ def _parse_row(cells: list[str], columns: list[str], line: int, report: FileRepo
         ),
         charges=fields["commission"] + fields["other_charge"],
     )
+
+
+UNREAD = object()  # a cell `_parse_row` would report, or a row it would flag as a data issue
+
+
+class _PlainRow(NamedTuple):
+    """One v2/v3 row's cells as `_Columns` read them (each distinct text of a column once)."""
+
+    cells: list[str]
+    line: int
+    executed_at: datetime
+    instrument_type: str
+    symbol_and_option: tuple[str, OptionSymbol | None]
+    description: str
+    fill_price: Decimal | None
+    value: Decimal
+    quantity: Decimal
+    average_price: Decimal | None
+    commission: Decimal
+    fees: Decimal
+    column_multiplier: Decimal | None
+    transaction_type: str
+    sub_type: str
+    action: str
+    stated_underlying: str
+    root: str
+    order_id: int | None
+    currency: str
+    total: Decimal | None  # v3's Total when the cell is not empty
+
+
+def _read_plain_rows(records: list[list[str]], lines: list[int], fmt: str) -> list[ParsedRow | None]:
+    """The rows of a 2024 or 2025 export that `_parse_row` would read without a problem or a data issue, read
+    column by column; None for every other row, which `_parse_row` then reads and reports. The rows are what
+    `_parse_row` returns, field for field (the tests compare the two on every sample and on mangled files)."""
+    columns = HEADERS[fmt]
+    width = len(columns)
+    # Some tools leave a trailing comma: extra empty cells are dropped, as `_parse_row` does.
+    records = [
+        cells[:width] if len(cells) > width and not "".join(cells[width:]).strip() else cells for cells in records
+    ]
+    fitting = [index for index, cells in enumerate(records) if len(cells) == width]
+    found: list[ParsedRow | None] = [None] * len(records)
+    if fitting:
+        table = _Columns([records[index] for index in fitting], [lines[index] for index in fitting], fmt)
+        for index, cells in zip(fitting, table.rows(), strict=True):
+            found[index] = cells and _plain_row(cells, columns, fmt)
+    return found
+
+
+def _plain_row(cells: _PlainRow, columns: list[str], fmt: str) -> ParsedRow | None:
+    """What `_parse_modern_row` and `_parse_row` make of a row whose every cell reads plainly; None when the row
+    as a whole would be reported or flagged (the sums, the money-movement sub-type, the underlying's length)."""
+    net_value = cells.value + cells.commission + cells.fees
+    if cells.total is not None:
+        if cells.total != net_value:  # a data issue
+            return None
+        net_value = cells.total
+    symbol, option = cells.symbol_and_option
+    if abs(net_value) >= MONEY_LIMIT or (
+        cells.transaction_type == Transaction.Type.MONEY_MOVEMENT
+        and money_movement_sub_type(
+            transaction_type=cells.transaction_type,
+            sub_type=cells.sub_type,
+            description=cells.description,
+            symbol=symbol,
+            amount=net_value,
+        )[1]
+    ):
+        return None
+    underlying = underlying_of(symbol, cells.instrument_type, cells.stated_underlying or cells.root)
+    if len(underlying) > TEXT_LIMITS["underlying_symbol"]:
+        return None
+    price, multiplier = _price_and_multiplier(
+        instrument_type=cells.instrument_type,
+        sub_type=cells.sub_type,
+        option=option,
+        fill_price=cells.fill_price,
+        average_price=cells.average_price,
+        value=cells.value,
+        quantity=cells.quantity,
+        column_multiplier=cells.column_multiplier,
+    )
+    fields = {
+        "executed_at": cells.executed_at,
+        "transaction_date": _trading_date(cells.executed_at),
+        "transaction_type": cells.transaction_type,
+        "transaction_sub_type": cells.sub_type,
+        "action": cells.action,
+        "description": cells.description,
+        "symbol": symbol,
+        "underlying_symbol": underlying,
+        "instrument_type": cells.instrument_type,
+        "quantity": cells.quantity,
+        "price": price,
+        "value": cells.value,
+        "commission": cells.commission,
+        "other_charge": cells.fees,
+        "net_value": net_value,
+        "multiplier": multiplier,
+        "order_id": cells.order_id,
+        "currency": cells.currency or "USD",
+        **_option_fields(option),
+        "source": Transaction.Source.CSV,
+        "tastytrade_id": None,
+        "raw": {"csv_format": fmt, "row": dict(zip(columns, cells.cells, strict=True))},
+    }
+    return _read_row(cells.line, fields, cells.sub_type)
+
+
+class _Columns:
+    """A v2/v3 file's rows of the header's width, column by column: a column's texts repeat (types, symbols,
+    descriptions, prices, fees), so each distinct text is read once, with the row reader's own functions; only
+    times and order numbers are read cell by cell. A row with a cell `_Cells` would report is not plain."""
+
+    def __init__(self, rows: list[list[str]], lines: list[int], fmt: str):
+        self.rows_cells, self.lines, self.fmt = rows, lines, fmt
+        self.column = dict(zip(HEADERS[fmt], zip(*rows, strict=True), strict=True))
+        self.plain = [True] * len(rows)
+        if any("\x00" in "".join(cells) for cells in rows):  # rare: `_Cells` reports each such cell
+            self.plain = ["\x00" not in "".join(cells) for cells in rows]
+
+    def rows(self) -> list[_PlainRow | None]:
+        """Every row's cells as read, None for a row with a cell that is not plain."""
+        column, each = self.column, self.each
+        instrument_types = each(_text_reader(TEXT_LIMITS["instrument_type"]), column["Instrument Type"])
+        symbols = each(_text_reader(), column["Symbol"])
+        descriptions = each(_text_reader(), column["Description"])
+        quantities = each(_number_reader(QUANTITY_PLACES, or_zero=True), column["Quantity"])
+        total = column["Total"] if self.fmt == V3 else None
+        read = [
+            self.rows_cells,
+            self.lines,
+            self.cell_by_cell(_read_timestamp, column["Date"]),  # every time differs
+            instrument_types,
+            each(_symbol_and_option, list(zip(symbols, instrument_types, strict=True))),
+            descriptions,
+            each(_fill_price, descriptions),
+            each(_number_reader(MONEY_PLACES, or_zero=True), column["Value"]),
+            each(lambda quantity: quantity if quantity is UNREAD else abs(quantity), quantities),
+            each(_number_reader(QUANTITY_PLACES), column["Average Price"]),
+            each(_number_reader(MONEY_PLACES, or_zero=True), column["Commissions"]),
+            each(_number_reader(MONEY_PLACES, or_zero=True), column["Fees"]),
+            each(_number_reader(QUANTITY_PLACES), column["Multiplier"]),
+            each(_text_reader(TEXT_LIMITS["transaction_type"], required=True), column["Type"]),
+            each(_text_reader(TEXT_LIMITS["transaction_sub_type"]), column["Sub Type"]),
+            each(_spelled_action, column["Action"]),
+            each(_text_reader(), column["Underlying Symbol"]),
+            each(_text_reader(), column["Root Symbol"]),
+            self.cell_by_cell(_read_order_id, column["Order #"]),  # every order number differs
+            each(_text_reader(TEXT_LIMITS["currency"]), column["Currency"]),
+            each(_total_reader, total) if total else [None] * len(self.plain),
+        ]
+        return [
+            _PlainRow._make(cells) if plain else None
+            for plain, cells in zip(self.plain, zip(*read, strict=True), strict=True)
+        ]
+
+    def each(self, read: Callable[[str], object], texts: Sequence) -> list:
+        """`read` of every text, each distinct text read once."""
+        readings = {text: read(text) for text in set(texts)}
+        values = list(map(readings.__getitem__, texts))
+        if any(value is UNREAD for value in readings.values()):
+            self.spoil(values)
+        return values
+
+    def cell_by_cell(self, read: Callable[[str], tuple[object, str]], texts: Sequence[str]) -> list:
+        """`read` (a value and a problem) of every text, for columns whose texts all differ."""
+        values = [value if not problem else UNREAD for value, problem in map(read, texts)]
+        self.spoil(values)
+        return values
+
+    def spoil(self, values: list) -> None:
+        for index, value in enumerate(values):
+            if value is UNREAD:
+                self.plain[index] = False
+
+
+def _text_reader(limit: int = 0, *, required: bool = False) -> Callable[[str], object]:
+    def read(cell: str) -> object:
+        cell = cell.strip()
+        return UNREAD if (required and not cell) or (limit and len(cell) > limit) else cell
+
+    return read
+
+
+def _number_reader(places: int, *, or_zero: bool = False) -> Callable[[str], object]:
+    def read(cell: str) -> object:
+        number, problem = _read_number(cell, places)
+        if problem:
+            return UNREAD
+        return (number or ZERO) if or_zero else number  # `or` as _Cells.amount does: 0.00 reads as ZERO
+
+    return read
+
+
+def _total_reader(cell: str) -> object:
+    return _number_reader(MONEY_PLACES, or_zero=True)(cell) if cell.strip() else None
+
+
+def _spelled_action(cell: str) -> object:
+    action = _action_from_code(cell.strip())
+    return UNREAD if len(action) > TEXT_LIMITS["action"] else action
+
+
+def _symbol_and_option(symbol_and_type: tuple[object, object]) -> object:
+    """The symbol as stored (options as the API spells them, as in `_parse_modern_row`) and its contract."""
+    symbol, instrument_type = symbol_and_type
+    if symbol is UNREAD or instrument_type is UNREAD:
+        return UNREAD
+    symbol = canonical_symbol(symbol) if instrument_type in OPTION_TYPES else symbol
+    option, problem = _read_option(symbol, instrument_type)
+    return UNREAD if problem or len(symbol) > TEXT_LIMITS["symbol"] else (symbol, option)
 
 
 def _column_of(field_name: str, fmt: str) -> str:
@@ -809,23 +1100,16 @@ def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
         net_value = total
 
     option = _option_from_symbol(cells, symbol, instrument_type)
-    price = _fill_price(description)
-    if instrument_type == InstrumentType.EQUITY_OPTION:
-        multiplier = Decimal(100)  # every OCC-listed equity or index option; the symbol says so
-    elif instrument_type == InstrumentType.FUTURE_OPTION:
-        # The export's Multiplier column says 1 for /MES options that pay x5: derive it from the cash.
-        multiplier = _derived_multiplier(value, quantity, price)
-    elif column_multiplier:
-        multiplier = column_multiplier
-    else:
-        multiplier = Decimal(1) if instrument_type == InstrumentType.EQUITY else None
-    if option is not None and cells.text("Sub Type") in CASH_SETTLEMENTS:
-        # The API posts a cash settlement at the strike as its price; a file's row is stored the same way
-        # (docs/tastytrade-api.md#cash-settlement).
-        price = option.strike
-    if price is None and average_price and instrument_type != InstrumentType.FUTURE:
-        # Average Price is Value / Quantity, so an option's includes its multiplier (370.00 for 3.70).
-        price = _quantize(abs(average_price) / (multiplier or 1), QUANTITY_PLACES)
+    price, multiplier = _price_and_multiplier(
+        instrument_type=instrument_type,
+        sub_type=cells.text("Sub Type"),
+        option=option,
+        fill_price=_fill_price(description),
+        average_price=average_price,
+        value=value,
+        quantity=quantity,
+        column_multiplier=column_multiplier,
+    )
 
     underlying = cells.text("Underlying Symbol") or cells.text("Root Symbol")
     fields = {
@@ -932,12 +1216,20 @@ def _reclassify_money_movement(fields: dict, cells: _Cells) -> None:
 
 def _option_from_symbol(cells: _Cells, symbol: str, instrument_type: str) -> OptionSymbol | None:
     """Expiry, strike and call/put from the symbol (never from the Expiration Date column)."""
+    option, problem = _read_option(symbol, instrument_type)
+    if problem:
+        cells.problem("Symbol", problem)
+    return option
+
+
+def _read_option(symbol: str, instrument_type: str) -> tuple[OptionSymbol | None, str]:
+    """An option row's contract (None for other rows), or None and why not."""
     option = parse_option_symbol(symbol) if instrument_type in OPTION_TYPES else None
     if option is not None and (option.strike >= QUANTITY_LIMIT or -option.strike.as_tuple().exponent > 8):
         option = None
     if instrument_type in OPTION_TYPES and option is None:
-        cells.problem("Symbol", f"not a valid {instrument_type.lower()} symbol")
-    return option
+        return None, f"not a valid {instrument_type.lower()} symbol"
+    return option, ""
 
 
 def _occ_symbol(cells: _Cells, option: OptionSymbol) -> str:
@@ -946,6 +1238,38 @@ def _occ_symbol(cells: _Cells, option: OptionSymbol) -> str:
         cells.problem("Strike", "cannot build an OCC option symbol from Symbol, Expiration Date and Strike")
         return option.root
     return f"{option.root:<6}{option.expires_on:%y%m%d}{option.option_type}{int(thousandths):08d}"
+
+
+def _price_and_multiplier(
+    *,
+    instrument_type: str,
+    sub_type: str,
+    option: OptionSymbol | None,
+    fill_price: Decimal | None,
+    average_price: Decimal | None,
+    value: Decimal,
+    quantity: Decimal,
+    column_multiplier: Decimal | None,
+) -> tuple[Decimal | None, Decimal | None]:
+    """A v2/v3 row's per-unit price and multiplier."""
+    price = fill_price
+    if instrument_type == InstrumentType.EQUITY_OPTION:
+        multiplier = Decimal(100)  # every OCC-listed equity or index option; the symbol says so
+    elif instrument_type == InstrumentType.FUTURE_OPTION:
+        # The export's Multiplier column says 1 for /MES options that pay x5: derive it from the cash.
+        multiplier = _derived_multiplier(value, quantity, price)
+    elif column_multiplier:
+        multiplier = column_multiplier
+    else:
+        multiplier = Decimal(1) if instrument_type == InstrumentType.EQUITY else None
+    if option is not None and sub_type in CASH_SETTLEMENTS:
+        # The API posts a cash settlement at the strike as its price; a file's row is stored the same way
+        # (docs/tastytrade-api.md#cash-settlement).
+        price = option.strike
+    if price is None and average_price and instrument_type != InstrumentType.FUTURE:
+        # Average Price is Value / Quantity, so an option's includes its multiplier (370.00 for 3.70).
+        price = _quantize(abs(average_price) / (multiplier or 1), QUANTITY_PLACES)
+    return price, multiplier
 
 
 def _option_fields(option: OptionSymbol | None) -> dict:
@@ -1002,6 +1326,29 @@ def _read_number(cell: str, places: int) -> tuple[Decimal | None, str]:
     return number, ""
 
 
+def _read_timestamp(cell: str) -> tuple[datetime | None, str]:
+    """A v2/v3 time in UTC, or None and why not."""
+    cell = cell.strip()
+    if not TIMESTAMP_RE.match(cell):
+        return None, "not a date and time with a UTC offset (2024-08-16T15:57:13+0200)"
+    try:
+        moment = datetime.fromisoformat(cell).astimezone(UTC_ZONE)
+        _trading_date(moment)
+    except (ValueError, OverflowError):
+        return None, "not a valid date and time"
+    return moment, ""
+
+
+def _read_order_id(cell: str) -> tuple[int | None, str]:
+    """An order number (empty is None), or None and why not."""
+    cell = cell.strip()
+    if not cell:
+        return None, ""
+    if not cell.isascii() or not cell.isdigit() or int(cell) >= 2**63:
+        return None, "not an order number"
+    return int(cell), ""
+
+
 def _trading_date(moment: datetime | None) -> date | None:
     # The broker's booking date is the New York date of the execution (§5.8).
     return moment.astimezone(NEW_YORK).date() if moment else None
@@ -1051,13 +1398,10 @@ class _Cells:
         return self.number(column, places=MONEY_PLACES) or ZERO
 
     def order_id(self, column: str) -> int | None:
-        cell = self.values[column].strip()
-        if not cell:
-            return None
-        if not cell.isascii() or not cell.isdigit() or int(cell) >= 2**63:
-            self.problem(column, "not an order number")
-            return None
-        return int(cell)
+        order_id, problem = _read_order_id(self.values[column])
+        if problem:
+            self.problem(column, problem)
+        return order_id
 
     def choice(self, column: str, choices: dict[str, str]) -> str:
         cell = self.values[column].strip().casefold()
@@ -1068,16 +1412,9 @@ class _Cells:
 
     def timestamp(self, column: str) -> datetime | None:
         """ISO 8601 with its own offset (`2024-08-16T15:57:13+0200`), returned in UTC."""
-        cell = self.values[column].strip()
-        if not TIMESTAMP_RE.match(cell):
-            self.problem(column, "not a date and time with a UTC offset (2024-08-16T15:57:13+0200)")
-            return None
-        try:
-            moment = datetime.fromisoformat(cell).astimezone(UTC_ZONE)
-            _trading_date(moment)
-        except (ValueError, OverflowError):
-            self.problem(column, "not a valid date and time")
-            return None
+        moment, problem = _read_timestamp(self.values[column])
+        if problem:
+            self.problem(column, problem)
         return moment
 
     def local_time(self, column: str, tz: tzinfo) -> datetime | None:

@@ -70,6 +70,13 @@ def keep_upload(*, user, cleaned_data: dict) -> PendingUpload:
     return upload
 
 
+def queue_preview(upload: PendingUpload, *, skip_bad_rows: bool) -> None:
+    """Have every row of the upload read and checked: by a worker, or (the Immediate backend) right here."""
+    PendingUpload.objects.filter(pk=upload.pk).update(preview="", previewed_skipping=skip_bad_rows)
+    preview_upload.enqueue(upload_id=upload.pk, skip_bad_rows=skip_bad_rows)
+    upload.refresh_from_db()
+
+
 def uploaded_files(upload: PendingUpload) -> list[csv_import.CsvFile]:
     # PostgreSQL hands a bytea back as a memoryview.
     return [csv_import.stored_file(f.name, bytes(f.content)) for f in upload.files.all()]
@@ -108,6 +115,9 @@ def upload_csv(request):
             *request.session.get(SESSION_KEY, [])[-(MAX_PENDING_UPLOADS - 1) :],
             upload.token,
         ]
+        # Queued now, not when the preview page is first asked for: a worker starts reading while the browser
+        # follows the redirect (a worker polls every half second), which the 2 s from upload to preview needs.
+        queue_preview(upload, skip_bad_rows=upload.skip_bad_rows)
         return redirect("trades:import_preview", token=upload.token)
     account_numbers = BrokerAccount.objects.for_user(request.user).values_list("account_number", flat=True)
     return render(request, "trades/import_upload.html", {"form": form, "account_numbers": account_numbers})
@@ -119,11 +129,8 @@ def import_preview(request, token: str):
     if upload.report or upload.is_importing:
         return redirect("trades:import_result", token=token)
     skip_bad_rows = _skip_bad_rows(request.GET, upload.skip_bad_rows)
-    if upload.previewed_skipping != skip_bad_rows:
-        # A worker reads every row; without one (the Immediate backend) this request does, as before.
-        PendingUpload.objects.filter(pk=upload.pk).update(preview="", previewed_skipping=skip_bad_rows)
-        preview_upload.enqueue(upload_id=upload.pk, skip_bad_rows=skip_bad_rows)
-        upload.refresh_from_db()
+    if upload.previewed_skipping != skip_bad_rows:  # the other kind of preview (or an upload from before)
+        queue_preview(upload, skip_bad_rows=skip_bad_rows)
     if not upload.preview:
         return render(request, "trades/import_progress.html", {"upload": upload, "progress": import_progress(upload)})
     report = report_from_json(json.loads(upload.preview))

@@ -4,6 +4,7 @@ import re
 import tempfile
 from io import StringIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -12,6 +13,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from apps.trades import csv_import
 from apps.trades.csv_import import HEADERS, CsvFile, import_csv_files, preview
 from apps.trades.models import BrokerAccount, Transaction
 
@@ -91,6 +93,31 @@ def test_mangled_exports_never_raise_and_never_write_part_of_a_file(user, conten
 @given(content=random_rows(), skip_bad_rows=st.booleans())
 def test_random_cells_under_a_real_header_never_raise_and_never_write_part_of_a_file(user, content, skip_bad_rows):
     check_import_lands_whole_or_not_at_all(user, content, skip_bad_rows)
+
+
+def read_both_ways(content: bytes) -> tuple[tuple, tuple]:
+    """The file read as `parse_file` reads it (plain rows column by column), then by the row reader alone."""
+    csv_file, tz = CsvFile(name="fuzz.csv", content=content), ZoneInfo("America/New_York")
+
+    def everything(parsed) -> tuple:
+        fields = [{name: (type(value), str(value)) for name, value in row.fields.items()} for row in parsed.rows]
+        keys = [(row.line, row.fields, row.identity, row.match_key, row.charges, row.import_key) for row in parsed.rows]
+        return parsed.report, fields, keys
+
+    by_column = everything(csv_import.parse_file(csv_file, tz=tz))
+    read_plainly = csv_import._read_plain_rows
+    csv_import._read_plain_rows = lambda records, lines, fmt: [None] * len(records)
+    try:
+        return by_column, everything(csv_import.parse_file(csv_file, tz=tz))
+    finally:
+        csv_import._read_plain_rows = read_plainly
+
+
+@FUZZ
+@given(content=st.one_of(mangled_exports(), random_rows()))
+def test_mangled_exports_read_column_by_column_as_they_read_row_by_row(content):
+    by_column, row_by_row = read_both_ways(content)
+    assert by_column == row_by_row
 
 
 @settings(FUZZ, max_examples=25)

@@ -1,5 +1,6 @@
 """The CSV importer: the three header versions, every export quirk, dedup and all-or-nothing files."""
 
+import dataclasses
 import gzip
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -771,3 +772,153 @@ def test_two_users_importing_the_same_file_get_the_same_rows_each_in_their_own_a
     assert list(ledger(other_user).order_by("pk").values_list(*fields)) == list(
         ledger(user).order_by("pk").values_list(*fields)
     )
+
+
+# -- reading column by column: the same rows as reading row by row -------------------------------------
+
+
+def read_row_by_row(monkeypatch, csv_file: CsvFile) -> csv_import.ParsedFile:
+    """The file as the row reader alone reads it (`_parse_row` for every row), the reference for the columns."""
+    with monkeypatch.context() as patched:
+        patched.setattr(csv_import, "_read_plain_rows", lambda records, lines, fmt: [None] * len(records))
+        return csv_import.parse_file(csv_file, tz=NEW_YORK)
+
+
+def everything(parsed: csv_import.ParsedFile) -> tuple:
+    """The report and every row, each field as its type and its text (Decimal("1.50") is not Decimal("1.5"))."""
+    rows = [
+        (r.line, exactly(r.fields), r.fields, r.identity, r.match_key, r.charges, r.import_key) for r in parsed.rows
+    ]
+    return parsed.report, rows
+
+
+@pytest.mark.parametrize("name", ["v3_2026.csv", "v2_2024.csv", "v2_2024_overlap.csv", "v3_bad_rows.csv"])
+def test_reading_column_by_column_gives_what_reading_row_by_row_gives(monkeypatch, name):
+    by_column = csv_import.parse_file(sample(name), tz=NEW_YORK)
+    assert everything(by_column) == everything(read_row_by_row(monkeypatch, sample(name)))
+
+
+TRADE = (
+    "2026-01-05T10:00:00-0500,Trade,Buy to Open,BUY_TO_OPEN,KO,Equity,Bought 1 KO @ 60,{},1,-60,0,{},,,,,,,{},{},USD"
+)
+
+
+def lines_read_row_by_row(monkeypatch, csv_file: CsvFile) -> list[int]:
+    read = csv_import._parse_row
+    lines: list[int] = []
+
+    def spy(cells, columns, line, report, tz):
+        lines.append(line)
+        return read(cells, columns, line, report, tz)
+
+    monkeypatch.setattr(csv_import, "_parse_row", spy)
+    csv_import.parse_file(csv_file, tz=NEW_YORK)
+    return lines
+
+
+def test_only_rows_with_a_problem_or_a_data_issue_are_read_row_by_row(monkeypatch):
+    export = v3(
+        TRADE.format("-60.00", "0.00", 1, "-60.00"),
+        TRADE.format("-6O.00", "0.00", 2, "-60.00"),  # not a number
+        TRADE.format("-60.00", "-0.01", 3, "-60.00"),  # Total is not Value + Commissions + Fees
+        TRADE.format("-60.00", "0.00", 4, "-60.00") + ",,",  # a trailing comma or two: still plain
+    )
+    assert lines_read_row_by_row(monkeypatch, export) == [3, 4]
+
+
+def test_a_row_read_column_by_column_reports_its_problems_as_the_row_reader_does(monkeypatch):
+    export = v3(TRADE.format("-60.00", "0.00", 1, "-60.00"), TRADE.format("-6O.00", "x", "1.5", "-60.00\x00"))
+    by_column = csv_import.parse_file(export, tz=NEW_YORK)
+    assert everything(by_column) == everything(read_row_by_row(monkeypatch, export))
+
+
+def test_a_zero_charge_is_read_as_zero_column_by_column_as_row_by_row(monkeypatch):
+    # `_Cells.amount` reads "0.00" as ZERO (Decimal("0")), which the kept row and its import key carry.
+    export = v3(TRADE.format("-60.00", "0.00", 1, "-60.00"), TRADE.format("-60.00", "-0.00", 2, "-60.00"))
+    [first, second] = csv_import.parse_file(export, tz=NEW_YORK).rows
+    assert (str(first.fields["other_charge"]), str(second.fields["other_charge"])) == ("0", "0")
+    assert everything(csv_import.parse_file(export, tz=NEW_YORK)) == everything(read_row_by_row(monkeypatch, export))
+
+
+def test_a_malformed_line_still_reports_the_bad_rows_before_it(monkeypatch):
+    too_long = "x" * 200_000  # past the csv module's field limit: csv.Error
+    export = v3(TRADE.format("-6O.00", "0.00", 1, "-60.00"), too_long, TRADE.format("-60.00", "0.00", 2, "-60.00"))
+    report = csv_import.parse_file(export, tz=NEW_YORK).report
+    assert report.refused.startswith("Line 3: the CSV is malformed")
+    assert (report.rows, [(p.line, p.column) for p in report.problems]) == (1, [(2, "Value")])
+
+
+# -- the preview's files read in several processes --------------------------------------------------------------
+
+
+@pytest.fixture
+def forks(monkeypatch) -> list[int]:
+    """How many times a preview read its files in processes; as if this test's process had no other thread (the
+    test server's would keep the preview in one process)."""
+    monkeypatch.setattr(csv_import.threading, "active_count", lambda: 1)
+    pools: list[int] = []
+    in_processes = csv_import._readings_in_processes
+
+    def spy(files, **options):
+        pools.append(options["processes"])
+        return in_processes(files, **options)
+
+    monkeypatch.setattr(csv_import, "_readings_in_processes", spy)
+    return pools
+
+
+def preview_and_kept(user, files: list[CsvFile], processes: int, **options) -> tuple[dict, dict]:
+    kept: dict[int, dict] = {}
+
+    def keep(index: int, data: bytes) -> None:
+        kept[index] = json.loads(gzip.decompress(data))
+
+    report = preview(user=user, account_number=ACCOUNT, files=files, keep_parsed=keep, processes=processes, **options)
+    return dataclasses.asdict(report), kept
+
+
+SEVERAL_FILES = ["v3_2026.csv", "v2_2024.csv", "legacy_2021.csv", "v3_bad_rows.csv", "v2_2024_overlap.csv"]
+
+
+@pytest.mark.parametrize("skip_bad_rows", [False, True])
+def test_a_preview_read_in_processes_is_the_preview_read_in_one(user, forks, skip_bad_rows):
+    files = [sample(name) for name in SEVERAL_FILES]
+    in_processes = preview_and_kept(user, files, processes=3, skip_bad_rows=skip_bad_rows)
+    assert in_processes == preview_and_kept(user, files, processes=1, skip_bad_rows=skip_bad_rows)
+    assert forks == [3]
+
+
+def test_a_preview_read_in_processes_finds_the_rows_the_ledger_holds(user, forks):
+    run(user, sample("v2_2024.csv"))
+    files = [sample("v3_2026.csv"), sample("v2_2024_overlap.csv"), sample("v2_2024.csv")]
+    in_processes, _ = preview_and_kept(user, files, processes=2)
+    assert in_processes == preview_and_kept(user, files, processes=1)[0]
+    assert (in_processes["files"][2]["already_present"], forks) == (11, [2])
+
+
+def test_a_damaged_file_read_in_a_process_is_refused_as_in_one(user, forks):
+    damaged = CsvFile(name="damaged.csv", content=gzip.compress(b"Date,Type\n")[:-6], compressed=True)
+    files = [sample("v3_2026.csv"), damaged]
+    in_processes, _ = preview_and_kept(user, files, processes=2)
+    assert in_processes["files"][1]["refused"] == "The stored file is damaged; upload it again."
+    assert (in_processes, forks) == (preview_and_kept(user, files, processes=1)[0], [2])
+
+
+def test_an_error_in_a_reading_process_reaches_the_preview(user, forks, monkeypatch):
+    monkeypatch.setattr(csv_import, "dump_parsed", lambda parsed, tz: 1 / 0)  # the fork inherits the patch
+    with pytest.raises(ZeroDivisionError):
+        preview_and_kept(user, [sample("v3_2026.csv"), sample("v2_2024.csv")], processes=2)
+    assert forks == [2]
+
+
+def test_with_another_thread_running_the_preview_reads_in_this_process(user, monkeypatch):
+    monkeypatch.setattr(csv_import.threading, "active_count", lambda: 2)
+    monkeypatch.setattr(csv_import, "ProcessPoolExecutor", None)  # calling it would raise
+    report, _ = preview_and_kept(user, [sample("v3_2026.csv"), sample("v2_2024.csv")], processes=2)
+    assert [f["new"] for f in report["files"]] == [12, 11]
+
+
+def test_with_one_process_the_preview_starts_no_other(user, monkeypatch):
+    monkeypatch.setattr(csv_import, "ProcessPoolExecutor", None)  # calling it would raise
+    report, kept = preview_and_kept(user, [sample("v3_2026.csv"), sample("v2_2024.csv")], processes=1)
+    assert [f["new"] for f in report["files"]] == [12, 11] and sorted(kept) == [0, 1]

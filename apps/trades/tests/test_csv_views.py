@@ -8,7 +8,9 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.trades import forms, views
@@ -222,12 +224,25 @@ def test_the_preview_can_be_shown_skipping_bad_rows(user_client):
 def test_the_preview_query_count_does_not_grow_with_the_rows(user_client, django_assert_max_num_queries):
     small = uploaded(user_client, "v3_bad_rows.csv", skip_bad_rows=True)
     big = uploaded(user_client, "v3_2026.csv", "v2_2024.csv", "legacy_2021.csv")
-    # The first view queues the preview task, which the Immediate backend runs in the request (then 4 more queries:
-    # the last keeps what it read of every file for the import, in one UPDATE).
+    # The upload queued the preview task, which the Immediate backend ran in that request: the page only shows it.
     with django_assert_max_num_queries(10):
         user_client.get(reverse("trades:import_preview", args=[small]))
     with django_assert_max_num_queries(10):
         user_client.get(reverse("trades:import_preview", args=[big]))
+
+
+def test_the_upload_reads_many_rows_with_as_many_queries_as_a_few(user_client):
+    # Without a worker the upload's request reads the preview too (it is queued at once).
+    few = (SAMPLES / "v3_2026.csv").read_bytes()
+    header, *rows = few.decode().splitlines()
+    many = "\n".join([header, *rows * 40]).encode()  # 480 rows
+    counts = []
+    for content in (few, many):
+        with CaptureQueriesContext(connection) as queries:
+            response = post_upload(user_client, upload("v3_2026.csv", content))
+        counts.append(len(queries))
+        assert response.status_code == 302
+    assert counts[0] == counts[1]
 
 
 # -- confirm and result ------------------------------------------------------------------------

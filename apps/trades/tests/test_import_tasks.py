@@ -32,6 +32,11 @@ def confirm(client, token: str):
     return client.post(reverse("trades:import_confirm", args=[token]))
 
 
+def import_tasks():
+    """The queued imports (an upload queues its preview too)."""
+    return DBTaskResult.objects.filter(task_path="apps.trades.tasks.apply_import")
+
+
 def run_worker() -> None:
     # In the test's transaction db_worker's own connection check would close the connection: call its pieces.
     for result in DBTaskResult.objects.ready():
@@ -41,7 +46,7 @@ def run_worker() -> None:
 
 def test_with_a_worker_confirming_only_queues_the_import(user_client, worker_queue):
     confirm(user_client, upload(user_client))
-    assert DBTaskResult.objects.get().task_path == "apps.trades.tasks.apply_import"
+    assert import_tasks().count() == 1
     assert not Transaction.objects.exists()
 
 
@@ -79,14 +84,14 @@ def test_a_second_import_waits_until_the_first_has_finished(user_client, worker_
     confirm(user_client, first)
     confirm(user_client, second)
     assert PendingUpload.objects.get(token=second).phase == PendingUpload.Phase.WAITING
-    assert DBTaskResult.objects.count() == 1
+    assert import_tasks().count() == 1
 
 
 def test_a_second_click_on_confirm_queues_nothing_more(user_client, worker_queue):
     token = upload(user_client)
     confirm(user_client, token)
     confirm(user_client, token)
-    assert DBTaskResult.objects.count() == 1
+    assert import_tasks().count() == 1
 
 
 def test_a_failed_import_says_so_and_leaves_nothing(user_client, monkeypatch):
@@ -102,6 +107,11 @@ def test_without_a_worker_the_confirmation_imports_in_the_request(user_client):
     token = upload(user_client)
     response = user_client.post(reverse("trades:import_confirm", args=[token]), follow=True)
     assert b"Import finished" in response.content and Transaction.objects.exists()
+
+
+def test_with_a_worker_the_upload_queues_the_preview_before_its_page_is_asked_for(user_client, worker_queue):
+    upload(user_client)
+    assert DBTaskResult.objects.get().task_path == "apps.trades.tasks.preview_upload"
 
 
 def test_with_a_worker_the_preview_is_read_by_a_task_while_a_progress_bar_shows(user_client, worker_queue):
@@ -195,3 +205,14 @@ def test_a_garbage_collector_turned_off_before_a_task_stays_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_preview_task_reads_the_files_in_as_many_processes_as_the_setting_says(user_client, settings, monkeypatch):
+    settings.CSV_PREVIEW_PROCESSES = 3
+    asked = []
+    reading = csv_import.preview
+    monkeypatch.setattr(
+        csv_import, "preview", lambda **options: asked.append(options["processes"]) or reading(**options)
+    )
+    upload(user_client)
+    assert asked == [3]
