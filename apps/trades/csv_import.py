@@ -43,18 +43,14 @@ import gzip
 import hashlib
 import io
 import json
-import multiprocessing
 import operator
 import re
-import threading
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from itertools import repeat
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -321,75 +317,22 @@ def preview(
     files: Sequence[CsvFile],
     skip_bad_rows: bool = False,
     keep_parsed: Callable[[int, bytes], None] | None = None,
-    processes: int = 1,
 ) -> ImportReport:
     """What `import_csv_files` would do with these files right now, without writing anything.
 
-    `keep_parsed(index, data)` receives each file's reading (`dump_parsed`) to keep for the import. With
-    `processes` above 1 the files are read in that many processes at once (`_readings`)."""
+    `keep_parsed(index, data)` receives each file's reading (`dump_parsed`) to keep for the import."""
     account = BrokerAccount.objects.filter(user=user, account_number=account_number).first()
     report = ImportReport(account_number=account_number, account_exists=account is not None, committed=False)
     pending: dict[tuple, list[LedgerMatch]] = {}  # rows earlier files of this upload would add, by match key
-    readings = _readings(files, tz=user.tz, keep=keep_parsed is not None, processes=processes)
-    for index, (parsed, kept) in enumerate(readings):
-        if keep_parsed and kept is not None:
-            keep_parsed(index, kept)
+    for index, csv_file in enumerate(files):
+        parsed = read_file(csv_file, tz=user.tz)
+        if keep_parsed and csv_file.parsed is None:
+            keep_parsed(index, dump_parsed(parsed, tz=user.tz))
         to_write = _plan(parsed, account=account, pending=pending, skip_bad_rows=skip_bad_rows)
         for key, matches in _pending(to_write, parsed.report.format).items():
             pending.setdefault(key, []).extend(matches)
         report.files.append(parsed.report)
     return report
-
-
-def _readings(
-    files: Sequence[CsvFile], *, tz: tzinfo, keep: bool, processes: int
-) -> Iterator[tuple[ParsedFile, bytes | None]]:
-    """Each file's reading, in order, and what to keep of it for the import (None when it is kept already)."""
-    # Forking while another thread runs (Sentry's sender, a sync client's event loop) could copy a lock that thread
-    # holds into a child, where nothing ever releases it: then, and for one file, the files are read here.
-    if processes < 2 or len(files) < 2 or threading.active_count() > 1:
-        return (_reading(csv_file, tz, keep) for csv_file in files)  # one file's rows in memory at a time
-    return _readings_in_processes(files, tz=tz, keep=keep, processes=min(processes, len(files)))
-
-
-def _reading(csv_file: CsvFile, tz: tzinfo, keep: bool) -> tuple[ParsedFile, bytes | None]:
-    parsed = read_file(csv_file, tz=tz)
-    return parsed, dump_parsed(parsed, tz=tz) if keep and csv_file.parsed is None else None
-
-
-# What planning (`_plan`, `_sample`, `_pending`) reads of a row's fields.
-PLANNED_FIELDS = ("executed_at", "action", "transaction_type", "symbol", "quantity", "price", "net_value")
-
-
-def _reading_for_planning(csv_file: CsvFile, tz: tzinfo, keep: bool) -> tuple[FileReport, list[tuple], bytes | None]:
-    """A file read in a child process: its report, what planning needs of each row, and the reading to keep.
-
-    Only that goes back to the parent (pickled by concurrent.futures): a whole `ParsedFile` takes longer to
-    pickle and unpickle than to read. No database work here: the child shares the parent's connections."""
-    parsed, kept = _reading(csv_file, tz, keep)
-    rows = [
-        (row.line, {name: row.fields[name] for name in PLANNED_FIELDS}, row.match_key, row.charges, row.import_key)
-        for row in parsed.rows
-    ]
-    return parsed.report, rows, kept
-
-
-def _readings_in_processes(
-    files: Sequence[CsvFile], *, tz: tzinfo, keep: bool, processes: int
-) -> Iterator[tuple[ParsedFile, bytes | None]]:
-    """The files read in a pool of forked processes, handed back in order while later ones are still read.
-
-    Each child holds one file's reading at a time (about 30 MB for a 1 MB export of 7,000 rows); the parent the
-    planning rows of the files read ahead of its planning."""
-    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"))
-    try:
-        for report, rows, kept in pool.map(_reading_for_planning, files, repeat(tz), repeat(keep)):
-            planned = [
-                ParsedRow(line, fields, (), key, charges, import_key) for line, fields, key, charges, import_key in rows
-            ]
-            yield ParsedFile(report=report, rows=planned), kept
-    finally:
-        pool.shutdown(cancel_futures=True)
 
 
 def account_number_from_file_name(name: str) -> str | None:

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.tasks import task
@@ -78,8 +77,7 @@ def apply_import(*, upload_id: int) -> int:
 @task
 def preview_upload(*, upload_id: int, skip_bad_rows: bool) -> None:
     """Read and check every row of an upload, writing nothing, and keep the report for the preview page and
-    what it read of each file for the import (parsed once: the import takes the rows from there). The files are
-    read in settings.CSV_PREVIEW_PROCESSES forked processes at once; the database work stays in this one."""
+    what it read of each file for the import (parsed once: the import takes the rows from there)."""
     upload = PendingUpload.objects.select_related("user").filter(pk=upload_id).first()
     if upload is None:
         return
@@ -97,7 +95,6 @@ def preview_upload(*, upload_id: int, skip_bad_rows: bool) -> None:
             ],
             skip_bad_rows=skip_bad_rows,
             keep_parsed=keep_parsed,
-            processes=settings.CSV_PREVIEW_PROCESSES,
         )
     PendingFile.objects.bulk_update([f for f in stored if f.parsed], ["parsed"])  # one query for every file
     # Only if the trader has not asked for the other kind of preview meanwhile.

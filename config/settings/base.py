@@ -4,7 +4,6 @@ Everything lives here; development.py and production.py only override. The envir
 read one way (django-environ) and a malformed value stops startup with a message naming it.
 """
 
-import os
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -460,11 +459,6 @@ TASK_BACKENDS = {
 if TASKS_BACKEND not in TASK_BACKENDS:
     raise ImproperlyConfigured("Environment variable TASKS_BACKEND is invalid: use immediate or database")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
-# A CSV upload's preview reads its files in this many processes at once (forked by the task; 1: one after the
-# other). Each holds one file's rows (about 30 MB for a 1 MB export), so the default is at most 2 on any machine.
-CSV_PREVIEW_PROCESSES = read("CSV_PREVIEW_PROCESSES", env.int, default=min(os.cpu_count() or 1, 2))
-if CSV_PREVIEW_PROCESSES < 1:
-    raise ImproperlyConfigured("Environment variable CSV_PREVIEW_PROCESSES is invalid: at least 1")
 # A worker syncs a connection for at most this long per task before queuing the next slice (fairness between
 # connections; also under Heroku's 30 s shutdown grace, so a restart never cuts a slice short).
 SYNC_WORKER_SLICE_SECONDS = read("SYNC_WORKER_SLICE_SECONDS", env.float, default=20.0)

@@ -1,6 +1,5 @@
 """The CSV importer: the three header versions, every export quirk, dedup and all-or-nothing files."""
 
-import dataclasses
 import gzip
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -846,79 +845,3 @@ def test_a_malformed_line_still_reports_the_bad_rows_before_it(monkeypatch):
     report = csv_import.parse_file(export, tz=NEW_YORK).report
     assert report.refused.startswith("Line 3: the CSV is malformed")
     assert (report.rows, [(p.line, p.column) for p in report.problems]) == (1, [(2, "Value")])
-
-
-# -- the preview's files read in several processes --------------------------------------------------------------
-
-
-@pytest.fixture
-def forks(monkeypatch) -> list[int]:
-    """How many times a preview read its files in processes; as if this test's process had no other thread (the
-    test server's would keep the preview in one process)."""
-    monkeypatch.setattr(csv_import.threading, "active_count", lambda: 1)
-    pools: list[int] = []
-    in_processes = csv_import._readings_in_processes
-
-    def spy(files, **options):
-        pools.append(options["processes"])
-        return in_processes(files, **options)
-
-    monkeypatch.setattr(csv_import, "_readings_in_processes", spy)
-    return pools
-
-
-def preview_and_kept(user, files: list[CsvFile], processes: int, **options) -> tuple[dict, dict]:
-    kept: dict[int, dict] = {}
-
-    def keep(index: int, data: bytes) -> None:
-        kept[index] = json.loads(gzip.decompress(data))
-
-    report = preview(user=user, account_number=ACCOUNT, files=files, keep_parsed=keep, processes=processes, **options)
-    return dataclasses.asdict(report), kept
-
-
-SEVERAL_FILES = ["v3_2026.csv", "v2_2024.csv", "legacy_2021.csv", "v3_bad_rows.csv", "v2_2024_overlap.csv"]
-
-
-@pytest.mark.parametrize("skip_bad_rows", [False, True])
-def test_a_preview_read_in_processes_is_the_preview_read_in_one(user, forks, skip_bad_rows):
-    files = [sample(name) for name in SEVERAL_FILES]
-    in_processes = preview_and_kept(user, files, processes=3, skip_bad_rows=skip_bad_rows)
-    assert in_processes == preview_and_kept(user, files, processes=1, skip_bad_rows=skip_bad_rows)
-    assert forks == [3]
-
-
-def test_a_preview_read_in_processes_finds_the_rows_the_ledger_holds(user, forks):
-    run(user, sample("v2_2024.csv"))
-    files = [sample("v3_2026.csv"), sample("v2_2024_overlap.csv"), sample("v2_2024.csv")]
-    in_processes, _ = preview_and_kept(user, files, processes=2)
-    assert in_processes == preview_and_kept(user, files, processes=1)[0]
-    assert (in_processes["files"][2]["already_present"], forks) == (11, [2])
-
-
-def test_a_damaged_file_read_in_a_process_is_refused_as_in_one(user, forks):
-    damaged = CsvFile(name="damaged.csv", content=gzip.compress(b"Date,Type\n")[:-6], compressed=True)
-    files = [sample("v3_2026.csv"), damaged]
-    in_processes, _ = preview_and_kept(user, files, processes=2)
-    assert in_processes["files"][1]["refused"] == "The stored file is damaged; upload it again."
-    assert (in_processes, forks) == (preview_and_kept(user, files, processes=1)[0], [2])
-
-
-def test_an_error_in_a_reading_process_reaches_the_preview(user, forks, monkeypatch):
-    monkeypatch.setattr(csv_import, "dump_parsed", lambda parsed, tz: 1 / 0)  # the fork inherits the patch
-    with pytest.raises(ZeroDivisionError):
-        preview_and_kept(user, [sample("v3_2026.csv"), sample("v2_2024.csv")], processes=2)
-    assert forks == [2]
-
-
-def test_with_another_thread_running_the_preview_reads_in_this_process(user, monkeypatch):
-    monkeypatch.setattr(csv_import.threading, "active_count", lambda: 2)
-    monkeypatch.setattr(csv_import, "ProcessPoolExecutor", None)  # calling it would raise
-    report, _ = preview_and_kept(user, [sample("v3_2026.csv"), sample("v2_2024.csv")], processes=2)
-    assert [f["new"] for f in report["files"]] == [12, 11]
-
-
-def test_with_one_process_the_preview_starts_no_other(user, monkeypatch):
-    monkeypatch.setattr(csv_import, "ProcessPoolExecutor", None)  # calling it would raise
-    report, kept = preview_and_kept(user, [sample("v3_2026.csv"), sample("v2_2024.csv")], processes=1)
-    assert [f["new"] for f in report["files"]] == [12, 11] and sorted(kept) == [0, 1]

@@ -205,14 +205,3 @@ def test_a_garbage_collector_turned_off_before_a_task_stays_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
-
-
-def test_the_preview_task_reads_the_files_in_as_many_processes_as_the_setting_says(user_client, settings, monkeypatch):
-    settings.CSV_PREVIEW_PROCESSES = 3
-    asked = []
-    reading = csv_import.preview
-    monkeypatch.setattr(
-        csv_import, "preview", lambda **options: asked.append(options["processes"]) or reading(**options)
-    )
-    upload(user_client)
-    assert asked == [3]
