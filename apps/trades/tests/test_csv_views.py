@@ -372,3 +372,8 @@ def test_the_preview_lists_each_files_new_present_and_rejected_rows_before_its_t
     files_table = html[html.index('<th scope="col">File</th>') :]
     headings = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', files_table[: files_table.index("</tr>")])
     assert headings == ["File", "New", "Present", "Rejected", "Rows", "Format"]
+
+
+def test_the_previews_first_rows_name_options_as_a_trader_reads_them_beside_the_broker_symbol(user_client):
+    html = user_client.get(reverse("trades:import_preview", args=[uploaded(user_client, "v3_2026.csv")])).content
+    assert b"May 15 &#x27;26 230 P" in html and b"IWM   260515P00230000" in html
