@@ -865,30 +865,31 @@ def _plain_row(cells: _PlainRow, columns: list[str], fmt: str) -> ParsedRow | No
         quantity=cells.quantity,
         column_multiplier=cells.column_multiplier,
     )
-    fields = {
-        "executed_at": cells.executed_at,
-        "transaction_date": _trading_date(cells.executed_at),
-        "transaction_type": cells.transaction_type,
-        "transaction_sub_type": cells.sub_type,
-        "action": cells.action,
-        "description": cells.description,
-        "symbol": symbol,
-        "underlying_symbol": underlying,
-        "instrument_type": cells.instrument_type,
-        "quantity": cells.quantity,
-        "price": price,
-        "value": cells.value,
-        "commission": cells.commission,
-        "other_charge": cells.fees,
-        "net_value": net_value,
-        "multiplier": multiplier,
-        "order_id": cells.order_id,
-        "currency": cells.currency or "USD",
-        **_option_fields(option),
-        "source": Transaction.Source.CSV,
-        "tastytrade_id": None,
-        "raw": {"csv_format": fmt, "row": dict(zip(columns, cells.cells, strict=True))},
-    }
+    fields = _modern_fields(
+        executed_at=cells.executed_at,
+        transaction_type=cells.transaction_type,
+        sub_type=cells.sub_type,
+        action=cells.action,
+        description=cells.description,
+        symbol=symbol,
+        underlying=underlying,
+        instrument_type=cells.instrument_type,
+        quantity=cells.quantity,
+        price=price,
+        value=cells.value,
+        commission=cells.commission,
+        fees=cells.fees,
+        net_value=net_value,
+        multiplier=multiplier,
+        order_id=cells.order_id,
+        currency=cells.currency,
+        option=option,
+    )
+    fields.update(
+        source=Transaction.Source.CSV,
+        tastytrade_id=None,
+        raw={"csv_format": fmt, "row": dict(zip(columns, cells.cells, strict=True))},
+    )
     return _read_row(cells.line, fields, cells.sub_type)
 
 
@@ -1055,15 +1056,60 @@ def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
     )
 
     underlying = cells.text("Underlying Symbol") or cells.text("Root Symbol")
-    fields = {
+    fields = _modern_fields(
+        executed_at=executed_at,
+        transaction_type=cells.text("Type", required=True),
+        sub_type=cells.text("Sub Type"),
+        action=_action_from_code(cells.text("Action")),
+        description=description,
+        symbol=symbol,
+        underlying=underlying_of(symbol, instrument_type, underlying),
+        instrument_type=instrument_type,
+        quantity=quantity,
+        price=price,
+        value=value,
+        commission=commission,
+        fees=fees,
+        net_value=net_value,
+        multiplier=multiplier,
+        order_id=cells.order_id("Order #"),
+        currency=cells.text("Currency"),
+        option=option,
+    )
+    return fields, fields["transaction_sub_type"]
+
+
+def _modern_fields(
+    *,
+    executed_at: datetime,
+    transaction_type: str,
+    sub_type: str,
+    action: str,
+    description: str,
+    symbol: str,
+    underlying: str,
+    instrument_type: str,
+    quantity: Decimal,
+    price: Decimal | None,
+    value: Decimal,
+    commission: Decimal,
+    fees: Decimal,
+    net_value: Decimal,
+    multiplier: Decimal | None,
+    order_id: int | None,
+    currency: str,
+    option: OptionSymbol | None,
+) -> dict:
+    """A 2024/2025 row's fields from its cells as read: one dict for the row reader and the column reader."""
+    return {
         "executed_at": executed_at,
         "transaction_date": _trading_date(executed_at),
-        "transaction_type": cells.text("Type", required=True),
-        "transaction_sub_type": cells.text("Sub Type"),
-        "action": _action_from_code(cells.text("Action")),
+        "transaction_type": transaction_type,
+        "transaction_sub_type": sub_type,
+        "action": action,
         "description": description,
         "symbol": symbol,
-        "underlying_symbol": underlying_of(symbol, instrument_type, underlying),
+        "underlying_symbol": underlying,
         "instrument_type": instrument_type,
         "quantity": quantity,
         "price": price,
@@ -1072,11 +1118,10 @@ def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
         "other_charge": fees,
         "net_value": net_value,
         "multiplier": multiplier,
-        "order_id": cells.order_id("Order #"),
-        "currency": cells.text("Currency") or "USD",
+        "order_id": order_id,
+        "currency": currency or "USD",
         **_option_fields(option),
     }
-    return fields, fields["transaction_sub_type"]
 
 
 def _parse_legacy_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[dict, str]:
