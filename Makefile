@@ -37,7 +37,7 @@ run: install  ## set up everything and serve the app with demo data on http://12
 		SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}; \
 	$(BIN)/python manage.py demo && \
 	if [ "$(TASKS_BACKEND)" = database ]; then \
-		$(BIN)/python manage.py db_worker --interval 0.5 --no-reload > .worker.log 2>&1 & worker=$$!; fi; \
+		$(BIN)/python manage.py db_worker --interval 0.1 --no-reload > .worker.log 2>&1 & worker=$$!; fi; \
 	echo "TastyTrade Tracker: open $$SITE_URL/ (Ctrl-C stops the app, the simulator and the worker)"; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
