@@ -48,7 +48,6 @@ import operator
 import pickle
 import re
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
@@ -326,14 +325,15 @@ def preview(
 ) -> ImportReport:
     """What `import_csv_files` would do with these files right now, without writing anything.
 
-    `keep_parsed(index, data)` receives each file's reading (`dump_parsed`) to keep for the import."""
+    `keep_parsed(index, pickled)` receives each file's reading (`pickle_parsed`) to keep for the import, once
+    `seal_parsed` has made it what `load_parsed` reads."""
     account = BrokerAccount.objects.filter(user=user, account_number=account_number).first()
     report = ImportReport(account_number=account_number, account_exists=account is not None, committed=False)
     pending: dict[tuple, list[LedgerMatch]] = {}  # rows earlier files of this upload would add, by match key
     for index, csv_file in enumerate(files):
         parsed = read_file(csv_file, tz=user.tz)
         if keep_parsed and csv_file.parsed is None:
-            keep_parsed(index, dump_parsed(parsed, tz=user.tz))
+            keep_parsed(index, pickle_parsed(parsed, tz=user.tz))
         to_write = _plan(parsed, account=account, pending=pending, skip_bad_rows=skip_bad_rows)
         for key, matches in _pending(to_write, parsed.report.format).items():
             pending.setdefault(key, []).extend(matches)
@@ -567,10 +567,10 @@ def _read_rows(reader, parsed: ParsedFile, tz: tzinfo) -> None:
             first_line, line = line + 1, reader.line_num
             if not "".join(cells).strip():  # a blank line (cells of spaces only)
                 continue
-            report.rows += 1
             lines.append(first_line)
             records.append(cells)
     finally:  # a line the csv module cannot read ends the file; the rows before it are still read and reported
+        report.rows = len(records)
         _read_records(records, lines, parsed, tz)
 
 
@@ -612,13 +612,16 @@ def _signature(payload: bytes) -> bytes:
 
 
 def dump_parsed(parsed: ParsedFile, *, tz: tzinfo) -> bytes:
-    """A file's report and rows as a pickle of one list per field (names once, no object per row), compressed
-    and signed with SECRET_KEY.
+    """A file's report and rows as `load_parsed` reads them: pickled, compressed and signed with SECRET_KEY."""
+    return seal_parsed(pickle_parsed(parsed, tz=tz))
+
+
+def pickle_parsed(parsed: ParsedFile, *, tz: tzinfo) -> bytes:
+    """A file's report and rows as a pickle of one list per field (names once, no object per row).
 
     A pickle keeps every value as the parser made it, with no conversion to text and back, and writes a value many
     rows share (the column reader gives them one object: a type, a symbol, a price, a day) once. It is stored in
-    our database, and loading a pickle runs whatever it names, so `load_parsed` loads only what carries our
-    signature."""
+    our database, and loading a pickle runs whatever it names, so it is stored only as `seal_parsed` signs it."""
     rows = parsed.rows
     names = [name for name in rows[0].fields if name != "raw"] if rows else []
     kept = {
@@ -629,7 +632,12 @@ def dump_parsed(parsed: ParsedFile, *, tz: tzinfo) -> bytes:
         # Every row's `raw` is {"csv_format": the file's format, "row": its cells under the format's header}.
         "raw_cells": [list(row.fields["raw"]["row"].values()) for row in rows],
     }
-    payload = zlib.compress(pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    return pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def seal_parsed(pickled: bytes) -> bytes:
+    """A pickled reading as it is stored: compressed, and signed so that `load_parsed` loads only what we wrote."""
+    payload = zlib.compress(pickled, 1)
     return PARSED_HEADER + _signature(payload) + payload
 
 
@@ -704,13 +712,12 @@ def _unknown_header_message(header: list[str]) -> str:
 
 def _number_identical_rows(rows: Iterable[ParsedRow]) -> None:
     """import_key = digest of the row's identity plus how many identical rows came before it in the file."""
-    occurrences: Counter = Counter()
+    occurrences: dict[tuple, int] = {}
     for row in rows:
-        occurrence = occurrences[row.identity]
-        occurrences[row.identity] += 1
-        text = "\x1f".join(map(str, (*row.identity, occurrence)))
-        row.import_key = hashlib.sha256(text.encode()).hexdigest()
-        row.fields["import_key"] = row.import_key
+        occurrence = occurrences.get(row.identity, 0)
+        occurrences[row.identity] = occurrence + 1
+        text = "\x1f".join(map(str, row.identity)) + f"\x1f{occurrence}"
+        row.import_key = row.fields["import_key"] = hashlib.sha256(text.encode()).hexdigest()
 
 
 def _parse_row(cells: list[str], columns: list[str], line: int, report: FileReport, tz: tzinfo) -> ParsedRow | None:
@@ -803,7 +810,7 @@ class _Columns:
         self.rows_cells, self.lines, self.fmt = rows, lines, fmt
         self.column = dict(zip(HEADERS[fmt], zip(*rows, strict=True), strict=True))
         self.plain = [True] * len(rows)
-        if any("\x00" in "".join(cells) for cells in rows):  # rare: `_Cells` reports each such cell
+        if any("\x00" in "".join(texts) for texts in self.column.values()):  # rare: `_Cells` reports each such cell
             self.plain = ["\x00" not in "".join(cells) for cells in rows]
 
     def parsed_rows(self) -> list[ParsedRow | None]:
