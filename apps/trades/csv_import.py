@@ -335,8 +335,9 @@ def preview(
         if keep_parsed and csv_file.parsed is None:
             keep_parsed(index, pickle_parsed(parsed, tz=user.tz))
         to_write = _plan(parsed, account=account, pending=pending, skip_bad_rows=skip_bad_rows)
-        for key, matches in _pending(to_write, parsed.report.format).items():
-            pending.setdefault(key, []).extend(matches)
+        for row in to_write:
+            match = LedgerMatch(0, row.import_key, UPLOAD, parsed.report.format, row.charges)
+            pending.setdefault(row.match_key, []).append(match)
         report.files.append(parsed.report)
     return report
 
@@ -419,7 +420,9 @@ def _plan(
         by_key.setdefault(row.match_key, []).append(row)
     present: set[int] = set()
     for key, group in by_key.items():
-        candidates = [*ledger.get(key, []), *pending.get(key, [])]
+        candidates = [*ledger.get(key, ()), *pending.get(key, ())]
+        if not candidates:  # most rows: nothing stored or pending looks like them
+            continue
         # A row whose own import key is stored is that row; the others pair with the stored fills
         # in execution order, and what finds no partner is a new fill.
         own = {match.import_key: match for match in candidates if match.import_key}
@@ -482,13 +485,6 @@ def _reason(match: LedgerMatch, file_format: str, *, same_row: bool) -> str:
     if match.csv_format == file_format:
         return f"were imported before from another {FORMAT_NAMES[file_format]}"
     return f"were imported before from the {FORMAT_NAMES.get(match.csv_format, 'CSV export')} {SAME_FILL}"
-
-
-def _pending(rows: list[ParsedRow], file_format: str) -> dict[tuple, list[LedgerMatch]]:
-    found: dict[tuple, list[LedgerMatch]] = {}
-    for row in rows:
-        found.setdefault(row.match_key, []).append(LedgerMatch(0, row.import_key, UPLOAD, file_format, row.charges))
-    return found
 
 
 def _ledger(account: BrokerAccount | None, rows: list[ParsedRow]) -> dict[tuple, list[LedgerMatch]]:
