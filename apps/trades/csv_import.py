@@ -648,7 +648,10 @@ def load_parsed(data: bytes, *, tz: tzinfo) -> ParsedFile | None:
     if not hmac.compare_digest(signature, _signature(payload)):
         logger.warning("A kept CSV reading does not carry our signature; the file is read again.")
         return None
-    kept = pickle.loads(zlib.decompress(payload))  # noqa: S301 - signed by us with SECRET_KEY, checked above  # nosec B301
+    try:
+        kept = pickle.loads(zlib.decompress(payload))  # noqa: S301 - signed by us with SECRET_KEY, checked above  # nosec B301
+    except (AttributeError, ImportError):  # pickled by an older deploy, naming a class since moved or renamed
+        return None
     if kept["tz"] != str(tz):
         return None
     report, columns = kept["report"], kept["columns"]

@@ -750,6 +750,12 @@ def test_a_reading_kept_under_another_secret_key_is_not_loaded(settings):
     assert csv_import.load_parsed(kept, tz=NEW_YORK) is None
 
 
+def test_a_kept_reading_that_names_a_class_no_longer_there_is_read_again():
+    pickled = csv_import.pickle_parsed(csv_import.parse_file(sample("v3_2026.csv"), tz=NEW_YORK), tz=NEW_YORK)
+    renamed = pickled.replace(b"FileReport", b"FileRecord")  # as an older deploy may have called it
+    assert csv_import.load_parsed(csv_import.seal_parsed(renamed), tz=NEW_YORK) is None
+
+
 def test_an_upload_whose_kept_reading_is_not_signed_by_us_is_read_again_from_its_file(user):
     # A reading of no rows that, if it were loaded, would import nothing.
     empty = {"tz": str(user.tz), "report": csv_import.FileReport(name="v3_2026.csv", format="v3"), "lines": []}
