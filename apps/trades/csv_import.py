@@ -815,37 +815,14 @@ class _Columns:
     def parsed_rows(self) -> list[ParsedRow | None]:
         """Every row as `_parse_row` reads it, None for a row that is not plain."""
         read = self.cells()
-        net_values = [
-            value + commission + fees if plain else UNREAD
-            for plain, value, commission, fees in zip(
-                self.plain, read["value"], read["commission"], read["fees"], strict=True
-            )
-        ]
-        for index, total in enumerate(read["total"]):  # v3's Total, when the cell is not empty
-            if total is not None and self.plain[index]:
-                if total != net_values[index]:  # a data issue
-                    self.plain[index] = False
-                net_values[index] = total
+        net_values = self.net_values(read)
         symbols = [pair if pair is UNREAD else pair[0] for pair in read["symbol_and_option"]]
         options = [pair if pair is UNREAD else pair[1] for pair in read["symbol_and_option"]]
         underlyings = self.each(
             _plain_underlying,
             list(zip(symbols, read["instrument_type"], read["stated_underlying"], read["root"], strict=True)),
         )
-        for index, (net_value, transaction_type) in enumerate(zip(net_values, read["transaction_type"], strict=True)):
-            if not self.plain[index]:
-                continue
-            if abs(net_value) >= MONEY_LIMIT or (
-                transaction_type == Transaction.Type.MONEY_MOVEMENT
-                and money_movement_sub_type(
-                    transaction_type=transaction_type,
-                    sub_type=read["sub_type"][index],
-                    description=read["description"][index],
-                    symbol=symbols[index],
-                    amount=net_value,
-                )[1]
-            ):
-                self.plain[index] = False
+        self.spoil_flagged_rows(read, net_values, symbols)
 
         # From here on only the plain rows: every value below is one the row reader would give.
         keep = [index for index, plain in enumerate(self.plain) if plain]
@@ -913,6 +890,40 @@ class _Columns:
         for index, row in zip(keep, rows, strict=True):
             found[index] = row
         return found
+
+    def net_values(self, read: dict[str, list]) -> list:
+        """Value + Commissions + Fees, or v3's Total when its cell is not empty; a row whose Total differs (a data
+        issue) is not plain."""
+        net_values = [
+            value + commission + fees if plain else UNREAD
+            for plain, value, commission, fees in zip(
+                self.plain, read["value"], read["commission"], read["fees"], strict=True
+            )
+        ]
+        for index, total in enumerate(read["total"]):
+            if total is not None and self.plain[index]:
+                if total != net_values[index]:
+                    self.plain[index] = False
+                net_values[index] = total
+        return net_values
+
+    def spoil_flagged_rows(self, read: dict[str, list], net_values: list, symbols: list) -> None:
+        """Rows `_parse_row` reports or flags as a whole are not plain: a net value too large, interest or a
+        dividend booked as a deposit or withdrawal."""
+        for index, (net_value, transaction_type) in enumerate(zip(net_values, read["transaction_type"], strict=True)):
+            if not self.plain[index]:
+                continue
+            if abs(net_value) >= MONEY_LIMIT or (
+                transaction_type == Transaction.Type.MONEY_MOVEMENT
+                and money_movement_sub_type(
+                    transaction_type=transaction_type,
+                    sub_type=read["sub_type"][index],
+                    description=read["description"][index],
+                    symbol=symbols[index],
+                    amount=net_value,
+                )[1]
+            ):
+                self.plain[index] = False
 
     def cells(self) -> dict[str, list]:
         """Every cell as read, by what it is; UNREAD (and the row not plain) where `_Cells` would report it."""
