@@ -37,25 +37,26 @@ from __future__ import annotations
 
 import codecs
 import csv
-import dataclasses
 import functools
 import gzip
 import hashlib
+import hmac
 import io
-import json
+import itertools
+import logging
 import operator
+import pickle
 import re
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from apps.core.money import ZERO
 from apps.trades import bulk, lots
@@ -73,6 +74,8 @@ from apps.trades.symbols import OptionSymbol, canonical_symbol, parse_option_sym
 
 NEW_YORK = ZoneInfo("America/New_York")
 UTC_ZONE = ZoneInfo("UTC")
+
+logger = logging.getLogger(__name__)
 
 LEGACY, V2, V3 = "legacy", "v2", "v3"
 V2_COLUMNS = [
@@ -124,6 +127,8 @@ FORMAT_NAMES = {
     V3: "2025 export with Total (21 columns)",
 }
 
+# One object for the multiplier most rows share: the kept reading's pickle writes a shared value once.
+HUNDRED, ONE = Decimal(100), Decimal(1)
 CASH_SETTLEMENTS = {"Cash Settled Assignment", "Cash Settled Exercise"}
 # Ledger limits (apps/trades/models.py): MONEY has 4 decimals, QUANTITY and PRICE 8.
 MONEY_PLACES, QUANTITY_PLACES = 4, 8
@@ -320,17 +325,19 @@ def preview(
 ) -> ImportReport:
     """What `import_csv_files` would do with these files right now, without writing anything.
 
-    `keep_parsed(index, data)` receives each file's reading (`dump_parsed`) to keep for the import."""
+    `keep_parsed(index, pickled)` receives each file's reading (`pickle_parsed`) to keep for the import, once
+    `seal_parsed` has made it what `load_parsed` reads."""
     account = BrokerAccount.objects.filter(user=user, account_number=account_number).first()
     report = ImportReport(account_number=account_number, account_exists=account is not None, committed=False)
     pending: dict[tuple, list[LedgerMatch]] = {}  # rows earlier files of this upload would add, by match key
     for index, csv_file in enumerate(files):
         parsed = read_file(csv_file, tz=user.tz)
         if keep_parsed and csv_file.parsed is None:
-            keep_parsed(index, dump_parsed(parsed, tz=user.tz))
+            keep_parsed(index, pickle_parsed(parsed, tz=user.tz))
         to_write = _plan(parsed, account=account, pending=pending, skip_bad_rows=skip_bad_rows)
-        for key, matches in _pending(to_write, parsed.report.format).items():
-            pending.setdefault(key, []).extend(matches)
+        for row in to_write:
+            match = LedgerMatch(0, row.import_key, UPLOAD, parsed.report.format, row.charges)
+            pending.setdefault(row.match_key, []).append(match)
         report.files.append(parsed.report)
     return report
 
@@ -413,7 +420,9 @@ def _plan(
         by_key.setdefault(row.match_key, []).append(row)
     present: set[int] = set()
     for key, group in by_key.items():
-        candidates = [*ledger.get(key, []), *pending.get(key, [])]
+        candidates = [*ledger.get(key, ()), *pending.get(key, ())]
+        if not candidates:  # most rows: nothing stored or pending looks like them
+            continue
         # A row whose own import key is stored is that row; the others pair with the stored fills
         # in execution order, and what finds no partner is a new fill.
         own = {match.import_key: match for match in candidates if match.import_key}
@@ -476,13 +485,6 @@ def _reason(match: LedgerMatch, file_format: str, *, same_row: bool) -> str:
     if match.csv_format == file_format:
         return f"were imported before from another {FORMAT_NAMES[file_format]}"
     return f"were imported before from the {FORMAT_NAMES.get(match.csv_format, 'CSV export')} {SAME_FILL}"
-
-
-def _pending(rows: list[ParsedRow], file_format: str) -> dict[tuple, list[LedgerMatch]]:
-    found: dict[tuple, list[LedgerMatch]] = {}
-    for row in rows:
-        found.setdefault(row.match_key, []).append(LedgerMatch(0, row.import_key, UPLOAD, file_format, row.charges))
-    return found
 
 
 def _ledger(account: BrokerAccount | None, rows: list[ParsedRow]) -> dict[tuple, list[LedgerMatch]]:
@@ -561,10 +563,10 @@ def _read_rows(reader, parsed: ParsedFile, tz: tzinfo) -> None:
             first_line, line = line + 1, reader.line_num
             if not "".join(cells).strip():  # a blank line (cells of spaces only)
                 continue
-            report.rows += 1
             lines.append(first_line)
             records.append(cells)
     finally:  # a line the csv module cannot read ends the file; the rows before it are still read and reported
+        report.rows = len(records)
         _read_records(records, lines, parsed, tz)
 
 
@@ -593,94 +595,85 @@ def read_file(csv_file: CsvFile, *, tz: tzinfo) -> ParsedFile:
     return parse_file(csv_file, tz=tz)
 
 
-DATE_FIELDS = {"transaction_date", "expires_on"}
-DECIMAL_FIELDS = {
-    name for name in WRITTEN_FIELDS if Transaction._meta.get_field(name).get_internal_type() == "DecimalField"
-}
-# 2: column by column (1 was a list of values per row, read back value by value: 4 s for 75,000 rows).
-PARSED_VERSION = 2
+# 3: pickled, signed (2 was JSON column by column, 1 JSON row by row: each value written and read back as text).
+# Bump it when FileReport, RowProblem or the rows' fields change: the pickle holds them as they were.
+PARSED_VERSION = 3
+PARSED_HEADER = b"tracker-csv-reading-%d\n" % PARSED_VERSION
+PARSED_SALT = "apps.trades.csv_import.parsed"  # the HMAC's purpose, so no other signature of ours fits
+SIGNATURE_SIZE = 32  # HMAC-SHA256
 
 
-def _column_out(name: str, values: list) -> list:
-    """One field's values as JSON can hold them: Decimals as their exact text (`str` keeps every place and the
-    exponent, so `Decimal(text)` gives back the same number), dates and times as ISO text (with the offset)."""
-    if name in DECIMAL_FIELDS:
-        return [None if value is None else str(value) for value in values]
-    if name in DATE_FIELDS or name == "executed_at":
-        return [None if value is None else value.isoformat() for value in values]
-    return values
-
-
-def _column_in(name: str, texts: list) -> list:
-    """What `_column_out` wrote, back as the parser returned it; each distinct text is read once."""
-    if name in DECIMAL_FIELDS:
-        read: Callable | None = Decimal
-    elif name in DATE_FIELDS:
-        read = date.fromisoformat
-    elif name == "executed_at":
-        return [None if text is None else datetime.fromisoformat(text) for text in texts]  # each one differs
-    else:
-        return texts
-    values = {text: read(text) for text in set(texts) if text is not None}
-    return [values.get(text) for text in texts]  # None stays None
+def _signature(payload: bytes) -> bytes:
+    return salted_hmac(PARSED_SALT, payload, algorithm="sha256").digest()
 
 
 def dump_parsed(parsed: ParsedFile, *, tz: tzinfo) -> bytes:
-    """A file's report and rows as gzip-compressed JSON, one list per field (names once, no object per row).
+    """A file's report and rows as `load_parsed` reads them: pickled, compressed and signed with SECRET_KEY."""
+    return seal_parsed(pickle_parsed(parsed, tz=tz))
 
-    `raw` keeps the file's cells under its header; every row of a file has the same format and columns."""
+
+def pickle_parsed(parsed: ParsedFile, *, tz: tzinfo) -> bytes:
+    """A file's report and rows as a pickle of one list per field (names once, no object per row).
+
+    A pickle keeps every value as the parser made it, with no conversion to text and back, and writes a value many
+    rows share (the column reader gives them one object: a type, a symbol, a price, a day) once. It is stored in
+    our database, and loading a pickle runs whatever it names, so it is stored only as `seal_parsed` signs it."""
     rows = parsed.rows
-    names = sorted(rows[0].fields) if rows else []
-    columns = {name: _column_out(name, [row.fields[name] for row in rows]) for name in names if name != "raw"}
-    raw = [row.fields["raw"] for row in rows] if rows else []
-    data = {
-        "version": PARSED_VERSION,
+    names = [name for name in rows[0].fields if name != "raw"] if rows else []
+    kept = {
         "tz": str(tz),
-        "report": dataclasses.asdict(parsed.report),
+        "report": parsed.report,
         "lines": [row.line for row in rows],
-        "columns": columns,
-        "raw_format": raw[0]["csv_format"] if raw else "",
-        "raw_columns": list(raw[0]["row"]) if raw else [],
-        "raw_cells": [list(kept["row"].values()) for kept in raw],
+        "columns": {name: [row.fields[name] for row in rows] for name in names},
+        # Every row's `raw` is {"csv_format": the file's format, "row": its cells under the format's header}.
+        "raw_cells": [list(row.fields["raw"]["row"].values()) for row in rows],
     }
-    if any(kept["csv_format"] != data["raw_format"] or list(kept["row"]) != data["raw_columns"] for kept in raw):
-        raise ValueError("every row of a file has its format and columns")  # _parse_row makes them so
-    return gzip.compress(json.dumps(data, separators=(",", ":")).encode(), compresslevel=1)
+    return pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def seal_parsed(pickled: bytes) -> bytes:
+    """A pickled reading as it is stored: compressed, and signed so that `load_parsed` loads only what we wrote."""
+    payload = zlib.compress(pickled, 1)
+    return PARSED_HEADER + _signature(payload) + payload
 
 
 def load_parsed(data: bytes, *, tz: tzinfo) -> ParsedFile | None:
     """What `dump_parsed` kept, as `parse_file` returned it; None when it was read in another time zone
-    (legacy exports are read in the trader's, who may have changed it) or in an older layout."""
-    kept = json.loads(gzip.decompress(data))
-    if kept.get("version") != PARSED_VERSION or kept["tz"] != str(tz):
+    (legacy exports are read in the trader's, who may have changed it), in an older layout, or does not carry
+    our signature (changed in the database, or signed with an older SECRET_KEY): the file is then read again."""
+    if not data.startswith(PARSED_HEADER):
         return None
-    names = [*kept["columns"], "raw"]
-    raw_format, raw_columns = kept["raw_format"], kept["raw_columns"]
-    raw = [{"csv_format": raw_format, "row": dict(zip(raw_columns, cells, strict=True))} for cells in kept["raw_cells"]]
-    columns = [_column_in(name, texts) for name, texts in kept["columns"].items()]
-    rows = [
-        _parsed_row(line, dict(zip(names, values, strict=True)))
-        for line, values in zip(kept["lines"], zip(*columns, raw, strict=True), strict=True)
+    signature = data[len(PARSED_HEADER) : len(PARSED_HEADER) + SIGNATURE_SIZE]
+    payload = data[len(PARSED_HEADER) + SIGNATURE_SIZE :]
+    if not hmac.compare_digest(signature, _signature(payload)):
+        logger.warning("A kept CSV reading does not carry our signature; the file is read again.")
+        return None
+    try:
+        kept = pickle.loads(zlib.decompress(payload))  # noqa: S301 - signed by us with SECRET_KEY, checked above  # nosec B301
+    except (AttributeError, ImportError):  # pickled by an older deploy, naming a class since moved or renamed
+        return None
+    if kept["tz"] != str(tz):
+        return None
+    report, columns = kept["report"], kept["columns"]
+    header = HEADERS.get(report.format, [])
+    columns["raw"] = [
+        {"csv_format": report.format, "row": dict(zip(header, cells, strict=True))} for cells in kept["raw_cells"]
     ]
-    return ParsedFile(report=file_report(kept["report"]), rows=rows)
-
-
-def _parsed_row(line: int, fields: dict) -> ParsedRow:
-    """A kept row's keys: the match key again, the import key as numbered when it was read."""
-    return ParsedRow(
-        line=line,
-        fields=fields,
-        identity=(),  # only for numbering identical rows, done when the file was read
-        match_key=match_key(
-            executed_at=fields["executed_at"],
-            transaction_type=fields["transaction_type"],
-            symbol=fields["symbol"],
-            action=fields["action"],
-            quantity=fields["quantity"],
-            value=fields["value"],
+    names = list(columns)
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    return ParsedFile(
+        report=report,
+        rows=list(
+            map(
+                ParsedRow,
+                kept["lines"],
+                rows,
+                itertools.repeat(()),  # the identity only numbers identical rows, done when the file was read
+                _match_keys(columns) if rows else [],
+                map(operator.add, columns.get("commission", []), columns.get("other_charge", [])),
+                columns.get("import_key", []),
+            )
         ),
-        charges=fields["commission"] + fields["other_charge"],
-        import_key=fields["import_key"],
     )
 
 
@@ -718,13 +711,12 @@ def _unknown_header_message(header: list[str]) -> str:
 
 def _number_identical_rows(rows: Iterable[ParsedRow]) -> None:
     """import_key = digest of the row's identity plus how many identical rows came before it in the file."""
-    occurrences: Counter = Counter()
+    occurrences: dict[tuple, int] = {}
     for row in rows:
-        occurrence = occurrences[row.identity]
-        occurrences[row.identity] += 1
-        text = "\x1f".join(map(str, (*row.identity, occurrence)))
-        row.import_key = hashlib.sha256(text.encode()).hexdigest()
-        row.fields["import_key"] = row.import_key
+        occurrence = occurrences.get(row.identity, 0)
+        occurrences[row.identity] = occurrence + 1
+        text = "\x1f".join(map(str, row.identity)) + f"\x1f{occurrence}"
+        row.import_key = row.fields["import_key"] = hashlib.sha256(text.encode()).hexdigest()
 
 
 def _parse_row(cells: list[str], columns: list[str], line: int, report: FileReport, tz: tzinfo) -> ParsedRow | None:
@@ -787,32 +779,6 @@ def _read_row(line: int, fields: dict, original_sub_type: str) -> ParsedRow:
 UNREAD = object()  # a cell `_parse_row` would report, or a row it would flag as a data issue
 
 
-class _PlainRow(NamedTuple):
-    """One v2/v3 row's cells as `_Columns` read them (each distinct text of a column once)."""
-
-    cells: list[str]
-    line: int
-    executed_at: datetime
-    instrument_type: str
-    symbol_and_option: tuple[str, OptionSymbol | None]
-    description: str
-    fill_price: Decimal | None
-    value: Decimal
-    quantity: Decimal
-    average_price: Decimal | None
-    commission: Decimal
-    fees: Decimal
-    column_multiplier: Decimal | None
-    transaction_type: str
-    sub_type: str
-    action: str
-    stated_underlying: str
-    root: str
-    order_id: int | None
-    currency: str
-    total: Decimal | None  # v3's Total when the cell is not empty
-
-
 def _read_plain_rows(records: list[list[str]], lines: list[int], fmt: str) -> list[ParsedRow | None]:
     """The rows of a 2024 or 2025 export that `_parse_row` would read without a problem or a data issue, read
     column by column; None for every other row, which `_parse_row` then reads and reports. The rows are what
@@ -827,119 +793,173 @@ def _read_plain_rows(records: list[list[str]], lines: list[int], fmt: str) -> li
     found: list[ParsedRow | None] = [None] * len(records)
     if fitting:
         table = _Columns([records[index] for index in fitting], [lines[index] for index in fitting], fmt)
-        for index, cells in zip(fitting, table.rows(), strict=True):
-            found[index] = cells and _plain_row(cells, columns, fmt)
+        for index, row in zip(fitting, table.parsed_rows(), strict=True):
+            found[index] = row
     return found
-
-
-def _plain_row(cells: _PlainRow, columns: list[str], fmt: str) -> ParsedRow | None:
-    """What `_parse_modern_row` and `_parse_row` make of a row whose every cell reads plainly; None when the row
-    as a whole would be reported or flagged (the sums, the money-movement sub-type, the underlying's length)."""
-    net_value = cells.value + cells.commission + cells.fees
-    if cells.total is not None:
-        if cells.total != net_value:  # a data issue
-            return None
-        net_value = cells.total
-    symbol, option = cells.symbol_and_option
-    if abs(net_value) >= MONEY_LIMIT or (
-        cells.transaction_type == Transaction.Type.MONEY_MOVEMENT
-        and money_movement_sub_type(
-            transaction_type=cells.transaction_type,
-            sub_type=cells.sub_type,
-            description=cells.description,
-            symbol=symbol,
-            amount=net_value,
-        )[1]
-    ):
-        return None
-    underlying = underlying_of(symbol, cells.instrument_type, cells.stated_underlying or cells.root)
-    if len(underlying) > TEXT_LIMITS["underlying_symbol"]:
-        return None
-    price, multiplier = _price_and_multiplier(
-        instrument_type=cells.instrument_type,
-        sub_type=cells.sub_type,
-        option=option,
-        fill_price=cells.fill_price,
-        average_price=cells.average_price,
-        value=cells.value,
-        quantity=cells.quantity,
-        column_multiplier=cells.column_multiplier,
-    )
-    fields = _modern_fields(
-        executed_at=cells.executed_at,
-        transaction_type=cells.transaction_type,
-        sub_type=cells.sub_type,
-        action=cells.action,
-        description=cells.description,
-        symbol=symbol,
-        underlying=underlying,
-        instrument_type=cells.instrument_type,
-        quantity=cells.quantity,
-        price=price,
-        value=cells.value,
-        commission=cells.commission,
-        fees=cells.fees,
-        net_value=net_value,
-        multiplier=multiplier,
-        order_id=cells.order_id,
-        currency=cells.currency,
-        option=option,
-    )
-    fields.update(
-        source=Transaction.Source.CSV,
-        tastytrade_id=None,
-        raw={"csv_format": fmt, "row": dict(zip(columns, cells.cells, strict=True))},
-    )
-    return _read_row(cells.line, fields, cells.sub_type)
 
 
 class _Columns:
     """A v2/v3 file's rows of the header's width, column by column: a column's texts repeat (types, symbols,
     descriptions, prices, fees), so each distinct text is read once, with the row reader's own functions; only
-    times and order numbers are read cell by cell. A row with a cell `_Cells` would report is not plain."""
+    times and order numbers are read cell by cell. A row with a cell `_Cells` would report is not plain, nor one
+    `_parse_row` would report or flag as a whole; the plain rows' fields are built a column at a time too, and
+    each row's dict is zipped from them at the end."""
 
     def __init__(self, rows: list[list[str]], lines: list[int], fmt: str):
         self.rows_cells, self.lines, self.fmt = rows, lines, fmt
         self.column = dict(zip(HEADERS[fmt], zip(*rows, strict=True), strict=True))
         self.plain = [True] * len(rows)
-        if any("\x00" in "".join(cells) for cells in rows):  # rare: `_Cells` reports each such cell
+        if any("\x00" in "".join(texts) for texts in self.column.values()):  # rare: `_Cells` reports each such cell
             self.plain = ["\x00" not in "".join(cells) for cells in rows]
 
-    def rows(self) -> list[_PlainRow | None]:
-        """Every row's cells as read, None for a row with a cell that is not plain."""
+    def parsed_rows(self) -> list[ParsedRow | None]:
+        """Every row as `_parse_row` reads it, None for a row that is not plain."""
+        read = self.cells()
+        net_values = self.net_values(read)
+        symbols = [pair if pair is UNREAD else pair[0] for pair in read["symbol_and_option"]]
+        options = [pair if pair is UNREAD else pair[1] for pair in read["symbol_and_option"]]
+        underlyings = self.each(
+            _plain_underlying,
+            list(zip(symbols, read["instrument_type"], read["stated_underlying"], read["root"], strict=True)),
+        )
+        self.spoil_flagged_rows(read, net_values, symbols)
+
+        # From here on only the plain rows: every value below is one the row reader would give.
+        keep = [index for index, plain in enumerate(self.plain) if plain]
+        if not keep:
+            return [None] * len(self.plain)
+
+        def plain(values: Sequence) -> list:
+            return [values[index] for index in keep]
+
+        times = plain(read["executed_at"])
+        sub_types, values, quantities = plain(read["sub_type"]), plain(read["value"]), plain(read["quantity"])
+        instrument_types, kept_options = plain(read["instrument_type"]), plain(options)
+        prices_and_multipliers = [
+            _price_and_multiplier(
+                instrument_type=instrument_type,
+                sub_type=sub_type,
+                option=option,
+                fill_price=fill_price,
+                average_price=average_price,
+                value=value,
+                quantity=quantity,
+                column_multiplier=column_multiplier,
+            )
+            for instrument_type, sub_type, option, fill_price, average_price, value, quantity, column_multiplier in zip(
+                instrument_types,
+                sub_types,
+                kept_options,
+                plain(read["fill_price"]),
+                plain(read["average_price"]),
+                values,
+                quantities,
+                plain(read["column_multiplier"]),
+                strict=True,
+            )
+        ]
+        fields = _modern_columns(
+            executed_at=[moment for moment, _ in times],
+            transaction_date=[day for _, day in times],
+            transaction_type=plain(read["transaction_type"]),
+            sub_type=sub_types,
+            action=plain(read["action"]),
+            description=plain(read["description"]),
+            symbol=plain(symbols),
+            underlying=plain(underlyings),
+            instrument_type=instrument_types,
+            quantity=quantities,
+            price=[price for price, _ in prices_and_multipliers],
+            value=values,
+            commission=plain(read["commission"]),
+            fees=plain(read["fees"]),
+            net_value=plain(net_values),
+            multiplier=[multiplier for _, multiplier in prices_and_multipliers],
+            order_id=plain(read["order_id"]),
+            currency=plain(read["currency"]),
+            option=kept_options,
+        )
+        header = HEADERS[self.fmt]
+        fields["source"] = [Transaction.Source.CSV] * len(keep)
+        fields["tastytrade_id"] = [None] * len(keep)
+        fields["raw"] = [
+            {"csv_format": self.fmt, "row": dict(zip(header, cells, strict=True))} for cells in plain(self.rows_cells)
+        ]
+        rows = _rows_from_columns(plain(self.lines), fields, original_sub_types=sub_types)
+        found: list[ParsedRow | None] = [None] * len(self.plain)
+        for index, row in zip(keep, rows, strict=True):
+            found[index] = row
+        return found
+
+    def net_values(self, read: dict[str, list]) -> list:
+        """Value + Commissions + Fees, or v3's Total when its cell is not empty; a row whose Total differs (a data
+        issue) is not plain."""
+        net_values = [
+            value + commission + fees if plain else UNREAD
+            for plain, value, commission, fees in zip(
+                self.plain, read["value"], read["commission"], read["fees"], strict=True
+            )
+        ]
+        for index, total in enumerate(read["total"]):
+            if total is not None and self.plain[index]:
+                if total != net_values[index]:
+                    self.plain[index] = False
+                net_values[index] = total
+        return net_values
+
+    def spoil_flagged_rows(self, read: dict[str, list], net_values: list, symbols: list) -> None:
+        """Rows `_parse_row` reports or flags as a whole are not plain: a net value too large, interest or a
+        dividend booked as a deposit or withdrawal."""
+        for index, (net_value, transaction_type) in enumerate(zip(net_values, read["transaction_type"], strict=True)):
+            if not self.plain[index]:
+                continue
+            if abs(net_value) >= MONEY_LIMIT or (
+                transaction_type == Transaction.Type.MONEY_MOVEMENT
+                and money_movement_sub_type(
+                    transaction_type=transaction_type,
+                    sub_type=read["sub_type"][index],
+                    description=read["description"][index],
+                    symbol=symbols[index],
+                    amount=net_value,
+                )[1]
+            ):
+                self.plain[index] = False
+
+    def cells(self) -> dict[str, list]:
+        """Every cell as read, by what it is; UNREAD (and the row not plain) where `_Cells` would report it."""
         column, each = self.column, self.each
         instrument_types = each(_text_reader(TEXT_LIMITS["instrument_type"]), column["Instrument Type"])
         symbols = each(_text_reader(), column["Symbol"])
         descriptions = each(_text_reader(), column["Description"])
         quantities = each(_number_reader(QUANTITY_PLACES, or_zero=True), column["Quantity"])
         total = column["Total"] if self.fmt == V3 else None
-        read = [
-            self.rows_cells,
-            self.lines,
-            self.cell_by_cell(_read_timestamp, column["Date"]),  # every time differs
-            instrument_types,
-            each(_symbol_and_option, list(zip(symbols, instrument_types, strict=True))),
-            descriptions,
-            each(_fill_price, descriptions),
-            each(_number_reader(MONEY_PLACES, or_zero=True), column["Value"]),
-            each(lambda quantity: quantity if quantity is UNREAD else abs(quantity), quantities),
-            each(_number_reader(QUANTITY_PLACES), column["Average Price"]),
-            each(_number_reader(MONEY_PLACES, or_zero=True), column["Commissions"]),
-            each(_number_reader(MONEY_PLACES, or_zero=True), column["Fees"]),
-            each(_number_reader(QUANTITY_PLACES), column["Multiplier"]),
-            each(_text_reader(TEXT_LIMITS["transaction_type"], required=True), column["Type"]),
-            each(_text_reader(TEXT_LIMITS["transaction_sub_type"]), column["Sub Type"]),
-            each(_spelled_action, column["Action"]),
-            each(_text_reader(), column["Underlying Symbol"]),
-            each(_text_reader(), column["Root Symbol"]),
-            self.cell_by_cell(_read_order_id, column["Order #"]),  # every order number differs
-            each(_text_reader(TEXT_LIMITS["currency"]), column["Currency"]),
-            each(_total_reader, total) if total else [None] * len(self.plain),
+        # Every time differs, but not every day: one date object a day, which the kept reading writes once.
+        days: dict[date, date] = {}
+        times = [
+            UNREAD if read is UNREAD else (read[0], days.setdefault(read[1], read[1]))
+            for read in self.cell_by_cell(_read_timestamp, column["Date"])
         ]
-        return [
-            _PlainRow._make(cells) if plain else None
-            for plain, cells in zip(self.plain, zip(*read, strict=True), strict=True)
-        ]
+        return {
+            "executed_at": times,
+            "instrument_type": instrument_types,
+            "symbol_and_option": each(_symbol_and_option, list(zip(symbols, instrument_types, strict=True))),
+            "description": descriptions,
+            "fill_price": each(_fill_price, descriptions),
+            "value": each(_number_reader(MONEY_PLACES, or_zero=True), column["Value"]),
+            "quantity": each(lambda quantity: quantity if quantity is UNREAD else abs(quantity), quantities),
+            "average_price": each(_number_reader(QUANTITY_PLACES), column["Average Price"]),
+            "commission": each(_number_reader(MONEY_PLACES, or_zero=True), column["Commissions"]),
+            "fees": each(_number_reader(MONEY_PLACES, or_zero=True), column["Fees"]),
+            "column_multiplier": each(_number_reader(QUANTITY_PLACES), column["Multiplier"]),
+            "transaction_type": each(_text_reader(TEXT_LIMITS["transaction_type"], required=True), column["Type"]),
+            "sub_type": each(_text_reader(TEXT_LIMITS["transaction_sub_type"]), column["Sub Type"]),
+            "action": each(_spelled_action, column["Action"]),
+            "stated_underlying": each(_text_reader(), column["Underlying Symbol"]),
+            "root": each(_text_reader(), column["Root Symbol"]),
+            "order_id": self.cell_by_cell(_read_order_id, column["Order #"]),  # every order number differs
+            "currency": each(_text_reader(TEXT_LIMITS["currency"]), column["Currency"]),
+            "total": each(_total_reader, total) if total else [None] * len(self.plain),
+        }
 
     def each(self, read: Callable[[str], object], texts: Sequence) -> list:
         """`read` of every text, each distinct text read once."""
@@ -959,6 +979,72 @@ class _Columns:
         for index, value in enumerate(values):
             if value is UNREAD:
                 self.plain[index] = False
+
+
+def _plain_underlying(cells: tuple) -> object:
+    """A plain row's underlying from its symbol, instrument type, Underlying Symbol and Root Symbol cells;
+    UNREAD when `_parse_row` would find it too long."""
+    symbol, instrument_type, stated, root = cells
+    if UNREAD in (symbol, instrument_type, stated, root):
+        return UNREAD
+    underlying = underlying_of(symbol, instrument_type, stated or root)
+    return UNREAD if len(underlying) > TEXT_LIMITS["underlying_symbol"] else underlying
+
+
+def _rows_from_columns(lines: list[int], fields: dict[str, list], *, original_sub_types: list[str]) -> list[ParsedRow]:
+    """Rows read without a problem, with their keys, from their fields a column at a time (what `_read_row` gives
+    for each): each row's dict is zipped from the columns, match keys are read once per distinct value."""
+    executed_at, quantities, values = fields["executed_at"], fields["quantity"], fields["value"]
+    canonical = {amount: _canonical(amount) for amount in {*quantities, *values}}
+    identities = zip(
+        [moment.isoformat() for moment in executed_at],
+        fields["transaction_type"],
+        original_sub_types,
+        fields["symbol"],
+        map(canonical.__getitem__, quantities),
+        map(canonical.__getitem__, values),
+        [order_id or "" for order_id in fields["order_id"]],
+        strict=True,
+    )
+    keys = _match_keys(fields)
+    charges = map(operator.add, fields["commission"], fields["other_charge"])
+    names = list(fields)
+    dicts = [dict(zip(names, row_values, strict=True)) for row_values in zip(*fields.values(), strict=True)]
+    return list(map(ParsedRow, lines, dicts, identities, keys, charges))
+
+
+def _match_keys(fields: dict[str, list]) -> list[tuple]:
+    """`models.match_key` of every row, its parts other than the minute read once per distinct value.
+
+    Every time the reader gives is in UTC, so the minute is the time without its seconds, as `match_key`'s."""
+    others = list(
+        zip(
+            fields["transaction_type"],
+            fields["symbol"],
+            fields["action"],
+            fields["quantity"],
+            fields["value"],
+            strict=True,
+        )
+    )
+    rest = {
+        other: match_key(
+            executed_at=MATCH_KEY_EPOCH,
+            transaction_type=other[0],
+            symbol=other[1],
+            action=other[2],
+            quantity=other[3],
+            value=other[4],
+        )[1:]
+        for other in set(others)
+    }
+    return [
+        (moment.replace(second=0, microsecond=0, tzinfo=UTC), *rest[other])
+        for moment, other in zip(fields["executed_at"], others, strict=True)
+    ]
+
+
+MATCH_KEY_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # any time: `_match_keys` takes the rest of the key
 
 
 def _text_reader(limit: int = 0, *, required: bool = False) -> Callable[[str], object]:
@@ -1056,54 +1142,58 @@ def _parse_modern_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
     )
 
     underlying = cells.text("Underlying Symbol") or cells.text("Root Symbol")
-    fields = _modern_fields(
-        executed_at=executed_at,
-        transaction_type=cells.text("Type", required=True),
-        sub_type=cells.text("Sub Type"),
-        action=_action_from_code(cells.text("Action")),
-        description=description,
-        symbol=symbol,
-        underlying=underlying_of(symbol, instrument_type, underlying),
-        instrument_type=instrument_type,
-        quantity=quantity,
-        price=price,
-        value=value,
-        commission=commission,
-        fees=fees,
-        net_value=net_value,
-        multiplier=multiplier,
-        order_id=cells.order_id("Order #"),
-        currency=cells.text("Currency"),
-        option=option,
+    columns = _modern_columns(
+        executed_at=[executed_at],
+        transaction_date=[_trading_date(executed_at)],
+        transaction_type=[cells.text("Type", required=True)],
+        sub_type=[cells.text("Sub Type")],
+        action=[_action_from_code(cells.text("Action"))],
+        description=[description],
+        symbol=[symbol],
+        underlying=[underlying_of(symbol, instrument_type, underlying)],
+        instrument_type=[instrument_type],
+        quantity=[quantity],
+        price=[price],
+        value=[value],
+        commission=[commission],
+        fees=[fees],
+        net_value=[net_value],
+        multiplier=[multiplier],
+        order_id=[cells.order_id("Order #")],
+        currency=[cells.text("Currency")],
+        option=[option],
     )
+    fields = {name: value for name, [value] in columns.items()}
     return fields, fields["transaction_sub_type"]
 
 
-def _modern_fields(
+def _modern_columns(
     *,
-    executed_at: datetime,
-    transaction_type: str,
-    sub_type: str,
-    action: str,
-    description: str,
-    symbol: str,
-    underlying: str,
-    instrument_type: str,
-    quantity: Decimal,
-    price: Decimal | None,
-    value: Decimal,
-    commission: Decimal,
-    fees: Decimal,
-    net_value: Decimal,
-    multiplier: Decimal | None,
-    order_id: int | None,
-    currency: str,
-    option: OptionSymbol | None,
-) -> dict:
-    """A 2024/2025 row's fields from its cells as read: one dict for the row reader and the column reader."""
+    executed_at: list[datetime | None],
+    transaction_date: list[date | None],
+    transaction_type: list[str],
+    sub_type: list[str],
+    action: list[str],
+    description: list[str],
+    symbol: list[str],
+    underlying: list[str],
+    instrument_type: list[str],
+    quantity: list[Decimal],
+    price: list[Decimal | None],
+    value: list[Decimal],
+    commission: list[Decimal],
+    fees: list[Decimal],
+    net_value: list[Decimal],
+    multiplier: list[Decimal | None],
+    order_id: list[int | None],
+    currency: list[str],
+    option: list[OptionSymbol | None],
+) -> dict[str, list]:
+    """2024/2025 rows' fields, a list of every row's value by field, from their cells as read: one definition for
+    the column reader and the row reader (which gives lists of one)."""
     return {
         "executed_at": executed_at,
-        "transaction_date": _trading_date(executed_at),
+        "transaction_date": transaction_date,
         "transaction_type": transaction_type,
         "transaction_sub_type": sub_type,
         "action": action,
@@ -1119,8 +1209,10 @@ def _modern_fields(
         "net_value": net_value,
         "multiplier": multiplier,
         "order_id": order_id,
-        "currency": currency or "USD",
-        **_option_fields(option),
+        "currency": [text or "USD" for text in currency],
+        "expires_on": [each.expires_on if each else None for each in option],
+        "strike": [each.strike if each else None for each in option],
+        "option_type": [each.option_type if each else "" for each in option],
     }
 
 
@@ -1172,9 +1264,7 @@ def _parse_legacy_row(cells: _Cells, *, tz: tzinfo, with_total: bool) -> tuple[d
         "other_charge": -fees,
         "net_value": value - fees,
         # Unknown for futures, future options and crypto: this format has no multiplier column.
-        "multiplier": {InstrumentType.EQUITY_OPTION: Decimal(100), InstrumentType.EQUITY: Decimal(1)}.get(
-            instrument_type
-        ),
+        "multiplier": {InstrumentType.EQUITY_OPTION: HUNDRED, InstrumentType.EQUITY: ONE}.get(instrument_type),
         "order_id": None,
         "currency": "USD",
         **_option_fields(option),
@@ -1242,14 +1332,14 @@ def _price_and_multiplier(
     """A v2/v3 row's per-unit price and multiplier."""
     price = fill_price
     if instrument_type == InstrumentType.EQUITY_OPTION:
-        multiplier = Decimal(100)  # every OCC-listed equity or index option; the symbol says so
+        multiplier = HUNDRED  # every OCC-listed equity or index option; the symbol says so
     elif instrument_type == InstrumentType.FUTURE_OPTION:
         # The export's Multiplier column says 1 for /MES options that pay x5: derive it from the cash.
         multiplier = _derived_multiplier(value, quantity, price)
     elif column_multiplier:
         multiplier = column_multiplier
     else:
-        multiplier = Decimal(1) if instrument_type == InstrumentType.EQUITY else None
+        multiplier = ONE if instrument_type == InstrumentType.EQUITY else None
     if option is not None and sub_type in CASH_SETTLEMENTS:
         # The API posts a cash settlement at the strike as its price; a file's row is stored the same way
         # (docs/tastytrade-api.md#cash-settlement).
@@ -1314,17 +1404,16 @@ def _read_number(cell: str, places: int) -> tuple[Decimal | None, str]:
     return number, ""
 
 
-def _read_timestamp(cell: str) -> tuple[datetime | None, str]:
-    """A v2/v3 time in UTC, or None and why not."""
+def _read_timestamp(cell: str) -> tuple[tuple[datetime, date] | None, str]:
+    """A v2/v3 time in UTC and its trading date, or None and why not."""
     cell = cell.strip()
     if not TIMESTAMP_RE.match(cell):
         return None, "not a date and time with a UTC offset (2024-08-16T15:57:13+0200)"
     try:
         moment = datetime.fromisoformat(cell).astimezone(UTC_ZONE)
-        _trading_date(moment)
+        return (moment, _trading_date(moment)), ""
     except (ValueError, OverflowError):
         return None, "not a valid date and time"
-    return moment, ""
 
 
 def _read_order_id(cell: str) -> tuple[int | None, str]:
@@ -1400,10 +1489,10 @@ class _Cells:
 
     def timestamp(self, column: str) -> datetime | None:
         """ISO 8601 with its own offset (`2024-08-16T15:57:13+0200`), returned in UTC."""
-        moment, problem = _read_timestamp(self.values[column])
+        moment_and_day, problem = _read_timestamp(self.values[column])
         if problem:
             self.problem(column, problem)
-        return moment
+        return moment_and_day[0] if moment_and_day else None
 
     def local_time(self, column: str, tz: tzinfo) -> datetime | None:
         """Legacy `MM/DD/YYYY h:mm AM/PM`, in the exporter's (here: the user's) time zone."""

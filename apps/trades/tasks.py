@@ -82,9 +82,7 @@ def preview_upload(*, upload_id: int, skip_bad_rows: bool) -> None:
     if upload is None:
         return
     stored = list(upload.files.all())
-
-    def keep_parsed(index: int, data: bytes) -> None:
-        stored[index].parsed = data
+    kept: dict[int, bytes] = {}  # each file's reading, pickled: sealed and stored once the preview is
 
     with collecting_only_at_the_end():
         report = csv_import.preview(
@@ -94,13 +92,17 @@ def preview_upload(*, upload_id: int, skip_bad_rows: bool) -> None:
                 csv_import.stored_file(f.name, bytes(f.content), bytes(f.parsed) if f.parsed else None) for f in stored
             ],
             skip_bad_rows=skip_bad_rows,
-            keep_parsed=keep_parsed,
+            keep_parsed=kept.__setitem__,
         )
-    PendingFile.objects.bulk_update([f for f in stored if f.parsed], ["parsed"])  # one query for every file
     # Only if the trader has not asked for the other kind of preview meanwhile.
     PendingUpload.objects.filter(pk=upload_id, previewed_skipping=skip_bad_rows, report="").update(
         preview=json.dumps(dataclasses.asdict(report), cls=DjangoJSONEncoder)
     )
+    # The page waits for the preview, not for this. A worker runs one task at a time, so an import confirmed
+    # meanwhile starts after this and finds the readings; one that another worker starts first reads the files.
+    for index, pickled in kept.items():
+        stored[index].parsed = csv_import.seal_parsed(pickled)
+    PendingFile.objects.bulk_update([stored[index] for index in kept], ["parsed"])  # one query for every file
 
 
 @task

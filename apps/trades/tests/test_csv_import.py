@@ -1,7 +1,10 @@
 """The CSV importer: the three header versions, every export quirk, dedup and all-or-nothing files."""
 
 import gzip
+import hashlib
 import json
+import pickle
+import zlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -723,10 +726,43 @@ def test_a_kept_reading_of_a_file_with_no_rows_is_an_empty_reading():
     assert (kept.rows, kept.report) == ([], parsed.report)
 
 
-def test_a_reading_kept_in_the_older_row_by_row_layout_is_read_again():
-    kept = csv_import.dump_parsed(csv_import.parse_file(sample("v3_2026.csv"), tz=NEW_YORK), tz=NEW_YORK)
-    older = json.loads(gzip.decompress(kept)) | {"version": 1}
+def test_a_reading_kept_in_the_older_json_layout_is_read_again():
+    older = {"version": 2, "tz": "America/New_York", "report": {}, "lines": [], "columns": {}}
     assert csv_import.load_parsed(gzip.compress(json.dumps(older).encode()), tz=NEW_YORK) is None
+
+
+def test_a_kept_reading_changed_in_the_database_is_not_loaded():
+    kept = csv_import.dump_parsed(csv_import.parse_file(sample("v3_2026.csv"), tz=NEW_YORK), tz=NEW_YORK)
+    changed = kept[:-1] + bytes([kept[-1] ^ 1])
+    assert csv_import.load_parsed(changed, tz=NEW_YORK) is None
+
+
+def test_a_kept_reading_with_its_signature_replaced_is_not_loaded():
+    kept = csv_import.dump_parsed(csv_import.parse_file(sample("v3_2026.csv"), tz=NEW_YORK), tz=NEW_YORK)
+    start = len(csv_import.PARSED_HEADER)
+    forged = kept[:start] + hashlib.sha256(kept[start + 32 :]).digest() + kept[start + 32 :]
+    assert csv_import.load_parsed(forged, tz=NEW_YORK) is None
+
+
+def test_a_reading_kept_under_another_secret_key_is_not_loaded(settings):
+    kept = csv_import.dump_parsed(csv_import.parse_file(sample("v3_2026.csv"), tz=NEW_YORK), tz=NEW_YORK)
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
+    assert csv_import.load_parsed(kept, tz=NEW_YORK) is None
+
+
+def test_a_kept_reading_that_names_a_class_no_longer_there_is_read_again():
+    pickled = csv_import.pickle_parsed(csv_import.parse_file(sample("v3_2026.csv"), tz=NEW_YORK), tz=NEW_YORK)
+    renamed = pickled.replace(b"FileReport", b"FileRecord")  # as an older deploy may have called it
+    assert csv_import.load_parsed(csv_import.seal_parsed(renamed), tz=NEW_YORK) is None
+
+
+def test_an_upload_whose_kept_reading_is_not_signed_by_us_is_read_again_from_its_file(user):
+    # A reading of no rows that, if it were loaded, would import nothing.
+    empty = {"tz": str(user.tz), "report": csv_import.FileReport(name="v3_2026.csv", format="v3"), "lines": []}
+    empty |= {"columns": {}, "raw_format": "", "raw_columns": [], "raw_cells": []}
+    forged = csv_import.PARSED_HEADER + bytes(32) + zlib.compress(pickle.dumps(empty))
+    report = run(user, csv_import.stored_file("v3_2026.csv", sample("v3_2026.csv").content, forged))
+    assert report.new == len(csv_import.parse_file(sample("v3_2026.csv"), tz=user.tz).rows)
 
 
 # -- remembered readings: each distinct text is read once, and nothing carries over between rows or users ----

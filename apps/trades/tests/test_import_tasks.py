@@ -189,6 +189,21 @@ def test_the_import_takes_the_rows_the_preview_read_without_reading_the_file_aga
     assert Transaction.objects.count() == 12
 
 
+def test_the_preview_is_stored_before_the_readings_are_kept_for_the_import(user_client, worker_queue, monkeypatch):
+    token = upload(user_client)
+    seal = csv_import.seal_parsed
+    previews_when_sealing = []
+
+    def spy(pickled: bytes) -> bytes:
+        previews_when_sealing.append(bool(PendingUpload.objects.get(token=token).preview))
+        return seal(pickled)
+
+    monkeypatch.setattr(csv_import, "seal_parsed", spy)
+    run_worker()
+    assert previews_when_sealing == [True]
+    assert PendingFile.objects.get(upload__token=token).parsed
+
+
 def test_a_task_pauses_the_garbage_collector_and_turns_it_back_on_even_when_it_fails():
     during = []
     with pytest.raises(RuntimeError), collecting_only_at_the_end():
