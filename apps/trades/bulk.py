@@ -7,10 +7,41 @@ value with the database backend's own adapters, exactly as the ORM would store i
 """
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
+import psycopg
 from django.conf import settings
 from django.db import connections, models
 from django.db.backends.base.operations import BaseDatabaseOperations
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
+
+NUMERIC = psycopg.adapters.types["numeric"].oid
+NUMERIC_BINARY_DUMPER = psycopg.adapters.get_dumper_by_oid(NUMERIC, Format.BINARY)
+
+
+class RememberedNumericDumper(Dumper):
+    """psycopg's binary numeric dumper, asked once per amount in a COPY.
+
+    It takes ~1.5 µs to encode a Decimal, and a rebuild writes about two million of them, mostly the same
+    few amounts (no fee, one contract, a round price). Equal amounts of another exponent (1.0 and 1.00)
+    share an answer: PostgreSQL stores either at the column's scale.
+    """
+
+    format = Format.BINARY
+    oid = NUMERIC
+
+    def __init__(self, cls: type, context=None) -> None:
+        super().__init__(cls, context)
+        self._encode = NUMERIC_BINARY_DUMPER(cls, context).dump
+        self._encoded: dict[Decimal, bytes] = {}
+
+    def dump(self, obj: Decimal) -> bytes:
+        try:
+            return self._encoded[obj]
+        except KeyError:
+            self._encoded[obj] = data = bytes(self._encode(obj))
+            return data
 
 
 def _remembered(adapt):
@@ -86,12 +117,30 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY streams rows through psycopg's C writer; executemany would send one statement per row.
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            # In binary: dates and times cost a few µs a value to write and parse as text (a 75,000-row
+            # import's ledger rows: about 0.8 s less here and 1.1 s less in PostgreSQL).
+            types, scaled = _column_types(cursor, table, model, fields)
+            if scaled:
+                cursor.cursor.adapters.register_dumper(None, RememberedNumericDumper)  # this cursor only
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
                 for row in prepared:
                     copy.write_row(row)
             return
         placeholders = ", ".join(["%s"] * len(fields))
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", prepared)  # noqa: S608 - names from the model, quoted; values are parameters  # nosec B608
+
+
+def _column_types(cursor, table: str, model: type[models.Model], fields: Sequence[str]) -> tuple[list[int], bool]:
+    """The PostgreSQL type (oid) of each column, as the table has it (a binary COPY must send exactly that
+    type), and whether every numeric column has a scale (RememberedNumericDumper relies on it)."""
+    cursor.execute(
+        "SELECT attname, atttypid, atttypmod FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+        [table],
+    )
+    columns = {name: (oid, typmod) for name, oid, typmod in cursor.fetchall()}
+    written = [columns[model._meta.get_field(name).column] for name in fields]
+    return [oid for oid, _ in written], all(typmod >= 0 for oid, typmod in written if oid == NUMERIC)
 
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:

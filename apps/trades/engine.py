@@ -49,6 +49,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import groupby
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from apps.trades.corporate_actions import CorporateActions
@@ -128,21 +129,27 @@ class Engine(OptionRemovals, CorporateActions):
 
     def run(self, rows: Iterable[Row]) -> None:
         """Apply rows (sorted by Row.sort_key) one instant at a time."""
-        for instant, group in groupby(rows, key=lambda row: row.executed_at):
+        for instant, group in groupby(rows, key=attrgetter("executed_at")):
             group_rows = list(group)
             self._begin_instant(instant, group_rows)
             for row in group_rows:
                 self.cash += row.net_value
+            if len(group_rows) == 1:
+                self._apply(group_rows, instant)  # most instants hold one row, its own batch: `batches` would say so
+                continue
             for batch in batches(group_rows, self._row_kind):
                 self._apply(batch, instant)
 
     def _begin_instant(self, instant: datetime, rows: list[Row]) -> None:
         self._day = instant.astimezone(self.tz).date()
-        horizon = instant - SETTLEMENT_MEMORY
-        for symbol in [s for s, settlement in self.settlements.items() if _day_start(settlement.day) < horizon]:
-            del self.settlements[symbol]
-        for underlying in [u for u, (_, at) in self.last_trade_close.items() if at < instant - ROLL_WINDOW]:
-            del self.last_trade_close[underlying]
+        if self.settlements:
+            horizon = instant - SETTLEMENT_MEMORY
+            for symbol in [s for s, settlement in self.settlements.items() if _day_start(settlement.day) < horizon]:
+                del self.settlements[symbol]
+        if self.last_trade_close:
+            roll_start = instant - ROLL_WINDOW
+            for underlying in [u for u, (_, at) in self.last_trade_close.items() if at < roll_start]:
+                del self.last_trade_close[underlying]
         # Which option positions this instant's assignments and exercises come from, so the
         # stock they deliver can be linked to them whichever row comes first.
         self._removals = []

@@ -263,6 +263,8 @@ def contract_adjustments(rows: list[Row]) -> set[int]:
     Close/Open pair of one sub-type at the same price that is not a delivery, removal or known
     corporate action, such as a special dividend's strike or deliverable adjustment
     (docs/tastytrade-api.md#corporate-actions). Like a split, it carries the lot across and realizes nothing."""
+    if len(rows) < 2:
+        return set()  # a pair takes two rows (most instants hold one)
     groups: dict[tuple, list[tuple[Row, bool]]] = defaultdict(list)
     for row in rows:
         if row.transaction_type != RECEIVE_DELIVER or row_kind(row) != RowKind.DELIVERY:
