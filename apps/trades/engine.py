@@ -134,9 +134,6 @@ class Engine(OptionRemovals, CorporateActions):
             self._begin_instant(instant, group_rows)
             for row in group_rows:
                 self.cash += row.net_value
-            if len(group_rows) == 1:
-                self._apply(group_rows, instant)  # most instants hold one row, its own batch: `batches` would say so
-                continue
             for batch in batches(group_rows, self._row_kind):
                 self._apply(batch, instant)
 

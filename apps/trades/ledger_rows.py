@@ -285,6 +285,9 @@ def batches(rows: list[Row], kind_of: Callable[[Row], RowKind]) -> Iterable[list
     """The rows of one instant in order, batched: consecutive trade rows of one order together; the
     instant's corporate-action rows together (where the first of them is); cash-settlement rows last,
     after the removal rows they settle."""
+    if len(rows) == 1:  # most instants hold one row, whatever its kind its own batch: skip the sorting below
+        yield rows
+        return
     moves = [row for row in rows if kind_of(row) == RowKind.MOVE]
     settlements = [row for row in rows if kind_of(row) == RowKind.CASH_SETTLEMENT]
     batch: list[Row] = []
