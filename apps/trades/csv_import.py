@@ -66,6 +66,7 @@ from apps.trades.models import (
     InstrumentType,
     LedgerMatch,
     Transaction,
+    fill_key,
     match_key,
     money_movement_sub_type,
     pop_match,
@@ -1014,7 +1015,7 @@ def _rows_from_columns(lines: list[int], fields: dict[str, list], *, original_su
 
 
 def _match_keys(fields: dict[str, list]) -> list[tuple]:
-    """`models.match_key` of every row, its parts other than the minute read once per distinct value.
+    """`models.match_key` of every row, its `fill_key` read once per distinct value.
 
     Every time the reader gives is in UTC, so the minute is the time without its seconds, as `match_key`'s."""
     others = list(
@@ -1028,23 +1029,13 @@ def _match_keys(fields: dict[str, list]) -> list[tuple]:
         )
     )
     rest = {
-        other: match_key(
-            executed_at=MATCH_KEY_EPOCH,
-            transaction_type=other[0],
-            symbol=other[1],
-            action=other[2],
-            quantity=other[3],
-            value=other[4],
-        )[1:]
+        other: fill_key(transaction_type=other[0], symbol=other[1], action=other[2], quantity=other[3], value=other[4])
         for other in set(others)
     }
     return [
         (moment.replace(second=0, microsecond=0, tzinfo=UTC), *rest[other])
         for moment, other in zip(fields["executed_at"], others, strict=True)
     ]
-
-
-MATCH_KEY_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # any time: `_match_keys` takes the rest of the key
 
 
 def _text_reader(limit: int = 0, *, required: bool = False) -> Callable[[str], object]:

@@ -185,6 +185,13 @@ def match_key(
     """
     return (
         _minute(executed_at),
+        *fill_key(transaction_type=transaction_type, symbol=symbol, action=action, quantity=quantity, value=value),
+    )
+
+
+def fill_key(*, transaction_type: str, symbol: str, action: str, quantity: Decimal, value: Decimal) -> tuple:
+    """The match key without its minute: what many rows of one import share, so it can be read once for them."""
+    return (
         transaction_type,
         _match_symbol(symbol),
         _side(action),
