@@ -36,6 +36,7 @@ with line, column and value, and are left out only when the caller says `skip_ba
 from __future__ import annotations
 
 import codecs
+import copy
 import csv
 import functools
 import gzip
@@ -48,7 +49,7 @@ import operator
 import pickle
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
@@ -272,14 +273,82 @@ class ImportReport:
         return any(f.problems for f in self.files)
 
 
-@dataclass
+class _RowTable:
+    """Rows of one file read without a problem, column by column: each field a list over the rows, and each
+    row's CSV cells joined by NUL, from which its `raw` is made when it is written. No row read without a problem
+    has a NUL in a cell (`_Cells` reports one), so the cells come back whole. One list per field, not one dict
+    per row: the preview's 75,000 rows were a third of its time in making, keeping and freeing those dicts."""
+
+    __slots__ = ("columns", "csv_format", "raw_texts")
+
+    def __init__(self, csv_format: str, columns: dict[str, list], raw_texts: list[str]):
+        self.csv_format, self.columns, self.raw_texts = csv_format, columns, raw_texts
+
+    def append(self, fields: dict, raw_text: str) -> int:
+        """Add one row's fields (the row reader's dict); returns its index."""
+        if not self.columns:
+            self.columns = {name: [] for name in fields}
+        if fields.keys() != self.columns.keys():
+            raise ValueError("the rows of one file have different fields")  # never: one parser made them all
+        for name, value in fields.items():
+            self.columns[name].append(value)
+        self.raw_texts.append(raw_text)
+        return len(self.raw_texts) - 1
+
+    def raw(self, index: int) -> dict:
+        """What `Transaction.raw` keeps of a CSV row: its format and its cells under the format's header."""
+        cells = self.raw_texts[index].split("\x00")
+        return {"csv_format": self.csv_format, "row": dict(zip(HEADERS[self.csv_format], cells, strict=True))}
+
+
+class _RowFields(MutableMapping):
+    """One row's fields, read from and written to its file's columns (and its `raw`, made when asked)."""
+
+    __slots__ = ("index", "table")
+
+    def __init__(self, table: _RowTable, index: int):
+        self.table, self.index = table, index
+
+    def __getitem__(self, name: str) -> object:
+        if name == "raw":
+            return self.table.raw(self.index)
+        return self.table.columns[name][self.index]
+
+    def __setitem__(self, name: str, value: object) -> None:
+        self.table.columns[name][self.index] = value  # a KeyError for a field the rows do not have
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("a row's fields are its file's columns: none can be removed")
+
+    def __iter__(self) -> Iterator[str]:
+        return itertools.chain(self.table.columns, ["raw"])
+
+    def __len__(self) -> int:
+        return len(self.table.columns) + 1
+
+
 class ParsedRow:
-    line: int
-    fields: dict
-    identity: tuple  # what makes two rows "the same row" (import_key before the occurrence number)
-    match_key: tuple  # what a row from any source or format must share with this one (models.match_key)
-    charges: Decimal  # ... and its charges, which must agree to the cent (models.pop_match)
-    import_key: str = ""
+    """A row read without a problem: its place in its file's columns, and what the plan needs of it."""
+
+    __slots__ = ("charges", "executed_at", "identity", "import_key", "index", "line", "match_key", "table")
+
+    def __init__(
+        self,
+        line: int,
+        executed_at: datetime,
+        identity: str,  # what makes two rows "the same row": import_key is its digest with the occurrence number
+        match_key: tuple,  # what a row from any source or format must share with this one (models.match_key)
+        charges: Decimal,  # ... and its charges, which must agree to the cent (models.pop_match)
+        import_key: str,
+        table: _RowTable,
+        index: int,
+    ):
+        self.line, self.executed_at, self.identity, self.match_key = line, executed_at, identity, match_key
+        self.charges, self.import_key, self.table, self.index = charges, import_key, table, index
+
+    @property
+    def fields(self) -> _RowFields:
+        return _RowFields(self.table, self.index)
 
 
 @dataclass
@@ -322,23 +391,22 @@ def preview(
     account_number: str,
     files: Sequence[CsvFile],
     skip_bad_rows: bool = False,
-    keep_parsed: Callable[[int, bytes], None] | None = None,
+    keep_parsed: Callable[[int, ParsedFile], None] | None = None,
 ) -> ImportReport:
     """What `import_csv_files` would do with these files right now, without writing anything.
 
-    `keep_parsed(index, pickled)` receives each file's reading (`pickle_parsed`) to keep for the import, once
-    `seal_parsed` has made it what `load_parsed` reads."""
+    `keep_parsed(index, parsed)` receives each file's reading as it was read, to keep for the import
+    (`dump_parsed`): the caller can store it after the preview."""
     account = BrokerAccount.objects.filter(user=user, account_number=account_number).first()
     report = ImportReport(account_number=account_number, account_exists=account is not None, committed=False)
-    pending: dict[tuple, list[LedgerMatch]] = {}  # rows earlier files of this upload would add, by match key
+    pending: dict[tuple, list[ParsedRow]] = {}  # rows earlier files of this upload would add, by match key
     for index, csv_file in enumerate(files):
         parsed = read_file(csv_file, tz=user.tz)
         if keep_parsed and csv_file.parsed is None:
-            keep_parsed(index, pickle_parsed(parsed, tz=user.tz))
-        to_write = _plan(parsed, account=account, pending=pending, skip_bad_rows=skip_bad_rows)
-        for row in to_write:
-            match = LedgerMatch(0, row.import_key, UPLOAD, parsed.report.format, row.charges)
-            pending.setdefault(row.match_key, []).append(match)
+            # The report as read: the plan below fills in its counts for this preview only.
+            keep_parsed(index, ParsedFile(report=copy.deepcopy(parsed.report), rows=parsed.rows))
+        for row in _plan(parsed, account=account, pending=pending, skip_bad_rows=skip_bad_rows):
+            pending.setdefault(row.match_key, []).append(row)
         report.files.append(parsed.report)
     return report
 
@@ -365,18 +433,20 @@ def _write(account: BrokerAccount, rows: list[ParsedRow]) -> None:
     now = timezone.now()
     json_field = Transaction._meta.get_field("raw")
     # Every row of a file has the parser's fields; the other columns take the model's defaults, the same for all.
-    names = rows[0].fields.keys()
-    if any(row.fields.keys() != names for row in rows):
+    tables = {id(row.table): row.table for row in rows}.values()  # the file's plain rows, and the others
+    names = next(iter(tables)).columns.keys()
+    if any(table.columns.keys() != names for table in tables):
         raise ValueError("the rows of one file have different fields")  # never: one parser made them all
     given = [name for name in WRITTEN_FIELDS if name in names and name != "raw"]
     defaults = {**DEFAULTS, "created_at": now, "updated_at": now}
     left = [name for name in WRITTEN_FIELDS if name not in names and name != "raw"]
-    fixed = tuple(defaults[name] for name in left)
-    values_of = operator.itemgetter(*given)
+    fixed = (*(defaults[name] for name in left),)
+    # Each table's rows zipped from its columns at once, then taken in the order they are written.
+    zipped = {id(table): list(zip(*(table.columns[name] for name in given), strict=True)) for table in tables}
 
     def values(row: ParsedRow) -> tuple:
-        raw = connection.ops.adapt_json_value(row.fields.get("raw", {}), json_field.encoder)
-        return (account.pk, *values_of(row.fields), *fixed, raw)
+        raw = connection.ops.adapt_json_value(row.table.raw(row.index), json_field.encoder)
+        return (account.pk, *zipped[id(row.table)][row.index], *fixed, raw)
 
     # COPY goes around Django's cursor wrapper: its unique violation must still be Django's IntegrityError.
     with connection.wrap_database_errors:
@@ -398,7 +468,7 @@ def _refuse(report: FileReport, reason: str) -> None:
 
 
 def _plan(
-    parsed: ParsedFile, *, account: BrokerAccount | None, pending: dict[tuple, list[LedgerMatch]], skip_bad_rows: bool
+    parsed: ParsedFile, *, account: BrokerAccount | None, pending: dict[tuple, list[ParsedRow]], skip_bad_rows: bool
 ) -> list[ParsedRow]:
     """Fill in the report's counts and return the rows to write, in execution order (none when refused)."""
     report = parsed.report
@@ -416,14 +486,15 @@ def _plan(
     report.rejected = len({p.line for p in report.problems})
     rows = _in_execution_order(parsed.rows)
     ledger = _ledger(account, rows)
+    # Only rows that something stored or pending looks like (most rows have none) are grouped by key.
+    matched = {row.match_key for row in rows} & (ledger.keys() | pending.keys())
     by_key: dict[tuple, list[ParsedRow]] = {}
-    for row in rows:
-        by_key.setdefault(row.match_key, []).append(row)
+    for row in rows if matched else ():
+        if row.match_key in matched:
+            by_key.setdefault(row.match_key, []).append(row)
     present: set[int] = set()
     for key, group in by_key.items():
-        candidates = [*ledger.get(key, ()), *pending.get(key, ())]
-        if not candidates:  # most rows: nothing stored or pending looks like them
-            continue
+        candidates = [*ledger.get(key, ()), *map(_pending_match, pending.get(key, ()))]
         # A row whose own import key is stored is that row; the others pair with the stored fills
         # in execution order, and what finds no partner is a new fill.
         own = {match.import_key: match for match in candidates if match.import_key}
@@ -445,6 +516,11 @@ def _plan(
 
 
 SAMPLE_ROWS = 5  # how many of the rows to add the preview shows
+
+
+def _pending_match(row: ParsedRow) -> LedgerMatch:
+    """A row an earlier file of the upload would add, as the ledger would hold it."""
+    return LedgerMatch(0, row.import_key, UPLOAD, row.table.csv_format, row.charges)
 
 
 def _sample(row: ParsedRow) -> dict[str, str]:
@@ -492,7 +568,7 @@ def _ledger(account: BrokerAccount | None, rows: list[ParsedRow]) -> dict[tuple,
     """The account's rows in the file's time span, by match key."""
     if account is None or not rows:
         return {}
-    times = [row.fields["executed_at"] for row in rows]
+    times = [row.executed_at for row in rows]
     return Transaction.objects.filter(account=account).by_match_key(min(times), max(times))
 
 
@@ -500,9 +576,9 @@ def _in_execution_order(rows: list[ParsedRow]) -> list[ParsedRow]:
     """Oldest first, rows of one timestamp in the order the broker executed them. Exports list the
     newest first, so they are read backwards; only a file that plainly runs oldest first (its first
     row earlier than its last) is kept as it is."""
-    if len(rows) > 1 and rows[0].fields["executed_at"] >= rows[-1].fields["executed_at"]:
+    if len(rows) > 1 and rows[0].executed_at >= rows[-1].executed_at:
         rows = rows[::-1]
-    return sorted(rows, key=lambda row: row.fields["executed_at"])
+    return sorted(rows, key=operator.attrgetter("executed_at"))
 
 
 @functools.lru_cache(maxsize=8192)  # quantities and values repeat across rows
@@ -576,9 +652,13 @@ def _read_records(records: list[list[str]], lines: list[int], parsed: ParsedFile
     report = parsed.report
     columns = HEADERS[report.format]
     plain = _read_plain_rows(records, lines, report.format) if report.format != LEGACY else [None] * len(records)
+    if None not in plain:  # most files: every row read column by column
+        parsed.rows = plain
+        return
+    others = _RowTable(report.format, {}, [])  # the rows the row reader reads
     for cells, line, row in zip(records, lines, plain, strict=True):
         if row is None:
-            row = _parse_row(cells, columns, line, report, tz)
+            row = _parse_row(cells, columns, line, report, tz, others)
         if row is not None:
             parsed.rows.append(row)
 
@@ -596,9 +676,10 @@ def read_file(csv_file: CsvFile, *, tz: tzinfo) -> ParsedFile:
     return parse_file(csv_file, tz=tz)
 
 
-# 3: pickled, signed (2 was JSON column by column, 1 JSON row by row: each value written and read back as text).
-# Bump it when FileReport, RowProblem or the rows' fields change: the pickle holds them as they were.
-PARSED_VERSION = 3
+# 4: pickled columns and each row's cells joined by NUL (3 kept a list of cells a row, 2 was JSON column by column,
+# 1 JSON row by row). Bump it when FileReport, RowProblem or the rows' fields change: the pickle holds them as
+# they were.
+PARSED_VERSION = 4
 PARSED_HEADER = b"tracker-csv-reading-%d\n" % PARSED_VERSION
 PARSED_SALT = "apps.trades.csv_import.parsed"  # the HMAC's purpose, so no other signature of ours fits
 SIGNATURE_SIZE = 32  # HMAC-SHA256
@@ -620,14 +701,19 @@ def pickle_parsed(parsed: ParsedFile, *, tz: tzinfo) -> bytes:
     rows share (the column reader gives them one object: a type, a symbol, a price, a day) once. It is stored in
     our database, and loading a pickle runs whatever it names, so it is stored only as `seal_parsed` signs it."""
     rows = parsed.rows
-    names = [name for name in rows[0].fields if name != "raw"] if rows else []
+    tables = list({id(row.table): row.table for row in rows}.values())
+    if len(tables) == 1 and len(tables[0].raw_texts) == len(rows):  # most files: a table holds every row, in order
+        columns, raw_texts = tables[0].columns, tables[0].raw_texts
+    else:  # rows read both ways (a file with a bad row or a data issue), or none: gathered in the file's order
+        names = list(tables[0].columns) if tables else []
+        columns = {name: [row.table.columns[name][row.index] for row in rows] for name in names}
+        raw_texts = [row.table.raw_texts[row.index] for row in rows]
     kept = {
         "tz": str(tz),
         "report": parsed.report,
         "lines": [row.line for row in rows],
-        "columns": {name: [row.fields[name] for row in rows] for name in names},
-        # Every row's `raw` is {"csv_format": the file's format, "row": its cells under the format's header}.
-        "raw_cells": [list(row.fields["raw"]["row"].values()) for row in rows],
+        "columns": columns,
+        "raw_texts": raw_texts,  # a row's `raw` is its format and these cells under the format's header
     }
     return pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -655,24 +741,21 @@ def load_parsed(data: bytes, *, tz: tzinfo) -> ParsedFile | None:
         return None
     if kept["tz"] != str(tz):
         return None
-    report, columns = kept["report"], kept["columns"]
-    header = HEADERS.get(report.format, [])
-    columns["raw"] = [
-        {"csv_format": report.format, "row": dict(zip(header, cells, strict=True))} for cells in kept["raw_cells"]
-    ]
-    names = list(columns)
-    rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    report, columns, lines = kept["report"], kept["columns"], kept["lines"]
+    table = _RowTable(report.format, columns, kept["raw_texts"])
     return ParsedFile(
         report=report,
         rows=list(
             map(
                 ParsedRow,
-                kept["lines"],
-                rows,
-                itertools.repeat(()),  # the identity only numbers identical rows, done when the file was read
-                _match_keys(columns) if rows else [],
+                lines,
+                columns.get("executed_at", []),
+                itertools.repeat(""),  # the identity only numbers identical rows, done when the file was read
+                _match_keys(columns) if lines else [],
                 map(operator.add, columns.get("commission", []), columns.get("other_charge", [])),
                 columns.get("import_key", []),
+                [table] * len(lines),
+                range(len(lines)),
             )
         ),
     )
@@ -712,15 +795,18 @@ def _unknown_header_message(header: list[str]) -> str:
 
 def _number_identical_rows(rows: Iterable[ParsedRow]) -> None:
     """import_key = digest of the row's identity plus how many identical rows came before it in the file."""
-    occurrences: dict[tuple, int] = {}
+    occurrences: dict[str, int] = {}
     for row in rows:
-        occurrence = occurrences.get(row.identity, 0)
-        occurrences[row.identity] = occurrence + 1
-        text = "\x1f".join(map(str, row.identity)) + f"\x1f{occurrence}"
-        row.import_key = row.fields["import_key"] = hashlib.sha256(text.encode()).hexdigest()
+        occurrence = occurrences[row.identity] = occurrences.get(row.identity, -1) + 1
+        row.import_key = hashlib.sha256(f"{row.identity}\x1f{occurrence}".encode()).hexdigest()
+        row.table.columns["import_key"][row.index] = row.import_key
 
 
-def _parse_row(cells: list[str], columns: list[str], line: int, report: FileReport, tz: tzinfo) -> ParsedRow | None:
+def _parse_row(
+    cells: list[str], columns: list[str], line: int, report: FileReport, tz: tzinfo, table: _RowTable
+) -> ParsedRow | None:
+    """One row read on its own (legacy rows, and v2/v3 rows with a problem or a data issue): added to `table`
+    when read without a problem, else reported."""
     # Some tools leave a trailing comma; extra empty cells at the end are harmless.
     while len(cells) > len(columns) and not cells[-1].strip():
         cells = cells[:-1]
@@ -742,39 +828,33 @@ def _parse_row(cells: list[str], columns: list[str], line: int, report: FileRepo
         report.problems.extend(reader.problems)
         return None
     report.data_issues.extend(reader.issues)
-    fields.update(
-        source=Transaction.Source.CSV,
-        tastytrade_id=None,
-        raw={"csv_format": report.format, "row": reader.values},
-    )
-    return _read_row(line, fields, original_sub_type)
+    fields.update(source=Transaction.Source.CSV, tastytrade_id=None, import_key="")
+    return _read_row(line, fields, original_sub_type, table, "\x00".join(cells))
 
 
-def _read_row(line: int, fields: dict, original_sub_type: str) -> ParsedRow:
-    """A row read without a problem, with its keys."""
+def _read_row(line: int, fields: dict, original_sub_type: str, table: _RowTable, raw_text: str) -> ParsedRow:
+    """A row read without a problem, with its keys, added to `table`."""
     executed_at = fields["executed_at"]
-    return ParsedRow(
-        line=line,
-        fields=fields,
-        identity=(
-            executed_at.isoformat(),
-            fields["transaction_type"],
-            original_sub_type,
-            fields["symbol"],
-            _canonical(fields["quantity"]),
-            _canonical(fields["value"]),
-            fields["order_id"] or "",
-        ),
-        match_key=match_key(
-            executed_at=executed_at,
-            transaction_type=fields["transaction_type"],
-            symbol=fields["symbol"],
-            action=fields["action"],
-            quantity=fields["quantity"],
-            value=fields["value"],
-        ),
-        charges=fields["commission"] + fields["other_charge"],
+    identity = (
+        executed_at.isoformat(),
+        fields["transaction_type"],
+        original_sub_type,
+        fields["symbol"],
+        _canonical(fields["quantity"]),
+        _canonical(fields["value"]),
+        str(fields["order_id"] or ""),
     )
+    key = match_key(
+        executed_at=executed_at,
+        transaction_type=fields["transaction_type"],
+        symbol=fields["symbol"],
+        action=fields["action"],
+        quantity=fields["quantity"],
+        value=fields["value"],
+    )
+    charges = fields["commission"] + fields["other_charge"]
+    index = table.append(fields, raw_text)
+    return ParsedRow(line, executed_at, "\x1f".join(identity), key, charges, "", table, index)
 
 
 UNREAD = object()  # a cell `_parse_row` would report, or a row it would flag as a data issue
@@ -880,13 +960,11 @@ class _Columns:
             currency=plain(read["currency"]),
             option=kept_options,
         )
-        header = HEADERS[self.fmt]
         fields["source"] = [Transaction.Source.CSV] * len(keep)
         fields["tastytrade_id"] = [None] * len(keep)
-        fields["raw"] = [
-            {"csv_format": self.fmt, "row": dict(zip(header, cells, strict=True))} for cells in plain(self.rows_cells)
-        ]
-        rows = _rows_from_columns(plain(self.lines), fields, original_sub_types=sub_types)
+        fields["import_key"] = [""] * len(keep)  # `_number_identical_rows`, once the file is read
+        table = _RowTable(self.fmt, fields, list(map("\x00".join, plain(self.rows_cells))))
+        rows = _rows_from_columns(plain(self.lines), table, original_sub_types=sub_types)
         found: list[ParsedRow | None] = [None] * len(self.plain)
         for index, row in zip(keep, rows, strict=True):
             found[index] = row
@@ -992,26 +1070,29 @@ def _plain_underlying(cells: tuple) -> object:
     return UNREAD if len(underlying) > TEXT_LIMITS["underlying_symbol"] else underlying
 
 
-def _rows_from_columns(lines: list[int], fields: dict[str, list], *, original_sub_types: list[str]) -> list[ParsedRow]:
-    """Rows read without a problem, with their keys, from their fields a column at a time (what `_read_row` gives
-    for each): each row's dict is zipped from the columns, match keys are read once per distinct value."""
+def _rows_from_columns(lines: list[int], table: _RowTable, *, original_sub_types: list[str]) -> list[ParsedRow]:
+    """The table's rows, with their keys, a column at a time (what `_read_row` gives for each): match keys are
+    read once per distinct value."""
+    fields = table.columns
     executed_at, quantities, values = fields["executed_at"], fields["quantity"], fields["value"]
     canonical = {amount: _canonical(amount) for amount in {*quantities, *values}}
-    identities = zip(
-        [moment.isoformat() for moment in executed_at],
-        fields["transaction_type"],
-        original_sub_types,
-        fields["symbol"],
-        map(canonical.__getitem__, quantities),
-        map(canonical.__getitem__, values),
-        [order_id or "" for order_id in fields["order_id"]],
-        strict=True,
+    identities = map(
+        "\x1f".join,
+        zip(
+            [moment.isoformat() for moment in executed_at],
+            fields["transaction_type"],
+            original_sub_types,
+            fields["symbol"],
+            map(canonical.__getitem__, quantities),
+            map(canonical.__getitem__, values),
+            [str(order_id) if order_id else "" for order_id in fields["order_id"]],
+            strict=True,
+        ),
     )
     keys = _match_keys(fields)
     charges = map(operator.add, fields["commission"], fields["other_charge"])
-    names = list(fields)
-    dicts = [dict(zip(names, row_values, strict=True)) for row_values in zip(*fields.values(), strict=True)]
-    return list(map(ParsedRow, lines, dicts, identities, keys, charges))
+    tables, indexes = [table] * len(lines), range(len(lines))
+    return list(map(ParsedRow, lines, executed_at, identities, keys, charges, fields["import_key"], tables, indexes))
 
 
 def _match_keys(fields: dict[str, list]) -> list[tuple]:

@@ -82,7 +82,7 @@ def preview_upload(*, upload_id: int, skip_bad_rows: bool) -> None:
     if upload is None:
         return
     stored = list(upload.files.all())
-    kept: dict[int, bytes] = {}  # each file's reading, pickled: sealed and stored once the preview is
+    kept: dict[int, csv_import.ParsedFile] = {}  # each file's reading: stored for the import once the preview is
 
     with collecting_only_at_the_end():
         report = csv_import.preview(
@@ -100,8 +100,9 @@ def preview_upload(*, upload_id: int, skip_bad_rows: bool) -> None:
     )
     # The page waits for the preview, not for this. A worker runs one task at a time, so an import confirmed
     # meanwhile starts after this and finds the readings; one that another worker starts first reads the files.
-    for index, pickled in kept.items():
-        stored[index].parsed = csv_import.seal_parsed(pickled)
+    with collecting_only_at_the_end():
+        for index, parsed in kept.items():
+            stored[index].parsed = csv_import.dump_parsed(parsed, tz=upload.user.tz)
     PendingFile.objects.bulk_update([stored[index] for index in kept], ["parsed"])  # one query for every file
 
 

@@ -689,6 +689,16 @@ def test_a_kept_reading_gives_back_the_same_rows_and_report(name):
     ]
 
 
+def test_the_reading_a_preview_keeps_has_the_report_as_read_not_the_previews_counts(user):
+    kept: dict[int, csv_import.ParsedFile] = {}
+    files = [sample("v3_bad_rows.csv")]
+    preview = csv_import.preview(user=user, account_number="5WT00001", files=files, keep_parsed=kept.__setitem__)
+    assert preview.files[0].refused  # bad rows, not skipped
+    reading = csv_import.load_parsed(csv_import.dump_parsed(kept[0], tz=user.tz), tz=user.tz)
+    assert reading.report == csv_import.parse_file(sample("v3_bad_rows.csv"), tz=user.tz).report
+    assert (reading.report.refused, reading.report.new) == ("", 0)
+
+
 def test_a_reading_kept_in_another_time_zone_is_not_used():
     kept = csv_import.dump_parsed(csv_import.parse_file(sample("legacy_2021.csv"), tz=NEW_YORK), tz=NEW_YORK)
     assert csv_import.load_parsed(kept, tz=ZoneInfo("Europe/Berlin")) is None
@@ -842,9 +852,9 @@ def lines_read_row_by_row(monkeypatch, csv_file: CsvFile) -> list[int]:
     read = csv_import._parse_row
     lines: list[int] = []
 
-    def spy(cells, columns, line, report, tz):
+    def spy(cells, columns, line, *rest):
         lines.append(line)
-        return read(cells, columns, line, report, tz)
+        return read(cells, columns, line, *rest)
 
     monkeypatch.setattr(csv_import, "_parse_row", spy)
     csv_import.parse_file(csv_file, tz=NEW_YORK)
