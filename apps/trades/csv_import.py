@@ -191,12 +191,14 @@ def _lines(csv_file: CsvFile) -> Iterator[str]:
     Decoded line by line, so a byte that is not UTF-8 is reported on its line."""
     raw = io.BytesIO(csv_file.content)
     stream = gzip.GzipFile(fileobj=raw) if csv_file.compressed else raw
-    for number, line in enumerate(stream, start=1):
+    first = stream.readline().removeprefix(codecs.BOM_UTF8)
+    for number, line in enumerate(itertools.chain([first], stream), start=1):
         try:
-            text = (line.removeprefix(codecs.BOM_UTF8) if number == 1 else line).decode()
+            text = line.decode()
         except UnicodeDecodeError:
             raise UnreadableLine(number) from None
-        if "\r" in text[:-2]:  # a lone carriage return ends a line too (old Mac files), as in text mode
+        # A lone carriage return ends a line too (old Mac files), as in text mode.
+        if "\r" in text and "\r" in text[:-2]:
             yield from (part for part in LONE_CR.split(text) if part)
         else:
             yield text
@@ -596,7 +598,8 @@ def parse_file(csv_file: CsvFile, *, tz: tzinfo) -> ParsedFile:
     report = parsed.report
     reader = csv.reader(_lines(csv_file))
     try:
-        _read_rows(reader, parsed, tz)
+        if not _read_rows_at_once(csv_file, parsed, tz):
+            _read_rows(reader, parsed, tz)
     except UnreadableLine as exc:
         parsed.rows = []
         report.refused = (
@@ -620,18 +623,45 @@ def parse_file(csv_file: CsvFile, *, tz: tzinfo) -> ParsedFile:
     return parsed
 
 
+def _read_rows_at_once(csv_file: CsvFile, parsed: ParsedFile, tz: tzinfo) -> bool:
+    """`_read_rows` for a file whose every record is one line (the usual export), its records read by the csv
+    module in one call: record n is line n + 1, so no line needs counting in Python. False, with nothing read,
+    for any other file (a quoted cell over several lines, a line that cannot be read): `_read_rows` reads it,
+    numbering and reporting each line."""
+    reader = csv.reader(_lines(csv_file))
+    try:
+        records = list(reader)
+    except (csv.Error, UnreadableLine, OSError, EOFError, zlib.error):
+        return False
+    if reader.line_num != len(records):
+        return False
+    filled = [index for index, cells in enumerate(records) if "".join(cells).strip()]  # not a blank line
+    if _read_header(parsed.report, records[filled[0]] if filled else None, len(filled) - 1):
+        parsed.report.rows = len(filled) - 1
+        _read_records([records[index] for index in filled[1:]], [index + 1 for index in filled[1:]], parsed, tz)
+    return True
+
+
+def _read_header(report: FileReport, header: list[str] | None, rows: int) -> bool:
+    """The file's format from its header (the first line that is not blank), or False and a refusal."""
+    if header is None:
+        report.refused = "The file is empty."
+        return False
+    report.format = _detect_format(header)
+    if not report.format:
+        report.refused = _unknown_header_message(header)
+        report.rows = rows
+    return bool(report.format)
+
+
 def _read_rows(reader, parsed: ParsedFile, tz: tzinfo) -> None:
     """The header, then every row of the file into `parsed` (or a refusal on its report)."""
     report = parsed.report
     header = next((row for row in reader if any(cell.strip() for cell in row)), None)
-    if header is None:
-        report.refused = "The file is empty."
+    if header is None or not _detect_format(header):
+        _read_header(report, header, sum(1 for row in reader if any(cell.strip() for cell in row)))
         return
     report.format = _detect_format(header)
-    if not report.format:
-        report.refused = _unknown_header_message(header)
-        report.rows = sum(1 for row in reader if any(cell.strip() for cell in row))
-        return
     lines: list[int] = []
     records: list[list[str]] = []
     line = reader.line_num

@@ -891,3 +891,59 @@ def test_a_malformed_line_still_reports_the_bad_rows_before_it(monkeypatch):
     report = csv_import.parse_file(export, tz=NEW_YORK).report
     assert report.refused.startswith("Line 3: the CSV is malformed")
     assert (report.rows, [(p.line, p.column) for p in report.problems]) == (1, [(2, "Value")])
+
+
+# -- reading a file at once: the same rows and report as reading it line by line ----------------------
+
+
+def made(*lines: str, end: str = "\n") -> bytes:
+    rows = [TRADE.format("-60.00", "0.00", n, "-60.00") if line == "trade" else line for n, line in enumerate(lines)]
+    return end.join([V3_HEADER, *rows]).encode()
+
+
+READ_AT_ONCE = {
+    "blank lines and lines of spaces": made("", "trade", "   ", "trade", ", ,", "trade"),
+    "Windows line ends and a byte order mark": b"\xef\xbb\xbf" + made("trade", "trade", end="\r\n"),
+    "old Mac line ends": made("trade", "trade", "trade", end="\r"),
+    "a bad row between good ones": made("trade", TRADE.format("-6O.00", "0.00", 9, "-60.00"), "trade"),
+    "no rows after the header": made(""),
+}
+READ_LINE_BY_LINE = {
+    "a description over two lines": made("trade", TRADE.replace("Bought 1 KO @ 60", '"Bought 1 KO\n@ 60"'), "trade"),
+    "a byte that is not UTF-8": made("trade", "trade").replace(b"Bought", b"Bo\xffght", 1),
+    "a line the csv module cannot read": made("trade", "x" * 200_000, "trade"),
+}
+
+
+def read_at_once_and_line_by_line(monkeypatch, content: bytes) -> tuple[tuple, tuple, list[bool]]:
+    read_at_once = csv_import._read_rows_at_once
+    calls: list[bool] = []
+
+    def spy(*args) -> bool:
+        calls.append(read_at_once(*args))
+        return calls[-1]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(csv_import, "_read_rows_at_once", spy)
+        at_once = everything(csv_import.parse_file(CsvFile(name="made.csv", content=content), tz=NEW_YORK))
+    with monkeypatch.context() as patched:
+        patched.setattr(csv_import, "_read_rows_at_once", lambda *args: False)
+        line_by_line = everything(csv_import.parse_file(CsvFile(name="made.csv", content=content), tz=NEW_YORK))
+    return at_once, line_by_line, calls
+
+
+@pytest.mark.parametrize("content", READ_AT_ONCE.values(), ids=READ_AT_ONCE.keys())
+def test_a_file_of_one_line_a_record_is_read_at_once_into_what_reading_it_line_by_line_gives(monkeypatch, content):
+    at_once, line_by_line, calls = read_at_once_and_line_by_line(monkeypatch, content)
+    assert (at_once, calls) == (line_by_line, [True])
+
+
+@pytest.mark.parametrize("content", READ_LINE_BY_LINE.values(), ids=READ_LINE_BY_LINE.keys())
+def test_a_file_with_a_record_over_several_lines_or_an_unreadable_line_is_read_line_by_line(monkeypatch, content):
+    at_once, line_by_line, calls = read_at_once_and_line_by_line(monkeypatch, content)
+    assert (at_once, calls) == (line_by_line, [False])
+
+
+def test_the_rows_after_a_blank_line_keep_their_line_numbers():
+    parsed = csv_import.parse_file(CsvFile(name="made.csv", content=made("trade", "", "trade")), tz=NEW_YORK)
+    assert [row.line for row in parsed.rows] == [2, 4]
