@@ -636,13 +636,13 @@ def _read_rows_at_once(csv_file: CsvFile, parsed: ParsedFile, tz: tzinfo) -> boo
     if reader.line_num != len(records):
         return False
     filled = [index for index, cells in enumerate(records) if "".join(cells).strip()]  # not a blank line
-    if _read_header(parsed.report, records[filled[0]] if filled else None, len(filled) - 1):
-        parsed.report.rows = len(filled) - 1
+    parsed.report.rows = max(len(filled) - 1, 0)
+    if _read_header(parsed.report, records[filled[0]] if filled else None):
         _read_records([records[index] for index in filled[1:]], [index + 1 for index in filled[1:]], parsed, tz)
     return True
 
 
-def _read_header(report: FileReport, header: list[str] | None, rows: int) -> bool:
+def _read_header(report: FileReport, header: list[str] | None) -> bool:
     """The file's format from its header (the first line that is not blank), or False and a refusal."""
     if header is None:
         report.refused = "The file is empty."
@@ -650,7 +650,6 @@ def _read_header(report: FileReport, header: list[str] | None, rows: int) -> boo
     report.format = _detect_format(header)
     if not report.format:
         report.refused = _unknown_header_message(header)
-        report.rows = rows
     return bool(report.format)
 
 
@@ -658,10 +657,10 @@ def _read_rows(reader, parsed: ParsedFile, tz: tzinfo) -> None:
     """The header, then every row of the file into `parsed` (or a refusal on its report)."""
     report = parsed.report
     header = next((row for row in reader if any(cell.strip() for cell in row)), None)
-    if header is None or not _detect_format(header):
-        _read_header(report, header, sum(1 for row in reader if any(cell.strip() for cell in row)))
+    if not _read_header(report, header):
+        # Counted after the refusal is set: a line the csv module cannot read still leaves this refusal.
+        report.rows = sum(1 for row in reader if any(cell.strip() for cell in row))
         return
-    report.format = _detect_format(header)
     lines: list[int] = []
     records: list[list[str]] = []
     line = reader.line_num
@@ -732,7 +731,8 @@ def pickle_parsed(parsed: ParsedFile, *, tz: tzinfo) -> bytes:
     our database, and loading a pickle runs whatever it names, so it is stored only as `seal_parsed` signs it."""
     rows = parsed.rows
     tables = list({id(row.table): row.table for row in rows}.values())
-    if len(tables) == 1 and len(tables[0].raw_texts) == len(rows):  # most files: a table holds every row, in order
+    if len(tables) == 1 and [row.index for row in rows] == list(range(len(tables[0].raw_texts))):
+        # Most files: one table holds every row, in the file's order.
         columns, raw_texts = tables[0].columns, tables[0].raw_texts
     else:  # rows read both ways (a file with a bad row or a data issue), or none: gathered in the file's order
         names = list(tables[0].columns) if tables else []

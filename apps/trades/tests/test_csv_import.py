@@ -947,3 +947,9 @@ def test_a_file_with_a_record_over_several_lines_or_an_unreadable_line_is_read_l
 def test_the_rows_after_a_blank_line_keep_their_line_numbers():
     parsed = csv_import.parse_file(CsvFile(name="made.csv", content=made("trade", "", "trade")), tz=NEW_YORK)
     assert [row.line for row in parsed.rows] == [2, 4]
+
+
+def test_a_file_with_an_unknown_header_and_a_line_the_csv_module_cannot_read_is_refused_as_not_an_export():
+    content = b"a,b,c\n1,2,3\n" + b"x" * 200_000 + b"\n4,5,6\n"
+    report = csv_import.parse_file(CsvFile(name="made.csv", content=content), tz=NEW_YORK).report
+    assert report.refused.startswith("This file is not a TastyTrade export") and "found 3 columns" in report.refused
